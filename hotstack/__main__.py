@@ -1,0 +1,3 @@
+from hotstack.cli import main
+
+main()
