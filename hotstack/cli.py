@@ -1,0 +1,92 @@
+"""The click layer: parse flags, call one command function, print. No logic lives here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hotstack import __version__
+from hotstack.errors import EXIT_INTERRUPTED, HotstackError
+from hotstack.settings import Settings, load
+
+
+class Ctx:
+    """What every command gets: how to load settings (lazily, so --help never validates)."""
+
+    def __init__(self, config: Path | None, sets: tuple[str, ...]) -> None:
+        self.config = config
+        self.sets = sets
+
+    def settings(self) -> Settings:
+        overrides: dict[str, str] = {}
+        for item in self.sets:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise HotstackError(f"--set {item!r}: must be KEY=VALUE, e.g. --set network.mtu=1400")
+            overrides[key.strip()] = value
+        return load(self.config, overrides)
+
+
+def run(fn: Callable[[], int]) -> None:
+    """The one top-level handler: user errors print one message and map to their exit code."""
+    try:
+        code = fn()
+    except HotstackError as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(code)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hotstack")
+@click.option("--config", "config", type=click.Path(path_type=Path), default=None,
+              help="Settings file (default /etc/hotstack/hotstack.yaml, or $HOTSTACK_CONFIG).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override one setting, e.g. --set network.mtu=1400 (repeatable).")
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None, sets: tuple[str, ...]) -> None:
+    """hotstack: one Linux host, one OpenStack 2025.1 cloud."""
+    ctx.obj = Ctx(config, sets)
+
+
+@cli.command()
+@click.option("--output", type=click.Path(path_type=Path), default=None,
+              help="Write here instead of <data_dir>/config.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@click.pass_obj
+def render(obj: Ctx, output: Path | None, as_json: bool) -> None:
+    """Write every service config and the podman-compose file."""
+    from hotstack.commands.render_cmd import render_command
+
+    run(lambda: render_command(obj.settings(), output, as_json))
+
+
+@cli.group()
+def config() -> None:
+    """Inspect the effective settings."""
+
+
+@config.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON instead of YAML.")
+@click.pass_obj
+def config_show(obj: Ctx, as_json: bool) -> None:
+    """The effective settings (defaults, file, environment and flags merged); secrets masked."""
+    from hotstack.commands.config_cmd import show
+
+    run(lambda: show(obj.settings(), as_json))
+
+
+def main() -> None:
+    cli(prog_name="hotstack")

@@ -1,0 +1,1 @@
+"""One module per CLI command: plain functions with explicit arguments returning an exit code."""

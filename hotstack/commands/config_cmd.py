@@ -1,0 +1,26 @@
+"""`hotstack config show`: the effective settings, and where the secrets live (never their values)."""
+
+from __future__ import annotations
+
+import yaml
+
+import click
+
+from hotstack.cli import emit_json
+from hotstack.paths import Paths
+from hotstack.secrets import MASK, Secrets
+from hotstack.settings import Settings, dump
+
+
+def show(settings: Settings, as_json: bool) -> int:
+    paths = Paths(settings.data_dir)
+    data = dump(settings)
+    data["secrets"] = {
+        "file": str(paths.secrets_file),
+        "values": {name: MASK for name in Secrets(paths.secrets_file).names()},
+    }
+    if as_json:
+        emit_json(data)
+    else:
+        click.echo(yaml.safe_dump(data, sort_keys=False).rstrip())
+    return 0
