@@ -1,0 +1,3 @@
+#!/bin/sh
+# Never start services while an image is being built.
+exit 101
