@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from hotstack import __version__
-from hotstack.errors import EXIT_INTERRUPTED, HotstackError
+from hotstack.errors import EXIT_INTERRUPTED, BadInput, HotstackError
 from hotstack.settings import Settings, load
 
 
@@ -27,7 +27,7 @@ class Ctx:
         for item in self.sets:
             key, sep, value = item.partition("=")
             if not sep or not key:
-                raise HotstackError(f"--set {item!r}: must be KEY=VALUE, e.g. --set network.mtu=1400")
+                raise BadInput(f"--set {item!r}: must be KEY=VALUE, e.g. --set network.mtu=1400")
             overrides[key.strip()] = value
         return load(self.config, overrides)
 

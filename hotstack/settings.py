@@ -54,6 +54,16 @@ def _domain(value: str) -> str:
     return value
 
 
+def _cidr(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return IPv4Network(value, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"must be an IPv4 network in CIDR form with no host bits set, "
+                             f"e.g. 172.31.0.0/25 ({exc})") from None
+    return value
+
+
 def _release(value: Any) -> Any:
     # An unquoted 2025.1 in YAML arrives as a float.
     return f"{value}" if isinstance(value, float) else value
@@ -63,6 +73,7 @@ Name = Annotated[str, AfterValidator(_name)]
 IfName = Annotated[str, AfterValidator(_ifname)]
 AbsPath = Annotated[Path, AfterValidator(_abs_path)]
 Port = Annotated[int, Field(ge=1, le=65535)]
+Cidr = Annotated[IPv4Network, BeforeValidator(_cidr)]
 
 
 class _Section(BaseModel):
@@ -70,8 +81,8 @@ class _Section(BaseModel):
 
 
 class NetworkSettings(_Section):
-    container_cidr: IPv4Network = IPv4Network("172.31.0.0/25")
-    provider_cidr: IPv4Network = IPv4Network("172.31.0.128/25")
+    container_cidr: Cidr = IPv4Network("172.31.0.0/25")
+    provider_cidr: Cidr = IPv4Network("172.31.0.128/25")
     brex_ip: IPv4Address = IPv4Address("172.31.0.129")
     mtu: Annotated[int, Field(ge=1280, le=9000)] = 1500
     int_bridge: IfName = "hot-int"

@@ -1,0 +1,85 @@
+"""The catalog is one consistent graph: every rule the compose file and haproxy rely on."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from hotstack import catalog
+from hotstack.catalog import Catalog, Service
+from hotstack.compose import published
+from hotstack.paths import Paths
+from hotstack.settings import Settings, load
+
+REQUIRED = {
+    "mariadb", "rabbitmq", "memcached", "dnsmasq", "haproxy", "keystone", "glance", "placement",
+    "nova-api", "nova-metadata", "nova-conductor", "nova-scheduler", "nova-compute", "nova-novncproxy",
+    "ovn-nb-db", "ovn-sb-db", "ovn-northd", "ovn-controller", "neutron-server",
+    "neutron-ovn-metadata-agent", "cinder-api", "cinder-scheduler", "cinder-volume", "heat-api", "heat-engine",
+}
+
+
+@pytest.fixture
+def cat(settings: Settings, paths: Paths) -> Catalog:
+    return catalog.build(settings, paths)
+
+
+def test_every_required_service_is_there(cat: Catalog) -> None:
+    assert set(cat.services) == REQUIRED
+
+
+def test_horizon_is_an_optional_profile(tmp_path, config_file) -> None:  # type: ignore[no-untyped-def]
+    s = load(config_file, {"data_dir": str(tmp_path), "horizon.enabled": "true"}, environ={})
+    cat = catalog.build(s, Paths(s.data_dir))
+    assert cat["horizon"].profile == "horizon"
+
+
+def test_every_dependency_exists_and_graph_is_acyclic(cat: Catalog) -> None:
+    for svc in cat:
+        assert set(svc.depends_on) <= set(cat.services), svc.name
+    order = cat.order()
+    assert sorted(order) == sorted(cat.services)
+    for svc in cat:
+        assert all(order.index(d) < order.index(svc.name) for d in svc.depends_on)
+
+
+def test_a_cycle_is_reported(cat: Catalog) -> None:
+    mariadb = cat["mariadb"]
+    cat.services["mariadb"] = Service(**{**mariadb.__dict__, "depends_on": ("keystone",)})
+    with pytest.raises(ValueError, match="dependency cycle"):
+        cat.order()
+
+
+def test_no_two_services_publish_the_same_host_port(cat: Catalog) -> None:
+    ports = [spec.rsplit(":", 1)[0] + spec[spec.rfind("/"):] for svc in cat for spec in published(cat, svc)]
+    dupes = [p for p, n in Counter(ports).items() if n > 1]
+    assert not dupes
+    assert all(p.startswith(f"{cat.settings.network.brex_ip}:") for p in ports)
+
+
+def test_every_public_service_has_a_probe_and_a_dns_name(cat: Catalog) -> None:
+    for svc, ep in cat.endpoints():
+        assert svc.probe.kind
+        assert ep.dns_name == f"{ep.catalog_name}.{cat.settings.network.domain}"
+
+
+def test_addresses_are_unique_inside_the_container_network(cat: Catalog) -> None:
+    bridged = [svc for svc in cat if not svc.host_network]
+    ips = [cat.ip(s.name) for s in bridged]
+    assert len(set(ips)) == len(ips)
+    assert all(ip in cat.settings.network.container_cidr and ip != cat.gateway for ip in ips)
+
+
+def test_compute_paths_are_identical_inside_and_outside(cat: Catalog) -> None:
+    vols = {v.source: v.target for v in cat["nova-compute"].volumes}
+    instances = str(cat.paths.nova_instances)
+    assert vols[instances] == instances
+    mount = [v for v in cat["nova-compute"].volumes if v.source == str(cat.paths.cinder_nfs)]
+    assert mount and mount[0].target.startswith(str(cat.paths.nova_mnt) + "/")
+    assert {v.target for v in cat["cinder-volume"].volumes} >= {mount[0].target}
+
+
+def test_each_database_has_one_owner(cat: Catalog) -> None:
+    owners = Counter(db for svc in cat for db in svc.database)
+    assert owners and all(n == 1 for n in owners.values())
