@@ -17,6 +17,8 @@ def template_root() -> Path:
 class Paths:
     data_dir: Path
     rendered_override: Path | None = None  # `render --output DIR`
+    # Where the openstack client looks for clouds.yaml system-wide; hotstack merges its entries in.
+    system_clouds_yaml: Path = Path("/etc/openstack/clouds.yaml")
 
     @property
     def rendered(self) -> Path:
