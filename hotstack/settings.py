@@ -90,6 +90,7 @@ class NetworkSettings(_Section):
     physnet: Name = "provider"
     podman_network: Name = "hotstack"
     domain: Annotated[str, AfterValidator(_domain)] = "hotstack-os.local"
+    tenant_cidr: Cidr = IPv4Network("192.168.100.0/24")  # the `private` network post-setup makes
 
 
 class PortSettings(_Section):
@@ -191,6 +192,9 @@ def check_consistency(s: Settings) -> None:
         _reject("network.brex_ip", net.brex_ip, f"must lie inside network.provider_cidr {net.provider_cidr}")
     if net.brex_ip in (net.provider_cidr.network_address, net.provider_cidr.broadcast_address):
         _reject("network.brex_ip", net.brex_ip, "must be a host address, not the network or broadcast address")
+    for other in ("container_cidr", "provider_cidr"):
+        if net.tenant_cidr.overlaps(getattr(net, other)):
+            _reject("network.tenant_cidr", net.tenant_cidr, f"must not overlap network.{other} {getattr(net, other)}")
     for cidr_key, cidr in (("container_cidr", net.container_cidr), ("provider_cidr", net.provider_cidr)):
         if cidr.prefixlen > 28:
             _reject(f"network.{cidr_key}", cidr, "must have room for at least 14 hosts (prefix /28 or shorter)")

@@ -43,6 +43,7 @@ BAD: list[tuple[str, Any, str]] = [
     ("network.ex_bridge", "hot-int", "must differ from network.int_bridge"),
     ("network.domain", "Not A Domain", "DNS domain"),
     ("network.physnet", "phys net", "non-empty name"),
+    ("network.tenant_cidr", "172.31.0.0/24", "must not overlap network.container_cidr"),
     ("ports.keystone", 0, "greater than or equal to 1"),
     ("ports.glance", 70000, "less than or equal to 65535"),
     ("ports.glance", 5000, "must differ from ports.keystone"),
