@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import yaml
-
 import click
+import yaml
 
 from hotstack.cli import emit_json
 from hotstack.paths import Paths
