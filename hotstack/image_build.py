@@ -4,6 +4,12 @@ An image whose tag (a content hash, see :mod:`hotstack.images`) already exists i
 kept. Builds run in a thread pool; an image starts as soon as its parent is done,
 longest-known builds first (durations of earlier builds are remembered in the log
 directory). After a failure no new build starts; running ones finish.
+
+Builds use ``--layers=false``: each image is committed as one layer over its parent and
+no intermediate images are left behind; the content-hash tag, not buildah's layer cache,
+decides what is rebuilt. The download cache (``BuildOptions.cache_dir``) is mounted at
+``/var/cache/hotstack``, where the images' ``hotstack-apt-install`` keeps apt's lists and
+.deb files, so they never land in a layer and a rebuild downloads nothing it has.
 """
 
 from __future__ import annotations
@@ -79,7 +85,7 @@ def build_args(spec: ImageSpec, ref: str, parent_ref: str, cache_dir: Path) -> l
     """``podman build`` arguments for one image (runtime and ulimits are added by podman.run)."""
     arg = "ROOTFS" if spec.parent is None else "PARENT"
     return [
-        "build", "--network", "host", "--layers",
+        "build", "--network", "host", "--layers=false", "--force-rm",
         "--file", str(spec.containerfile),
         "--build-arg", f"{arg}={parent_ref}",
         "--volume", f"{cache_dir}:{CACHE_MOUNT}",

@@ -1,0 +1,195 @@
+"""Image discovery, content-hash tags, build order and podman command lines (no podman run)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hotstack import image_base, image_build, images, podman
+from hotstack.errors import BadInput
+from hotstack.paths import template_root
+
+REPO_IMAGES = template_root() / "compose" / "images"
+
+
+def make_tree(root: Path, tree: dict[str, str | None]) -> Path:
+    """A template root with one Containerfile per image; value = parent (None: default)."""
+    for name, parent in tree.items():
+        d = root / "compose" / "images" / name
+        d.mkdir(parents=True)
+        header = f"# parent: {parent}\n" if parent else ""
+        (d / "Containerfile").write_text(f"{header}ARG PARENT\nFROM ${{PARENT}}\nRUN true\n")
+    return root
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    return make_tree(tmp_path, {"base": None, "infra": None, "openstack": "base",
+                                "nova": "openstack", "heat": "openstack"})
+
+
+def test_repository_images_are_discovered_with_their_parents() -> None:
+    specs = images.discover()
+    assert {"base", "openstack", "infra", "keystone", "glance", "placement", "nova",
+            "nova-compute", "neutron", "cinder", "heat", "ovn", "horizon"} <= set(specs)
+    assert specs["base"].parent is None
+    assert specs["infra"].parent == "base" and specs["ovn"].parent == "base"
+    assert specs["keystone"].parent == "openstack" and specs["openstack"].parent == "base"
+    assert specs["horizon"].optional and not specs["nova"].optional
+
+
+def test_tag_shape_and_stability(tree: Path) -> None:
+    ref = images.image_ref("nova", "2025.1", tree)
+    assert re.fullmatch(r"localhost/hotstack/nova:[0-9a-f]{12}", ref)
+    assert images.image_ref("nova", "2025.1", tree) == ref
+
+
+def test_tag_does_not_depend_on_where_the_templates_live(tree: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(tree / "compose", copy / "compose")
+    assert images.all_refs("2025.1", copy) == images.all_refs("2025.1", tree)
+
+
+def test_changing_a_file_changes_the_image_and_its_children_only(tree: Path) -> None:
+    before = images.all_refs("2025.1", tree)
+    (tree / "compose/images/openstack/extra.conf").write_text("x = 1\n")
+    after = images.all_refs("2025.1", tree)
+    changed = {n for n in before if before[n] != after[n]}
+    assert changed == {"openstack", "nova", "heat"}
+
+
+def test_exec_bit_counts(tree: Path) -> None:
+    script = tree / "compose/images/heat/helper"
+    script.write_text("#!/bin/sh\n")
+    before = images.image_ref("heat", "2025.1", tree)
+    script.chmod(0o755)
+    assert images.image_ref("heat", "2025.1", tree) != before
+
+
+def test_release_changes_every_tag(tree: Path) -> None:
+    a, b = images.all_refs("2025.1", tree), images.all_refs("2025.2", tree)
+    assert all(a[n] != b[n] for n in a)
+
+
+def test_unknown_parent_and_cycles_are_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="parent 'nope'"):
+        images.discover(make_tree(tmp_path / "a", {"base": None, "x": "nope"}))
+    with pytest.raises(BadInput, match="cycle"):
+        images.discover(make_tree(tmp_path / "b", {"base": None, "x": "y", "y": "x"}))
+    with pytest.raises(BadInput, match="no base"):
+        images.discover(make_tree(tmp_path / "c", {"x": None}))
+
+
+def test_selection_adds_parents_and_orders_them_first(tree: Path) -> None:
+    specs = images.discover(tree)
+    assert images.selection(specs, ["nova"]) == ["base", "openstack", "nova"]
+    everything = images.selection(specs, None)
+    for name in everything:
+        for parent in images.ancestors(specs, name):
+            assert everything.index(parent) < everything.index(name)
+    with pytest.raises(BadInput, match="unknown image"):
+        images.selection(specs, ["nova", "swift"])
+
+
+def test_optional_images_only_by_name() -> None:
+    specs = images.discover()
+    assert "horizon" not in images.selection(specs, None)
+    assert "horizon" in images.selection(specs, ["horizon"])
+
+
+def test_ready_order_unblocks_children_then_longest_first(tree: Path) -> None:
+    specs = images.discover(tree)
+    order = image_build.ready_order(["infra", "openstack"], specs, {"infra": 100.0})
+    assert order == ["openstack", "infra"]
+    assert image_build.ready_order(["heat", "nova"], specs, {"heat": 90.0, "nova": 30.0}) == [
+        "heat", "nova"]
+
+
+def test_header_parsing_stops_at_first_instruction() -> None:
+    text = "# parent: openstack\n# optional: true\nARG PARENT\n# parent: nope\n"
+    assert images.parse_header(text) == {"parent": "openstack", "optional": "true"}
+
+
+def test_build_args(tree: Path) -> None:
+    specs = images.discover(tree)
+    argv = image_build.build_args(specs["nova"], "localhost/hotstack/nova:abc",
+                                  "localhost/hotstack/openstack:def", Path("/c/apt"))
+    assert argv[0] == "build"
+    assert argv[argv.index("--build-arg") + 1] == "PARENT=localhost/hotstack/openstack:def"
+    assert argv[argv.index("--volume") + 1] == "/c/apt:/var/cache/hotstack"
+    assert argv[argv.index("--tag") + 1] == "localhost/hotstack/nova:abc"
+    assert argv[argv.index("--file") + 1].endswith("nova/Containerfile")
+    assert argv[-1] == str(specs["nova"].directory)
+    base = image_build.build_args(specs["base"], "r", image_base.ROOTFS_REF, Path("/c"))
+    assert f"ROOTFS={image_base.ROOTFS_REF}" in base
+
+
+def test_podman_command_adds_runtime_and_ulimits() -> None:
+    assert podman.command(["build", "x"]) == [
+        "podman", "--runtime", "runc", "build",
+        "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768", "x"]
+    assert podman.command(["run", "--rm", "i"], runtime_available=False)[:3] == [
+        "podman", "run", "--ulimit"]
+    assert podman.command(["image", "exists", "i"]) == [
+        "podman", "--runtime", "runc", "image", "exists", "i"]
+
+
+def test_conf_env_writes_containers_conf(tmp_path: Path) -> None:
+    env = podman.conf_env(tmp_path / "state")
+    conf = Path(env["CONTAINERS_CONF"])
+    assert conf.parent == tmp_path / "state"
+    assert 'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]' in conf.read_text()
+    mtime = conf.stat().st_mtime_ns
+    podman.conf_env(tmp_path / "state")
+    assert conf.stat().st_mtime_ns == mtime  # unchanged content is not rewritten
+
+
+def test_base_method_choice_and_debootstrap_args() -> None:
+    assert image_base.choose_method("auto", probe=False) == "debootstrap"
+    assert image_base.choose_method("auto", probe=True) == "pull"
+    assert image_base.choose_method("debootstrap", probe=True) == "debootstrap"
+    argv = image_base.debootstrap_args(Path("/t/root"), "http://m/debian", Path("/c/d"))
+    assert argv == ["debootstrap", "--variant=minbase", "--cache-dir=/c/d", "trixie",
+                    "/t/root", "http://m/debian"]
+
+
+def test_registry_probe_is_bounded() -> None:
+    import time
+
+    began = time.monotonic()
+    assert image_base.registry_answers("http://127.0.0.1:9/v2/", bound=1.0) is False
+    assert time.monotonic() - began < 1.5
+
+
+def test_trim_removes_docs_and_lists(tmp_path: Path) -> None:
+    (tmp_path / "usr/share/doc/pkg").mkdir(parents=True)
+    (tmp_path / "usr/share/doc/pkg/README").write_text("x")
+    (tmp_path / "var/lib/apt/lists").mkdir(parents=True)
+    (tmp_path / "var/lib/apt/lists/Packages").write_text("x")
+    (tmp_path / "var/lib/apt/lists/lock").write_text("")
+    (tmp_path / "usr/share/locale/de").mkdir(parents=True)
+    (tmp_path / "usr/share/locale/locale.alias").write_text("x")
+    image_base.trim(tmp_path)
+    assert not (tmp_path / "usr/share/doc/pkg").exists()
+    assert sorted(p.name for p in (tmp_path / "var/lib/apt/lists").iterdir()) == ["lock"]
+    assert sorted(p.name for p in (tmp_path / "usr/share/locale").iterdir()) == ["locale.alias"]
+
+
+def test_report_json_shape() -> None:
+    report = image_build.BuildReport(elapsed_s=12.345)
+    report.images["nova"] = image_build.ImageResult("built", 61.23, 123)
+    report.images["base"] = image_build.ImageResult("kept", 0.0, 80)
+    assert report.to_json() == {
+        "ok": True, "elapsed_s": 12.3,
+        "images": {"nova": {"action": "built", "seconds": 61.2, "size_bytes": 123},
+                   "base": {"action": "kept", "seconds": 0.0, "size_bytes": 80}}}
+
+
+def test_no_module_but_podman_runs_podman() -> None:
+    package = Path(images.__file__).parent
+    offenders = [p.name for p in package.rglob("*.py")
+                 if p.name != "podman.py" and re.search(r"""["']podman["']\s*,""", p.read_text())]
+    assert offenders == []
