@@ -88,5 +88,50 @@ def config_show(obj: Ctx, as_json: bool) -> None:
     run(lambda: show(obj.settings(), as_json))
 
 
+@cli.command()
+@click.option("--parallel", type=click.IntRange(1, 16), default=None, help="Images built at once.")
+@click.option("--only", multiple=True, metavar="NAME", help="Build only these images (and their parents).")
+@click.option("--base", type=click.Choice(["auto", "pull", "debootstrap"]), default=None,
+              help="How to get the Debian trixie base image.")
+@click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
+@click.pass_obj
+def build(obj: Ctx, parallel: int | None, only: tuple[str, ...], base: str | None, as_json: bool) -> None:
+    """Build the container images (offline, from Debian trixie packages)."""
+    from hotstack.commands.build_cmd import build_command
+
+    run(lambda: build_command(obj.settings(), parallel=parallel, only=only, base=base, as_json=as_json))  # type: ignore[arg-type]
+
+
+@cli.command("setup-cloud")
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@click.pass_obj
+def setup_cloud(obj: Ctx, as_json: bool) -> None:
+    """Post-setup: flavors, networks, router, rules, quotas, guest image, the hotstack user."""
+    from hotstack.commands.cloud_cmd import setup_cloud_command
+
+    run(lambda: setup_cloud_command(obj.settings(), as_json))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the timing report as JSON.")
+@click.option("--keep", is_flag=True, help="Keep what the smoke test made (for debugging).")
+@click.pass_obj
+def smoke(obj: Ctx, as_json: bool, keep: bool) -> None:
+    """Boot a VM, read its console, ping its floating IP, attach a volume, trunk, heat stack."""
+    from hotstack.commands.cloud_cmd import smoke_command
+
+    run(lambda: smoke_command(obj.settings(), as_json, keep))
+
+
+@cli.command()
+@click.argument("action", type=click.Choice(["install", "uninstall"]))
+@click.pass_obj
+def systemd(obj: Ctx, action: str) -> None:
+    """Install or remove the hotstack.service unit (up at boot, down at shutdown)."""
+    from hotstack.commands.systemd_cmd import systemd_command
+
+    run(lambda: systemd_command(action, obj.config))
+
+
 def main() -> None:
     cli(prog_name="hotstack")

@@ -1,0 +1,57 @@
+"""`hotstack setup-cloud` and `hotstack smoke`: post-setup and the smoke test, through openstacksdk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hotstack.cli import emit_json
+from hotstack.cloud import setup_cloud
+from hotstack.clouds import USER_CLOUD, connect, write_clouds_yaml
+from hotstack.errors import HotstackError
+from hotstack.paths import Paths
+from hotstack.secrets import Secrets
+from hotstack.settings import Settings
+from hotstack.smoke import run_smoke
+
+
+def guest_image_for(settings: Settings, paths: Paths, progress: object) -> tuple[Path, str]:
+    """The image post-setup uploads: the user's file, or hotstack's own, built offline."""
+    if settings.guest.image:
+        path = Path(settings.guest.image)
+        if not path.is_file():
+            raise HotstackError(f"setting guest.image = {settings.guest.image!r}: no such file",
+                                hint="give a local image file, or unset guest.image to build hotstack's own")
+        return path, "qcow2" if path.suffix == ".qcow2" else "raw"
+    from hotstack.guest import build_guest_image
+
+    image = build_guest_image(paths.data_dir / "images" / "hotstack-guest.img", paths.cache / "guest",
+                              progress=progress)  # type: ignore[arg-type]
+    return image.path, image.format
+
+
+def setup_cloud_command(settings: Settings, as_json: bool) -> int:
+    paths = Paths(settings.data_dir)
+    echo = (lambda line: click.echo(line, err=True)) if as_json else click.echo
+    password = Secrets(paths.secrets_file).ensure(["hotstack_user_password"])["hotstack_user_password"]
+    guest = guest_image_for(settings, paths, echo)
+    outcomes = setup_cloud(connect(settings, paths), lambda: connect(settings, paths, USER_CLOUD),
+                           settings, password, guest, echo)
+    write_clouds_yaml(settings, paths, with_user=True)
+    if as_json:
+        emit_json({"ok": True, "changes": [{"thing": o.thing, "action": o.action} for o in outcomes]})
+    else:
+        click.echo(f"cloud ready: {len(outcomes)} change(s); try: OS_CLOUD={USER_CLOUD} openstack server list")
+    return 0
+
+
+def smoke_command(settings: Settings, as_json: bool, keep: bool) -> int:
+    paths = Paths(settings.data_dir)
+    echo = (lambda line: click.echo(line, err=True)) if as_json else click.echo
+    report = run_smoke(connect(settings, paths, USER_CLOUD), echo, keep=keep)
+    if as_json:
+        emit_json(report.as_json())
+    else:
+        click.echo(f"smoke {'passed' if report.ok else 'FAILED'} in {report.elapsed_s:.1f} s")
+    return 0 if report.ok else 1
