@@ -237,10 +237,13 @@ def neutron(c: _Ctx) -> list[Service]:
     confs = (_conf("neutron", "neutron.conf"), _conf("neutron", "ml2_conf.ini"))
     return [
         Service(
-            "neutron-server", "neutron",
-            ("neutron-server", "--config-file", "/etc/neutron/neutron.conf", "--config-file", "/etc/neutron/ml2_conf.ini"),
+            # Since 2025.1 the API is WSGI-only; uwsgi also supervises the periodic and OVN
+            # maintenance workers (attach-daemon in the ini) so they share one container.
+            "neutron-server", "neutron", _uwsgi("neutron"),
             Probe("api", deadline_s=120), depends_on=_api_deps("ovn-nb-db", "ovn-sb-db", "placement"), slot=28,
-            user="neutron", configs=confs, endpoint=c.endpoint("network", "neutron", s.ports.neutron),
+            user="neutron", configs=(*confs, _conf("neutron", "hotstack-uwsgi.ini")),
+            env=(("OS_NEUTRON_CONFIG_DIR", "/etc/neutron"), ("OS_NEUTRON_CONFIG_FILES", "neutron.conf;ml2_conf.ini")),
+            endpoint=c.endpoint("network", "neutron", s.ports.neutron),
             database=("neutron",), keystone_user="neutron",
             jobs=(_sql("neutron"),
                   _run("neutron-db-sync", "neutron-db-manage", "--config-file", "/etc/neutron/neutron.conf",
