@@ -6,7 +6,7 @@ the status table are all derived from `services(settings, paths)`; nothing lists
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import Literal
@@ -140,7 +140,7 @@ class Catalog:
     def __getitem__(self, name: str) -> Service:
         return self.services[name]
 
-    def __iter__(self) -> Iterable[Service]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[Service]:
         return iter(self.services.values())
 
     def ip(self, name: str) -> IPv4Address:

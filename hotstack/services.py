@@ -60,8 +60,10 @@ def infra(c: _Ctx) -> list[Service]:
             "mariadb", "infra", ("/usr/local/bin/hotstack-start",),
             Probe("mysql", c.ip(10), 3306, deadline_s=60), slot=10,
             volumes=(c.data("mysql", "/var/lib/mysql"),),
-            configs=(ConfigFile("mariadb/hotstack.cnf", "/etc/mysql/mariadb.conf.d/99-hotstack.cnf", "mysql", 0o644),
-                     ConfigFile("mariadb/start.sh", "/usr/local/bin/hotstack-start", "root", 0o755)),
+            configs=(
+                ConfigFile("mariadb/hotstack.cnf", "/etc/mysql/mariadb.conf.d/99-hotstack.cnf", "mysql", 0o644),
+                ConfigFile("mariadb/start.sh", "/usr/local/bin/hotstack-start", "root", 0o755),
+            ),
         ),
         Service(
             "rabbitmq", "infra", ("rabbitmq-server",),
@@ -71,7 +73,8 @@ def infra(c: _Ctx) -> list[Service]:
             env=(("RABBITMQ_NODENAME", "rabbit@localhost"), ("HOME", "/var/lib/rabbitmq")),
         ),
         Service(
-            "memcached", "infra", ("memcached", "-u", "memcache", "-m", "128", "-l", "0.0.0.0", "-p", "11211"),
+            "memcached", "infra",
+            ("memcached", "-u", "memcache", "-m", "128", "-l", "0.0.0.0", "-p", "11211"),
             Probe("tcp", c.ip(12), 11211, deadline_s=30), slot=12,
         ),
         Service(
@@ -98,7 +101,8 @@ def ovn(c: _Ctx) -> list[Service]:
         dbfile = f"/var/lib/ovn/ovn{kind}_db.db"
         schema = f"/usr/share/ovn/ovn-{kind}.ovsschema"
         script = (f"mkdir -p /run/ovn; test -s {dbfile} || ovsdb-tool create {dbfile} {schema}; "
-                  f"ovsdb-tool needs-conversion {dbfile} {schema} | grep -q yes && ovsdb-tool convert {dbfile} {schema}; "
+                  f"ovsdb-tool needs-conversion {dbfile} {schema} | grep -q yes && "
+                  f"ovsdb-tool convert {dbfile} {schema}; "
                   f"exec ovsdb-server --remote=ptcp:{port}:0.0.0.0 --remote=punix:/run/ovn/ovn{kind}_db.sock "
                   f"--unixctl=/run/ovn/ovn{kind}_db.ctl {dbfile}")
         return Service(name, "ovn", ("sh", "-c", script), Probe("ovsdb", c.ip(slot), port, deadline_s=30),
@@ -109,7 +113,8 @@ def ovn(c: _Ctx) -> list[Service]:
         db("ovn-nb-db", 15, 6641, "nb"),
         db("ovn-sb-db", 16, 6642, "sb"),
         Service(
-            "ovn-northd", "ovn", ("ovn-northd", f"--ovnnb-db={nb}", f"--ovnsb-db={sb}", "--unixctl=/run/ovn/ovn-northd.ctl"),
+            "ovn-northd", "ovn",
+            ("ovn-northd", f"--ovnnb-db={nb}", f"--ovnsb-db={sb}", "--unixctl=/run/ovn/ovn-northd.ctl"),
             Probe("exec", command=("ovn-appctl", "-t", "/run/ovn/ovn-northd.ctl", "status"), deadline_s=30),
             depends_on=("ovn-nb-db", "ovn-sb-db"), slot=17,
         ),
@@ -129,6 +134,7 @@ def keystone(c: _Ctx) -> list[Service]:
     keys = (c.data("keystone/fernet-keys", "/etc/keystone/fernet-keys"),
             c.data("keystone/credential-keys", "/etc/keystone/credential-keys"))
     admin_url = f"http://{s.network.brex_ip}:{s.ports.keystone}/v3"
+    owner = ("--keystone-user", "keystone", "--keystone-group", "keystone")
     return [Service(
         "keystone", "keystone", _uwsgi("keystone"),
         Probe("token", deadline_s=120), depends_on=("mariadb", "memcached", "haproxy"), slot=20, user="keystone",
@@ -137,8 +143,8 @@ def keystone(c: _Ctx) -> list[Service]:
         jobs=(
             _sql("keystone"),
             _run("keystone-db-sync", "keystone-manage", "db_sync"),
-            _run("keystone-fernet", "keystone-manage", "fernet_setup", "--keystone-user", "keystone", "--keystone-group", "keystone"),
-            _run("keystone-credential", "keystone-manage", "credential_setup", "--keystone-user", "keystone", "--keystone-group", "keystone"),
+            _run("keystone-fernet", "keystone-manage", "fernet_setup", *owner),
+            _run("keystone-credential", "keystone-manage", "credential_setup", *owner),
             _run("keystone-bootstrap", "keystone-manage", "bootstrap", "--bootstrap-username", "admin",
                  "--bootstrap-project-name", "admin", "--bootstrap-role-name", "admin",
                  "--bootstrap-service-name", "keystone", "--bootstrap-region-id", s.region,
@@ -171,7 +177,8 @@ def image_and_placement(c: _Ctx) -> list[Service]:
             configs=(_conf("placement", "placement.conf"), _conf("placement", "hotstack-uwsgi.ini")),
             endpoint=c.endpoint("placement", "placement", s.ports.placement), database=("placement",),
             keystone_user="placement",
-            jobs=(_sql("placement"), _run("placement-db-sync", "placement-manage", "db", "sync"), _keystone("placement")),
+            jobs=(_sql("placement"), _run("placement-db-sync", "placement-manage", "db", "sync"),
+                  _keystone("placement")),
         ),
     ]
 
@@ -256,7 +263,8 @@ def neutron(c: _Ctx) -> list[Service]:
              "--config-file", "/etc/neutron/neutron_ovn_metadata_agent.ini"),
             Probe("network_agent", binary="neutron-ovn-metadata-agent", deadline_s=120),
             depends_on=("neutron-server", "ovn-controller", "nova-metadata"), privileged=True, pid_host=True,
-            volumes=(Volume("/run/openvswitch", "/run/openvswitch"), Volume("/run/netns", "/run/netns", propagation="shared"),
+            volumes=(Volume("/run/openvswitch", "/run/openvswitch"),
+                     Volume("/run/netns", "/run/netns", propagation="shared"),
                      c.data("neutron", "/var/lib/neutron")),
             configs=(confs[0], _conf("neutron", "neutron_ovn_metadata_agent.ini")),
         ),
