@@ -151,3 +151,23 @@ def import_tarball(stream_cmd: list[str], ref: str, *, timeout: float = 600) -> 
         raise CommandError(stream_cmd, producer.returncode, "")
     if proc.returncode != 0:
         raise CommandError(argv, proc.returncode, proc.stderr)
+
+
+COMPOSE = "podman-compose"
+
+
+def compose(args: list[str], *, env: Mapping[str, str] | None = None,
+            timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``podman-compose ARGS`` (env usually from :func:`conf_env`); CommandError on failure."""
+    argv = [COMPOSE, *args]
+    try:
+        proc = subprocess.run(argv, text=True, capture_output=True, timeout=timeout,
+                              env={**os.environ, **(env or {})}, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise CommandError(argv, -1, f"timed out after {timeout} s") from exc
+    except FileNotFoundError as exc:
+        raise CommandError(argv, 127, "podman-compose is not installed",
+                           hint="pip install 'podman-compose>=1.6'") from exc
+    if proc.returncode != 0:
+        raise CommandError(argv, proc.returncode, (proc.stderr or "") + (proc.stdout or ""))
+    return proc

@@ -1,0 +1,123 @@
+"""Deep readiness: the cloud answers for real, asked as the admin (credentials from the secrets
+file, never printed). Each function returns a `probes.Check` for `probes.until`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from hotstack import clouds, ovsdb_rpc
+from hotstack.catalog import Catalog, Service
+from hotstack.probes import Check, Miss
+
+# An authenticated request each API answers from its database alone (no RPC to a worker that
+# may start later); heat-api forwards everything to heat-engine, so it gets its version root.
+API_PATHS: dict[str, str] = {
+    "identity": "/v3/regions",
+    "image": "/v2/images?limit=1",
+    "placement": "/resource_providers",
+    "compute": "/v2.1/flavors",
+    "network": "/v2.0/networks?limit=1",
+    "volumev3": "/v3/{project_id}/types",
+    "orchestration": "/",
+}
+
+
+class Admin:
+    """One admin connection per run, made on first use and shared by probes and jobs."""
+
+    def __init__(self, cat: Catalog) -> None:
+        self.cat = cat
+        self._conn: Any = None
+        self._lock = threading.Lock()
+
+    def conn(self) -> Any:
+        with self._lock:
+            if self._conn is None:
+                self._conn = clouds.connect(self.cat.settings, self.cat.paths)
+            return self._conn
+
+
+def token(cat: Catalog) -> Check:
+    """A fresh password authentication each attempt: keystone must issue a new token."""
+    def check(timeout: float) -> str:
+        from keystoneauth1 import session
+        from keystoneauth1.identity import v3
+
+        auth = clouds.entries(cat.settings, cat.paths, with_user=False)[clouds.ADMIN_CLOUD]["auth"]
+        sess = session.Session(auth=v3.Password(**auth), timeout=timeout)
+        if not sess.get_token():
+            raise Miss("keystone answered without a token")
+        return "keystone issued a token"
+    return check
+
+
+def api(admin: Admin, svc: Service) -> Check:
+    """An authenticated GET through haproxy on brex_ip answers 2xx (a version root may say 300)."""
+    ep = svc.endpoint
+    if ep is None:
+        raise ValueError(f"{svc.name} has an api probe but no endpoint")
+    brex = admin.cat.settings.network.brex_ip
+
+    def check(timeout: float) -> str:
+        conn = admin.conn()
+        path = API_PATHS.get(ep.service_type, ep.path or "/")
+        if "{project_id}" in path:
+            path = path.format(project_id=conn.current_project_id)
+        resp = conn.session.get(f"http://{brex}:{ep.port}{path}", raise_exc=False, timeout=timeout,
+                                connect_retries=0)
+        if not (200 <= resp.status_code < 300 or (path == "/" and resp.status_code == 300)):
+            raise Miss(f"GET {path} through haproxy answered {resp.status_code}")
+        return f"GET {path} through haproxy → {resp.status_code}"
+    return check
+
+
+def compute_service(admin: Admin, binary: str, host: str | None,
+                    then: Callable[[float], str] | None = None) -> Check:
+    """`binary` is up in nova's service list (on `host` when given); then `then` (cell mapping)."""
+    def check(timeout: float) -> str:
+        found = [s for s in admin.conn().compute.services(binary=binary) if host is None or s.host == host]
+        _require_up(found, binary, "nova's service list", lambda s: s.state == "up")
+        return f"{binary} up" + (f"; {then(timeout)}" if then else "")
+    return check
+
+
+def network_agent(admin: Admin, binary: str) -> Check:
+    def check(timeout: float) -> str:
+        found = list(admin.conn().network.agents(binary=binary))
+        _require_up(found, binary, "neutron's agent list", lambda a: bool(a.is_alive))
+        return f"{binary} alive"
+    return check
+
+
+def volume_service(admin: Admin, binary: str) -> Check:
+    def check(timeout: float) -> str:
+        found = list(admin.conn().block_storage.services(binary=binary))
+        _require_up(found, binary, "cinder's service list", lambda s: s.state == "up")
+        return f"{binary} up"
+    return check
+
+
+def _require_up(found: list[Any], binary: str, where: str, is_up: Callable[[Any], bool]) -> None:
+    if not found:
+        raise Miss(f"{binary} is not in {where} yet")
+    if not any(is_up(item) for item in found):
+        raise Miss(f"{binary} is in {where} but not up")
+
+
+def chassis(sb_host: str, sb_port: int, hostname: str) -> Check:
+    """ovn-controller registered this host in the southbound DB (Chassis and Chassis_Private)."""
+    def check(timeout: float) -> str:
+        rows = ovsdb_rpc.select(sb_host, sb_port, "OVN_Southbound", "Chassis", ["name", "hostname"],
+                                timeout=timeout)
+        mine = [r for r in rows if str(r.get("hostname", "")).split(".")[0] == hostname]
+        if not mine:
+            raise Miss(f"no Chassis row for host {hostname} in the southbound DB")
+        name = str(mine[0]["name"])
+        private = ovsdb_rpc.select(sb_host, sb_port, "OVN_Southbound", "Chassis_Private", ["name"],
+                                   where=[["name", "==", name]], timeout=timeout)
+        if not private:
+            raise Miss(f"chassis {name} has no Chassis_Private row yet")
+        return f"chassis {name} registered"
+    return check

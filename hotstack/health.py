@@ -1,0 +1,67 @@
+"""Which check answers "is this service healthy?": the full probe of its catalog entry, used
+while a service starts, and a shallow one (a TCP connect, or just "running") that keeps a
+no-op `up` and `status` fast."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hotstack import deep_probes, probes
+from hotstack.catalog import Catalog, Service
+from hotstack.deep_probes import Admin
+from hotstack.probes import Check, ProbeResult
+
+SHALLOW_DEADLINE_S = 1.0
+_WIRE = {"tcp": probes.tcp, "mysql": probes.mysql, "amqp": probes.amqp, "ovsdb": probes.ovsdb}
+
+
+def full_check(cat: Catalog, svc: Service, admin: Admin,
+               map_compute_host: Callable[[float], str] | None = None) -> Check:
+    """The catalog probe of `svc`; `map_compute_host` makes nova-compute's probe include the cell
+    mapping (see jobs.ensure_host_mapped)."""
+    p = svc.probe
+    if p.kind in _WIRE:
+        return _WIRE[p.kind](p.host, p.port)
+    if p.kind == "http":
+        return probes.http(p.host, p.port, p.path, p.statuses)
+    if p.kind == "exec":
+        return probes.exec_check(svc.container, p.command)
+    if p.kind == "token":
+        return deep_probes.token(cat)
+    if p.kind == "api":
+        return deep_probes.api(admin, svc)
+    if p.kind == "compute_service":
+        compute = p.binary == "nova-compute"
+        return deep_probes.compute_service(admin, p.binary, cat.settings.nova.host if compute else None,
+                                           map_compute_host if compute else None)
+    if p.kind == "network_agent":
+        return deep_probes.network_agent(admin, p.binary)
+    if p.kind == "volume_service":
+        return deep_probes.volume_service(admin, p.binary)
+    if p.kind == "chassis":
+        sb = cat["ovn-sb-db"].probe
+        return deep_probes.chassis(sb.host, sb.port, p.binary or cat.settings.nova.host)
+    raise ValueError(f"{svc.name}: unknown probe kind {p.kind!r}")
+
+
+def describe(svc: Service) -> str:
+    """How a probe is named in messages: `mysql 172.31.0.10:3306`, `api`, `compute_service nova-compute`."""
+    p = svc.probe
+    where = f" {p.host}:{p.port}" if p.host else ""
+    what = f" {p.binary}" if p.binary else (f" `{' '.join(p.command)}`" if p.command else "")
+    return f"{p.kind}{where}{what}"
+
+
+def shallow_check(cat: Catalog, svc: Service, is_running: Callable[[str], bool]) -> Check:
+    """The cheapest sign of life: a TCP connect where the service listens, else "running"."""
+    p = svc.probe
+    if p.host and p.port:
+        return probes.tcp(p.host, p.port)
+    if svc.endpoint is not None and not svc.host_network:
+        return probes.tcp(str(cat.ip(svc.name)), svc.endpoint.port)
+    return probes.running(svc.container, is_running)
+
+
+def shallow(cat: Catalog, svc: Service, is_running: Callable[[str], bool]) -> ProbeResult:
+    """One quick try, no retries to speak of: for services already running with the right config."""
+    return probes.until(shallow_check(cat, svc, is_running), SHALLOW_DEADLINE_S, "shallow")

@@ -1,0 +1,80 @@
+"""Job command lines and records, built from the real catalog and compose definitions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hotstack import catalog
+from hotstack.compose import service_definition
+from hotstack.containers import compose_up_args, exec_args, parse_ps
+from hotstack.jobs import JobLog, host_listed, run_args, sql_script
+from hotstack.paths import Paths
+from hotstack.settings import Settings
+
+
+def test_sql_creates_databases_user_and_grants_idempotently() -> None:
+    sql = sql_script(("nova_api", "nova"), "nova", "s3cr'et")
+    assert "CREATE DATABASE IF NOT EXISTS `nova_api`" in sql and "CREATE DATABASE IF NOT EXISTS `nova`" in sql
+    assert "CREATE USER IF NOT EXISTS 'nova'@'%' IDENTIFIED BY 's3cr\\'et';" in sql
+    assert "GRANT ALL PRIVILEGES ON `nova_api`.* TO 'nova'@'%';" in sql
+
+
+def test_run_job_mirrors_the_service_definition_and_passes_secrets_by_name(settings: Settings, paths: Paths) -> None:
+    cat = catalog.build(settings, paths)
+    svc = cat["keystone"]
+    definition = service_definition(cat, svc, "localhost/hotstack/keystone:abc", "digest")
+    bootstrap = next(j for j in svc.jobs if j.name == "keystone-bootstrap")
+    args = run_args(definition, bootstrap)
+    assert args[:5] == ["run", "--rm", "--replace", "--name", "hotstack-job-keystone-bootstrap"]
+    assert ["--network", settings.network.podman_network] == args[5:7]
+    for volume in definition["volumes"]:
+        assert args[args.index(volume) - 1] == "--volume"
+    assert ["--user", "keystone"] == args[args.index("--user"):args.index("--user") + 2]
+    assert ["--env", "OS_BOOTSTRAP_PASSWORD"] == args[args.index("OS_BOOTSTRAP_PASSWORD") - 1:][:2]
+    assert not any("=" in a and a.startswith("OS_BOOTSTRAP_PASSWORD") for a in args)
+    image_at = args.index("localhost/hotstack/keystone:abc")
+    assert tuple(args[image_at + 1:]) == bootstrap.argv
+
+
+def test_host_network_services_run_their_jobs_on_the_host_network(settings: Settings, paths: Paths) -> None:
+    cat = catalog.build(settings, paths)
+    definition = service_definition(cat, cat["nova-compute"], "img", "d")
+    args = run_args(definition, catalog.Job("x", "run", ("true",)))
+    assert ["--network", "host"] == args[5:7] and "--privileged" in args
+
+
+def test_job_log_records_per_release(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "jobs.json"
+    log = JobLog(path, "2025.1")
+    assert not log.done("keystone-db-sync")
+    log.record("keystone-db-sync", 3.21)
+    assert JobLog(path, "2025.1").done("keystone-db-sync")
+    assert not JobLog(path, "2025.2").done("keystone-db-sync")  # a new release runs it again
+    assert json.loads(path.read_text())["keystone-db-sync"]["release"] == "2025.1"
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_host_listed_reads_the_list_hosts_table() -> None:
+    table = ("+-----------+--------------------------------------+----------+\n"
+             "| Cell Name |              Cell UUID               | Hostname |\n"
+             "|   cell1   | 4b8c1a51-52b5-4c54-9c0a-8b3a6c8a8e11 |  node1   |\n")
+    assert host_listed(table, "node1") and not host_listed(table, "node")
+
+
+def test_command_lines() -> None:
+    args = compose_up_args(Path("/d/config/podman-compose.yml"), "hotstack", "keystone")
+    assert args == ["--in-pod", "false", "-p", "hotstack", "-f", "/d/config/podman-compose.yml", "up",
+                    "--detach", "--no-deps", "--no-build", "--pull", "never", "keystone"]
+    assert exec_args("hotstack-mariadb", ["mariadb"], stdin=True) == ["exec", "-i", "hotstack-mariadb", "mariadb"]
+
+
+def test_parse_ps() -> None:
+    text = json.dumps([{"Names": ["hotstack-mariadb"], "State": "running", "StartedAt": 1700000000,
+                        "Labels": {"io.hotstack.service": "mariadb", "io.hotstack.config-hash": "abc"}},
+                       {"Names": ["hotstack-rabbitmq"], "State": "exited", "StartedAt": 0, "Labels": None}])
+    found = parse_ps(text)
+    assert found["hotstack-mariadb"].running and found["hotstack-mariadb"].config_hash == "abc"
+    assert found["hotstack-mariadb"].uptime_s(1700000010) == 10
+    assert not found["hotstack-rabbitmq"].running and found["hotstack-rabbitmq"].uptime_s() is None
+    assert parse_ps("") == {} and parse_ps("null") == {}

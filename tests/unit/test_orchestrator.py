@@ -1,0 +1,103 @@
+"""Graph scheduling with injected work: order, real parallelism, no waves, failure stops dependents."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from hotstack.containers import Container
+from hotstack.orchestrator import closure, reverse, run_graph
+from hotstack.stack import decide
+
+
+class Recorder:
+    """Work that sleeps a given time per node and records when each started and ended."""
+
+    def __init__(self, durations: dict[str, float], fail: set[str] | None = None) -> None:
+        self.durations, self.fail = durations, fail or set()
+        self.started: dict[str, float] = {}
+        self.ended: dict[str, float] = {}
+        self.lock = threading.Lock()
+        self.t0 = time.monotonic()
+
+    def __call__(self, name: str) -> str:
+        with self.lock:
+            self.started[name] = time.monotonic() - self.t0
+        time.sleep(self.durations.get(name, 0.0))
+        with self.lock:
+            self.ended[name] = time.monotonic() - self.t0
+        if name in self.fail:
+            raise RuntimeError(f"{name} probe missed")
+        return f"{name} healthy"
+
+
+def test_each_node_starts_only_after_its_dependencies_succeeded() -> None:
+    deps = {"db": (), "mq": (), "keystone": ("db",), "nova": ("keystone", "mq"), "compute": ("nova",)}
+    work = Recorder({"db": 0.05, "mq": 0.1, "keystone": 0.05, "nova": 0.05})
+    run = run_graph(deps, work)
+    assert run.ok and set(run.results) == set(deps)
+    for name, wanted in deps.items():
+        for dep in wanted:
+            assert work.started[name] >= work.ended[dep], f"{name} started before {dep} was done"
+
+
+def test_independent_nodes_run_in_parallel() -> None:
+    deps = {name: () for name in ("mariadb", "rabbitmq", "memcached", "haproxy")}
+    work = Recorder(dict.fromkeys(deps, 0.3))
+    start = time.monotonic()
+    assert run_graph(deps, work).ok
+    assert time.monotonic() - start < 0.6  # four 0.3 s nodes, one after another, would take 1.2 s
+    assert max(work.started.values()) < 0.1
+
+
+def test_no_waves_a_node_starts_as_soon_as_its_own_dependencies_are_done() -> None:
+    # ovn-northd needs only the fast DBs; it must not wait for slow rabbitmq "in the same wave".
+    deps = {"nb": (), "sb": (), "rabbitmq": (), "northd": ("nb", "sb"), "nova": ("rabbitmq",)}
+    work = Recorder({"nb": 0.05, "sb": 0.05, "rabbitmq": 0.5})
+    assert run_graph(deps, work).ok
+    assert work.started["northd"] < work.ended["rabbitmq"] - 0.3
+
+
+def test_a_failure_starts_nothing_that_depends_on_it_and_lets_running_nodes_finish() -> None:
+    deps = {"mariadb": (), "slow": (), "keystone": ("mariadb",), "glance": ("keystone",), "after": ("slow",)}
+    work = Recorder({"mariadb": 0.05, "slow": 0.3}, fail={"mariadb"})
+    run = run_graph(deps, work)
+    assert not run.ok
+    assert set(run.failed) == {"mariadb"} and "probe missed" in str(run.failed["mariadb"])
+    assert "slow" in run.results  # already running: finished
+    assert set(run.not_started) == {"keystone", "glance", "after"}  # nothing new after a failure
+    assert "keystone" not in work.started and "glance" not in work.started
+
+
+def test_dependencies_outside_the_selection_count_as_met_and_cycles_are_refused() -> None:
+    assert run_graph({"keystone": ("mariadb",)}, Recorder({})).ok
+    with pytest.raises(ValueError, match="cycle"):
+        run_graph({"a": ("b",), "b": ("a",)}, Recorder({}))
+
+
+def test_closure_and_reverse() -> None:
+    deps = {"db": (), "mq": (), "keystone": ("db",), "nova": ("keystone", "mq"), "heat": ("keystone",)}
+    assert closure(deps, ["nova"]) == ["db", "mq", "keystone", "nova"]
+    assert reverse(deps) == {"db": {"keystone"}, "mq": {"nova"}, "keystone": {"nova", "heat"},
+                             "nova": set(), "heat": set()}
+
+
+def test_stopping_in_reverse_order_stops_dependents_first() -> None:
+    deps = {"db": (), "keystone": ("db",), "nova": ("keystone",)}
+    work = Recorder(dict.fromkeys(deps, 0.02))
+    assert run_graph(reverse(deps), work).ok
+    assert work.ended["nova"] <= work.started["keystone"] and work.ended["keystone"] <= work.started["db"]
+
+
+def _container(state: str, config_hash: str) -> Container:
+    return Container("hotstack-x", "x", state, config_hash, 0.0)
+
+
+def test_decide_from_observed_state() -> None:
+    assert decide(None, "abc") == "created"
+    assert decide(_container("exited", "abc"), "abc") == "created"
+    assert decide(_container("running", "old"), "abc") == "recreated"
+    assert decide(_container("exited", "old"), "abc") == "created"
+    assert decide(_container("running", "abc"), "abc") is None  # keep it if it answers
