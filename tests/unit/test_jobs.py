@@ -30,8 +30,8 @@ def test_run_job_mirrors_the_service_definition_and_passes_secrets_by_name(setti
     assert ["--network", settings.network.podman_network] == args[5:7]
     for volume in definition["volumes"]:
         assert args[args.index(volume) - 1] == "--volume"
-    assert ["--user", "keystone"] == args[args.index("--user"):args.index("--user") + 2]
-    assert ["--env", "OS_BOOTSTRAP_PASSWORD"] == args[args.index("OS_BOOTSTRAP_PASSWORD") - 1:][:2]
+    assert args[args.index("--user"):args.index("--user") + 2] == ["--user", "keystone"]
+    assert args[args.index("OS_BOOTSTRAP_PASSWORD") - 1:][:2] == ["--env", "OS_BOOTSTRAP_PASSWORD"]
     assert not any("=" in a and a.startswith("OS_BOOTSTRAP_PASSWORD") for a in args)
     image_at = args.index("localhost/hotstack/keystone:abc")
     assert tuple(args[image_at + 1:]) == bootstrap.argv
@@ -41,7 +41,7 @@ def test_host_network_services_run_their_jobs_on_the_host_network(settings: Sett
     cat = catalog.build(settings, paths)
     definition = service_definition(cat, cat["nova-compute"], "img", "d")
     args = run_args(definition, catalog.Job("x", "run", ("true",)))
-    assert ["--network", "host"] == args[5:7] and "--privileged" in args
+    assert args[5:7] == ["--network", "host"] and "--privileged" in args
 
 
 def test_job_log_records_per_release(tmp_path: Path) -> None:

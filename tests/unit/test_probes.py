@@ -119,7 +119,7 @@ def test_amqp_start_parser() -> None:
     assert parse_amqp_start(header, payload) == "AMQP connection.start 0-9"
     with pytest.raises(Miss, match="another protocol"):
         parse_amqp_start(b"AMQP\x00\x00\x09", b"")
-    with pytest.raises(Miss, match="connection.start"):
+    with pytest.raises(Miss, match=r"connection\.start"):
         parse_amqp_start(header, b"\x00\x14\x00\x28" + payload[4:])
 
 
