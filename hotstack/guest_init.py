@@ -1,0 +1,177 @@
+"""The text files inside hotstack's guest image: its /init, its DHCP hook and the boot menu.
+
+All pure functions, so tests can read what the guest will do without booting it. The guest
+prints fixed `HOTSTACK-*` lines on its serial console (nova's console log reads that port):
+
+  HOTSTACK-MODULES <loaded...>      the kernel modules insmod accepted, in load order
+  HOTSTACK-IP <addr>/<prefix> ...   from the DHCP hook, each time a lease is bound or renewed
+  HOTSTACK-DISKS vda vdb            the block devices, at boot and again whenever the set changes
+  HOTSTACK-GUEST-READY              booted, network tried (lease or not); printed once
+  HOTSTACK-METADATA ok <uuid>       the metadata service answered (or `failed` after retries)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+MARKER = "HOTSTACK-GUEST-READY"
+UDHCPC_SCRIPT = "/etc/udhcpc.script"
+MODULE_DIR = "/lib/modules"
+METADATA_URL = "http://169.254.169.254/openstack/latest/meta_data.json"
+KERNEL_CMDLINE = "console=tty0 console=ttyS0,115200n8 panic=10 loglevel=4"
+
+_INIT_HEAD = r"""#!/bin/sh
+# hotstack guest init (PID 1): must never exit, or the kernel panics.
+/bin/busybox --install -s
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /tmp /run /etc
+hostname hotstack-guest
+say() { echo "$*" > /dev/console; }
+"""
+
+_INIT_NET = r"""
+ip link set lo up
+n=0
+while [ ! -e /sys/class/net/eth0 ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+if [ -e /sys/class/net/eth0 ]; then
+    ip link set eth0 up
+    udhcpc -i eth0 -s __SCRIPT__ -t 10 -T 2 -A 3 -b -O mtu -O staticroutes \
+        -x hostname:hotstack-guest >/dev/null 2>&1
+else
+    say "HOTSTACK-IP none (no eth0)"
+fi
+"""
+
+_INIT_TAIL = r"""
+disks() {
+    set --
+    for d in /sys/block/*; do
+        case "${d##*/}" in vd*|sd*|hd*|xvd*|nvme*) set -- "$@" "${d##*/}" ;; esac
+    done
+    echo "${*:-none}"
+}
+
+metadata() {
+    tries=0
+    while [ $tries -lt 20 ]; do
+        # timeout(1), not wget -T: busybox 1.35's static wget crashes on -T when a connect fails
+        if body=$(timeout 10 wget -q -O - __METADATA__ 2>/dev/null); then
+            uuid=$(echo "$body" | sed -n 's/.*"uuid": *"\([^"]*\)".*/\1/p')
+            say "HOTSTACK-METADATA ok ${uuid:-unknown}"
+            return
+        fi
+        tries=$((tries + 1))
+        sleep 3
+    done
+    say "HOTSTACK-METADATA failed"
+}
+
+power_button() {
+    # Any event from the ACPI power button (libvirt's shutdown) powers the guest off.
+    for dev in /sys/class/input/event*; do
+        grep -q "Power Button" "$dev/device/name" 2>/dev/null || continue
+        if dd if="/dev/input/${dev##*/}" of=/dev/null bs=24 count=1 2>/dev/null; then
+            say "HOTSTACK-POWEROFF"
+            sync
+            poweroff -f
+        fi
+    done
+}
+
+seen=$(disks)
+say "HOTSTACK-DISKS $seen"
+say "__MARKER__"
+metadata &
+power_button &
+while true; do
+    sleep 2
+    now=$(disks)
+    if [ "$now" != "$seen" ]; then
+        say "HOTSTACK-DISKS $now"
+        seen=$now
+    fi
+done
+"""
+
+_UDHCPC = r"""#!/bin/sh
+# udhcpc hook: $1 is the event; udhcpc passes the lease in the environment.
+say() { echo "$*" > /dev/console; }
+
+routes() {
+    if [ -n "$staticroutes" ]; then
+        set -- $staticroutes
+        while [ $# -ge 2 ]; do
+            if [ "$2" = "0.0.0.0" ]; then
+                ip route replace "$1" dev "$interface"
+            else
+                ip route replace "$1" via "$2" dev "$interface"
+            fi
+            shift 2
+        done
+    elif [ -n "$router" ]; then
+        set -- $router
+        ip route replace default via "$1" dev "$interface"
+    fi
+}
+
+case "$1" in
+deconfig)
+    ip -4 addr flush dev "$interface"
+    ip link set "$interface" up
+    ;;
+bound|renew)
+    if ! ip -4 addr show dev "$interface" | grep -q "inet $ip/$mask "; then
+        ip -4 addr flush dev "$interface"
+        ip addr add "$ip/$mask" broadcast "${broadcast:-+}" dev "$interface"
+    fi
+    [ -n "$mtu" ] && ip link set dev "$interface" mtu "$mtu"
+    routes
+    : > /etc/resolv.conf
+    for server in $dns; do echo "nameserver $server" >> /etc/resolv.conf; done
+    say "HOTSTACK-IP $ip/$mask router ${router:-none} mtu ${mtu:-default}"
+    ;;
+esac
+exit 0
+"""
+
+
+def module_lines(modules: Sequence[str]) -> str:
+    """Shell that insmods each module in the given (dependency) order and reports what loaded."""
+    if not modules:
+        return 'say "HOTSTACK-MODULES none needed"\n'
+    names = " ".join(modules)
+    return (
+        "loaded=\n"
+        f"for m in {names}; do\n"
+        f'    insmod {MODULE_DIR}/$m.ko 2>/dev/null && loaded="$loaded $m"\n'
+        "done\n"
+        'say "HOTSTACK-MODULES${loaded:- none}"\n'
+    )
+
+
+def init_script(modules: Sequence[str]) -> str:
+    """The guest's /init: mounts, modules in order, DHCP, disks, marker, metadata, forever."""
+    net = _INIT_NET.replace("__SCRIPT__", UDHCPC_SCRIPT)
+    tail = _INIT_TAIL.replace("__METADATA__", METADATA_URL).replace("__MARKER__", MARKER)
+    return _INIT_HEAD + module_lines(modules) + net + tail
+
+
+def udhcpc_script() -> str:
+    """The DHCP hook: address, MTU, routes (classless static routes win over the router)."""
+    return _UDHCPC
+
+
+def syslinux_cfg(kernel: str, initrd: str) -> str:
+    """Boot straight into the kernel, no menu, no wait."""
+    return (
+        "DEFAULT hotstack\n"
+        "PROMPT 0\n"
+        "TIMEOUT 0\n"
+        "LABEL hotstack\n"
+        f"  KERNEL /{kernel}\n"
+        f"  INITRD /{initrd}\n"
+        f"  APPEND {KERNEL_CMDLINE}\n"
+    )
