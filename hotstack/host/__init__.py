@@ -1,0 +1,1 @@
+"""Host preparation: one module per host concern, each a Step (see step.py)."""

@@ -1,0 +1,112 @@
+"""The host firewall for hotstack's networks, as an nftables table `inet hotstack`.
+
+Policy (the same zones firewalld gets, see firewalld.py): new connections to brex_ip, arriving
+on the external bridge, or coming from the container network may reach only the catalog's API
+ports (every endpoint, haproxy stats, nova metadata), DNS, and — from the container network —
+qemu's VNC consoles for nova-novncproxy. Replies, loopback and ICMP pass. The chain's policy is
+accept, so traffic that is none of hotstack's business is left to the host's own rules; other
+tables are never flushed or touched. Published container ports are DNATed before the input hook
+and so are not filtered here. The table is replaced in one nft transaction.
+"""
+
+from __future__ import annotations
+
+import json
+
+from hotstack.catalog import Catalog
+from hotstack.fsutil import sha256
+from hotstack.host import cmd
+from hotstack.host.step import Step
+from hotstack.host.system import Host
+
+TABLE = ("inet", "hotstack")
+VNC_PORTS = "5900-6923"
+MARK = "managed by hotstack"  # the first rule's comment carries a fingerprint of all rules
+
+
+def api_ports(cat: Catalog) -> list[int]:
+    ports = cat.settings.ports
+    return sorted({ep.port for _, ep in cat.endpoints()} | {ports.haproxy_stats, ports.nova_metadata})
+
+
+def rules(cat: Catalog) -> list[str]:
+    net = cat.settings.network
+    tcp = ", ".join(str(p) for p in api_ports(cat))
+    dns = cat.settings.ports.dns
+    return [
+        'iifname "lo" accept',
+        "ct state established,related accept",
+        "meta l4proto { icmp, ipv6-icmp } accept",
+        f"tcp dport {{ {tcp}, {dns} }} accept",
+        f"udp dport {dns} accept",
+        f"ip saddr {net.container_cidr} tcp dport {VNC_PORTS} accept",
+        f"ip daddr {net.brex_ip} ct state new drop",
+        f'iifname "{net.ex_bridge}" ct state new drop',
+        f"ip saddr {net.container_cidr} ct state new drop",
+    ]
+
+
+def ruleset(cat: Catalog) -> str:
+    """The nft script: ensure, delete and recreate the table in one atomic transaction."""
+    body = rules(cat)
+    family, name = TABLE
+    lines = [f"table {family} {name}", f"delete table {family} {name}",
+             f"table {family} {name} {{",
+             "  chain input {", "    type filter hook input priority filter + 10; policy accept;",
+             f'    {body[0]} comment "{MARK} {fingerprint(cat)}"',
+             *(f"    {r}" for r in body[1:]), "  }", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def fingerprint(cat: Catalog) -> str:
+    return sha256("\n".join(rules(cat)))[:16]
+
+
+def list_argv(host: Host) -> list[str]:
+    return cmd.in_netns(host.netns, ["nft", "-j", "list", "table", *TABLE])
+
+
+def apply_argv(host: Host) -> list[str]:
+    return cmd.in_netns(host.netns, ["nft", "-f", "-"])
+
+
+def delete_argv(host: Host) -> list[str]:
+    return cmd.in_netns(host.netns, ["nft", "delete", "table", *TABLE])
+
+
+def observed(host: Host) -> tuple[str, int] | None:
+    """(first rule's comment, number of rules) or None when the table does not exist."""
+    proc = cmd.run(list_argv(host), check=False)
+    if proc.returncode != 0:
+        return None
+    items = json.loads(proc.stdout).get("nftables", [])
+    found = [i["rule"] for i in items if "rule" in i]
+    return (found[0].get("comment", "") if found else ""), len(found)
+
+
+class NftTable(Step):
+    id = "firewall"
+    fix = "look at `nft list table inet hotstack`"
+
+    def __init__(self, cat: Catalog, host: Host) -> None:
+        self.cat, self.host = cat, host
+
+    def describe(self) -> str:
+        return f"nftables table {' '.join(TABLE)}: only the API ports open on hotstack's networks"
+
+    def check(self) -> list[str]:
+        seen = observed(self.host)
+        wanted = (f"{MARK} {fingerprint(self.cat)}", len(rules(self.cat)))
+        if seen == wanted:
+            return []
+        verb = "create" if seen is None else "replace"
+        return [f"{verb} nftables table {' '.join(TABLE)} (API ports {api_ports(self.cat)})"]
+
+    def apply(self) -> None:
+        cmd.run(apply_argv(self.host), input=ruleset(self.cat))
+
+    def remove(self) -> list[str]:
+        if observed(self.host) is None:
+            return []
+        cmd.run(delete_argv(self.host))
+        return [f"deleted nftables table {' '.join(TABLE)}"]

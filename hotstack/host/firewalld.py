@@ -1,0 +1,88 @@
+"""firewalld, where it runs: zones `hotstack-os` (the container network) and
+`hotstack-external` (the external bridge), each opening only the catalog's API ports and DNS.
+
+Zones are created permanently and loaded with `firewall-cmd --reload`, which on firewalld's
+iptables backend drops rules other programs added: podman's are restored right after
+(`podman network reload --all`). Without firewalld, firewall.py's nftables table is used.
+"""
+
+from __future__ import annotations
+
+from hotstack.catalog import Catalog
+from hotstack.host import cmd
+from hotstack.host.firewall import api_ports
+from hotstack.host.step import Step
+
+FC = "firewall-cmd"
+
+
+def running() -> bool:
+    return cmd.available(FC) and cmd.run([FC, "--state"], check=False).returncode == 0
+
+
+def zones(cat: Catalog) -> dict[str, tuple[str, str]]:
+    """zone → (binding option, value)."""
+    net = cat.settings.network
+    return {"hotstack-os": ("--add-source", str(net.container_cidr)),
+            "hotstack-external": ("--add-interface", net.ex_bridge)}
+
+
+def wanted_ports(cat: Catalog) -> list[str]:
+    dns = cat.settings.ports.dns
+    return sorted([f"{p}/tcp" for p in api_ports(cat)] + [f"{dns}/tcp", f"{dns}/udp"])
+
+
+def zone_argv(zone: str, binding: tuple[str, str], ports: list[str]) -> list[list[str]]:
+    base = [FC, "--permanent", f"--zone={zone}"]
+    return ([[FC, "--permanent", f"--new-zone={zone}"], [*base, f"{binding[0]}={binding[1]}"]]
+            + [[*base, f"--add-port={p}"] for p in ports])
+
+
+class FirewalldZones(Step):
+    id = "firewall"
+    fix = "look at `firewall-cmd --list-all-zones`"
+
+    def __init__(self, cat: Catalog) -> None:
+        self.cat = cat
+
+    def describe(self) -> str:
+        return "firewalld zones hotstack-os and hotstack-external with the API ports"
+
+    def _listed(self, zone: str, what: str) -> list[str]:
+        proc = cmd.run([FC, f"--zone={zone}", f"--list-{what}"], check=False)
+        return proc.stdout.split() if proc.returncode == 0 else []
+
+    def check(self) -> list[str]:
+        diffs = []
+        for zone, (option, value) in zones(self.cat).items():
+            kind = "sources" if option == "--add-source" else "interfaces"
+            if value not in self._listed(zone, kind):
+                diffs.append(f"zone {zone}: bind {value}")
+            if sorted(self._listed(zone, "ports")) != wanted_ports(self.cat):
+                diffs.append(f"zone {zone}: open {', '.join(wanted_ports(self.cat))}")
+        return diffs
+
+    def apply(self) -> None:
+        existing = cmd.run([FC, "--permanent", "--get-zones"]).stdout.split()
+        for zone, binding in zones(self.cat).items():
+            for argv in zone_argv(zone, binding, wanted_ports(self.cat)):
+                if "--new-zone" in argv[-1] and zone in existing:
+                    continue
+                cmd.run(argv)
+        self._reload()
+
+    def _reload(self) -> None:
+        cmd.run([FC, "--reload"])
+        from hotstack import podman
+
+        if podman.available():
+            podman.run(["network", "reload", "--all"], check=False)
+
+    def remove(self) -> list[str]:
+        existing = cmd.run([FC, "--permanent", "--get-zones"]).stdout.split()
+        gone = [z for z in zones(self.cat) if z in existing]
+        for zone in gone:
+            cmd.run([FC, "--permanent", f"--delete-zone={zone}"])
+        if gone:
+            self._reload()
+        return [f"deleted firewalld zone {z}" for z in gone]

@@ -1,0 +1,91 @@
+"""A managed block in /etc/hosts: every catalog endpoint's DNS name → brex_ip.
+
+The keystone catalog names services by DNS name (keystone.hotstack-os.local, ...); this lets
+the host's own openstack client follow it without touching the host's resolver. Only the lines
+between the markers are ours; the file is rewritten atomically.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from pathlib import Path
+
+from hotstack import fsutil
+from hotstack.catalog import Catalog
+from hotstack.host.step import Step
+
+BEGIN = "# BEGIN hotstack (managed by hotstack; edits inside are lost)"
+END = "# END hotstack"
+
+
+def block(cat: Catalog) -> list[str]:
+    ip = cat.settings.network.brex_ip
+    names = sorted({ep.dns_name for _, ep in cat.endpoints() if ep.dns_name})
+    return [BEGIN, *(f"{ip}\t{name}" for name in names), END]
+
+
+def split(text: str) -> tuple[list[str], list[str] | None]:
+    """(lines outside the block, the block's lines or None when there is none)."""
+    lines = text.splitlines()
+    if BEGIN.split(" (")[0] not in "\n".join(lines):
+        return lines, None
+    start = next(i for i, line in enumerate(lines) if line.startswith(BEGIN.split(" (")[0]))
+    end = next((i for i in range(start, len(lines)) if lines[i].strip() == END), len(lines) - 1)
+    return lines[:start] + lines[end + 1:], lines[start:end + 1]
+
+
+def _write(path: Path, lines: list[str]) -> None:
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    text = "\n".join(lines) + "\n"
+    try:
+        fsutil.write_if_changed(path, text, mode=mode)
+    except OSError as exc:  # /etc/hosts bind-mounted by a container runtime cannot be replaced
+        if exc.errno not in (errno.EBUSY, errno.EXDEV):
+            raise
+        path.write_text(text)
+
+
+class HostsBlock(Step):
+    id = "etc-hosts"
+
+    def __init__(self, cat: Catalog, path: Path) -> None:
+        self.cat, self.path = cat, path
+        self.fix = f"check that {path} is writable"
+
+    def describe(self) -> str:
+        return f"names of the API endpoints → {self.cat.settings.network.brex_ip} in {self.path}"
+
+    def _text(self) -> str:
+        try:
+            return self.path.read_text()
+        except FileNotFoundError:
+            return ""
+
+    def check(self) -> list[str]:
+        _, current = split(self._text())
+        wanted = block(self.cat)
+        if current == wanted:
+            return []
+        return [f"{'write' if current is None else 'update'} the hotstack block in {self.path} "
+                f"({len(wanted) - 2} names)"]
+
+    def apply(self) -> None:
+        outside, _ = split(self._text())
+        _write(self.path, [*outside, *block(self.cat)])
+
+    def remove(self) -> list[str]:
+        outside, current = split(self._text())
+        if current is None:
+            return []
+        _write(self.path, outside)
+        return [f"removed the hotstack block from {self.path}"]
+
+
+def resolvable(name: str) -> bool:
+    try:
+        socket.getaddrinfo(name, None)
+    except OSError:
+        return False
+    return True
+

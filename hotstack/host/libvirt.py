@@ -1,0 +1,184 @@
+"""libvirt: the daemon nova-compute drives, the virt type, and nova's storage paths.
+
+nova-compute runs in a container but talks to the host's libvirtd through its system socket:
+/run/libvirt is mounted into the container and nova uses qemu:///system. That way qemu runs
+on the host — guests survive a recreated nova-compute container, the disk paths nova writes are
+the paths qemu opens, and the privileged daemon can create tap devices and plug them into the
+host's OVS. The session driver (qemu:///session under a dedicated user) could do none of that
+without extra privileges, and would die with the container.
+
+The virt type is decided by trying, not by listing: a tiny transient guest with no disk is
+defined and started as `kvm` with the CPU model nova uses for kvm (host-model); if it is still
+running a second later the host can run kvm guests, else nova gets `qemu` (TCG) and a warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import grp
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import libvirt
+
+from hotstack.catalog import USERS
+from hotstack.errors import HotstackError
+from hotstack.host.step import Step
+from hotstack.paths import Paths
+
+PROBE_NAME = "hotstack-virt-probe"
+KVM_DEVICE = Path("/dev/kvm")
+
+
+def _silence(_ctx: object, _err: object) -> None:
+    """libvirt prints every error to stderr by default; hotstack reports them itself."""
+
+
+libvirt.registerErrorHandler(_silence, None)
+
+
+def connect(uri: str) -> Any:
+    try:
+        return libvirt.open(uri)
+    except libvirt.libvirtError as exc:
+        raise HotstackError(f"cannot connect to libvirt at {uri}: {exc}",
+                            hint="start libvirtd (libvirtd -d, or systemctl start libvirtd)") from exc
+
+
+def probe_xml(virt_type: str) -> str:
+    cpu = "<cpu mode='host-model'/>" if virt_type == "kvm" else ""
+    return (f"<domain type='{virt_type}'><name>{PROBE_NAME}-{virt_type}</name>"
+            "<memory unit='MiB'>32</memory><vcpu>1</vcpu>"
+            "<os><type arch='x86_64'>hvm</type><boot dev='network'/></os>"
+            f"{cpu}<on_poweroff>destroy</on_poweroff><on_crash>destroy</on_crash><devices/></domain>")
+
+
+def guest_runs(conn: Any, virt_type: str, settle_s: float = 1.0) -> tuple[bool, str]:
+    """Start a transient guest of virt_type; (still running after settle_s, why not)."""
+    try:
+        dom = conn.createXML(probe_xml(virt_type), 0)
+    except libvirt.libvirtError as exc:
+        return False, str(exc).splitlines()[-1]
+    try:
+        time.sleep(settle_s)
+        state = dom.state()[0]
+        return state == libvirt.VIR_DOMAIN_RUNNING, f"guest state {state} after {settle_s:g} s"
+    finally:
+        with contextlib.suppress(libvirt.libvirtError):  # already gone
+            dom.destroy()
+
+
+def probe_virt_type(uri: str) -> tuple[str, str]:
+    """('kvm' | 'qemu', warning or '')."""
+    conn = connect(uri)
+    try:
+        ok, why = guest_runs(conn, "kvm")
+        if ok:
+            return "kvm", ""
+        ok_qemu, why_qemu = guest_runs(conn, "qemu")
+        if not ok_qemu:
+            raise HotstackError(f"libvirt at {uri} cannot start a qemu guest: {why_qemu}",
+                                hint="check /var/log/libvirt/qemu/ and that qemu-system-x86 is installed")
+        return "qemu", f"KVM guests do not run here ({why}); nova uses qemu (TCG emulation, slower)"
+    finally:
+        conn.close()
+
+
+def probe_key(uri: str) -> str:
+    """What the probe result depends on; a cached result is reused while this stays equal."""
+    conn = connect(uri)
+    try:
+        kvm = KVM_DEVICE.stat() if KVM_DEVICE.exists() else None
+        dev = f"{kvm.st_mode:o}:{kvm.st_gid}" if kvm else "none"
+        return f"{conn.getType()}:{conn.getVersion()}:{conn.getLibVersion()}:{dev}"
+    finally:
+        conn.close()
+
+
+class KvmDevice(Step):
+    """/dev/kvm as udev would leave it (root:kvm 0660), on hosts without udev.
+
+    libvirtd probes qemu as root but checks /dev/kvm as the qemu user: when these disagree it
+    throws its capability cache away and re-probes qemu on every call (seconds each).
+    """
+
+    id = "kvm-device"
+
+    def __init__(self, marker: Path, device: Path = KVM_DEVICE) -> None:
+        self.marker, self.device = marker, device
+
+    def describe(self) -> str:
+        return f"{self.device} usable by the kvm group (root:kvm 0660)"
+
+    def _wanted(self) -> tuple[int, int] | None:
+        try:
+            return grp.getgrnam("kvm").gr_gid, 0o660
+        except KeyError:
+            return None
+
+    def check(self) -> list[str]:
+        wanted = self._wanted()
+        if wanted is None or not self.device.exists():
+            return []
+        st = self.device.stat()
+        if st.st_gid == wanted[0] and st.st_mode & 0o777 == wanted[1]:
+            return []
+        return [f"{self.device}: mode {st.st_mode & 0o777:o} gid {st.st_gid} → root:kvm 0660 "
+                "(as udev would; else libvirt re-probes qemu on every call)"]
+
+    def apply(self) -> None:
+        wanted = self._wanted()
+        assert wanted is not None
+        st = self.device.stat()
+        self.marker.parent.mkdir(parents=True, exist_ok=True)
+        if not self.marker.exists():
+            self.marker.write_text(f"{st.st_mode & 0o777:o} {st.st_gid}\n")
+        os.chown(self.device, 0, wanted[0])
+        os.chmod(self.device, wanted[1])
+
+    def remove(self) -> list[str]:
+        if not self.marker.exists():
+            return []
+        mode, gid = self.marker.read_text().split()
+        if self.device.exists():
+            os.chown(self.device, 0, int(gid))
+            os.chmod(self.device, int(mode, 8))
+        self.marker.unlink()
+        return [f"restored {self.device} to mode {mode} gid {gid}"]
+
+
+class NovaPaths(Step):
+    """The instances directory and the NFS mount base, owned by nova, traversable by qemu."""
+
+    id = "nova-paths"
+
+    def __init__(self, paths: Paths) -> None:
+        self.dirs = (paths.nova_instances, paths.nova_mnt)
+        self.data_dir = paths.data_dir
+        self.uid = USERS["nova"]
+
+    def describe(self) -> str:
+        return f"{', '.join(map(str, self.dirs))} owned by nova ({self.uid}), mode 0755"
+
+    def check(self) -> list[str]:
+        diffs = []
+        for d in self.dirs:
+            if not d.is_dir():
+                diffs.append(f"create {d}")
+                continue
+            st = d.stat()
+            if (st.st_uid, st.st_gid, st.st_mode & 0o777) != (self.uid, self.uid, 0o755):
+                diffs.append(f"set {d} to nova:nova 0755")
+        return diffs
+
+    def apply(self) -> None:
+        self.data_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+        for d in self.dirs:
+            d.mkdir(mode=0o755, exist_ok=True)
+            os.chown(d, self.uid, self.uid)
+            d.chmod(0o755)
+
+    def remove(self) -> list[str]:
+        return []  # the data dir is removed as a whole by clean

@@ -1,0 +1,72 @@
+"""/run/netns as a shared mount point.
+
+neutron's OVN metadata agent runs in a container with /run/netns mounted `shared`: the network
+namespaces it creates must be visible on the host (and to ovs-vswitchd). podman refuses shared
+propagation unless the source is on a shared mount, so /run/netns is bind-mounted onto itself
+and made shared — only when it is not already. A marker in hotstack's state dir records that
+hotstack made the mount, so `clean` undoes it only then.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hotstack.host import cmd
+from hotstack.host.step import Step
+
+
+def mount_propagation(mountinfo: str, target: Path) -> str | None:
+    """'shared' / 'private' for the mount whose mount point is target; None when not a mount."""
+    found = None
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if len(fields) > 6 and fields[4] == str(target):
+            optional = fields[6:fields.index("-")]
+            found = "shared" if any(f.startswith("shared:") for f in optional) else "private"
+    return found
+
+
+def bind_argv(target: Path) -> list[str]:
+    return ["mount", "--bind", str(target), str(target)]
+
+
+def shared_argv(target: Path) -> list[str]:
+    return ["mount", "--make-shared", str(target)]
+
+
+class SharedNetns(Step):
+    id = "netns-mount"
+    fix = "check `findmnt -o TARGET,PROPAGATION /run/netns`"
+
+    def __init__(self, target: Path, marker: Path, mountinfo: Path = Path("/proc/self/mountinfo")) -> None:
+        self.target, self.marker, self.mountinfo = target, marker, mountinfo
+
+    def describe(self) -> str:
+        return f"{self.target} is a shared mount (network namespaces visible to containers)"
+
+    def _state(self) -> str | None:
+        return mount_propagation(self.mountinfo.read_text(), self.target)
+
+    def check(self) -> list[str]:
+        state = self._state()
+        if state is None:
+            return [f"bind-mount {self.target} onto itself and make it shared"]
+        return [] if state == "shared" else [f"make the mount {self.target} shared"]
+
+    def apply(self) -> None:
+        state = self._state()
+        if state is None:
+            self.target.mkdir(parents=True, exist_ok=True)
+            cmd.run(bind_argv(self.target))
+            self.marker.parent.mkdir(parents=True, exist_ok=True)
+            self.marker.write_text("hotstack bind-mounted this path onto itself\n")
+        if state != "shared":
+            cmd.run(shared_argv(self.target))
+
+    def remove(self) -> list[str]:
+        if not self.marker.exists():
+            return []
+        if self._state() is not None:
+            cmd.run(["umount", str(self.target)])
+        self.marker.unlink()
+        return [f"unmounted {self.target} (hotstack had bind-mounted it)"]

@@ -1,0 +1,154 @@
+"""OpenvSwitch: the two bridges and the Open_vSwitch external_ids ovn-controller reads.
+
+Everything goes through the python `ovs` IDL via ovsdbapp's Open_vSwitch API over the
+ovsdb-server socket (never parsed ovs-vsctl output). The datapath is detected: without the
+openvswitch kernel module the bridges use the userspace datapath (`netdev`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ovsdbapp.backend.ovs_idl import connection, transaction
+from ovsdbapp.schema.open_vswitch import impl_idl
+
+from hotstack.catalog import Catalog
+from hotstack.errors import HotstackError
+from hotstack.host.step import Step
+from hotstack.host.system import Host
+
+MARK = "hotstack"  # Bridge external_ids key marking the bridges hotstack made
+OWNS_SYSTEM_ID = "hotstack-system-id"  # set when hotstack, not ovs-ctl, chose the system-id
+OVN_KEYS = ("ovn-remote", "ovn-encap-type", "ovn-encap-ip", "ovn-bridge", "ovn-bridge-mappings",
+            "ovn-bridge-datapath-type", "ovn-cms-options")
+
+
+def datapath_type(host: Host) -> str:
+    """`system` where the kernel has the openvswitch module, else the userspace `netdev`."""
+    return "system" if host.kernel_has_module("openvswitch") else "netdev"
+
+
+def wanted_external_ids(cat: Catalog, datapath: str) -> dict[str, str]:
+    net = cat.settings.network
+    return {
+        "ovn-remote": f"tcp:{cat.ip('ovn-sb-db')}:6642",
+        "ovn-encap-type": "geneve",
+        "ovn-encap-ip": str(net.brex_ip),
+        "ovn-bridge": net.int_bridge,
+        "ovn-bridge-mappings": f"{net.physnet}:{net.ex_bridge}",
+        "ovn-bridge-datapath-type": datapath,
+        "hostname": cat.settings.nova.host,
+        "ovn-cms-options": "enable-chassis-as-gw",
+    }
+
+
+@contextmanager
+def session(host: Host) -> Iterator[Any]:
+    """An ovsdbapp Open_vSwitch API on host.ovsdb, closed afterwards.
+
+    ovsdbapp keeps its connection on the API class, so each session gets a class of its own
+    (a second session on another socket must not reuse the first one's connection).
+    """
+    attrs: dict[str, Any] = {"_ovsdb_connection": None}
+    if not host.wait_vswitchd:  # a bare ovsdb-server: nobody will ever bump cur_cfg
+        attrs["create_transaction"] = lambda self, check_error=False, log_errors=True, **kw: (
+            transaction.Transaction(self, self.ovsdb_connection, check_error=check_error,
+                                    log_errors=log_errors))
+    api_class = type("HotstackOvsdb", (impl_idl.OvsdbIdl,), attrs)
+    try:
+        idl = connection.OvsdbIdl.from_server(host.ovsdb, "Open_vSwitch")
+        conn = connection.Connection(idl=idl, timeout=10)
+        api = api_class(conn)
+    except Exception as exc:
+        raise HotstackError(f"cannot reach ovsdb-server at {host.ovsdb}: {exc}",
+                            hint="start Open vSwitch (ovs-ctl start, or systemctl start "
+                                 "openvswitch-switch)") from exc
+    try:
+        yield api
+    finally:
+        conn.stop(timeout=5)
+
+
+class OvsBridges(Step):
+    id = "ovs-bridges"
+    fix = "check `ovs-vsctl show` and /var/log/openvswitch/ovs-vswitchd.log"
+
+    def __init__(self, cat: Catalog, host: Host) -> None:
+        self.cat, self.host = cat, host
+        net = cat.settings.network
+        self.bridges = (net.int_bridge, net.ex_bridge)
+        self.mtu = net.mtu
+        self.datapath = datapath_type(host)
+        self.ids = wanted_external_ids(cat, self.datapath)
+
+    def describe(self) -> str:
+        return (f"OVS bridges {', '.join(self.bridges)} ({self.datapath} datapath, MTU {self.mtu}) "
+                "and OVN settings")
+
+    def check(self) -> list[str]:
+        try:
+            with session(self.host) as api:
+                return self._diffs(api)
+        except HotstackError:
+            if not (self.host.start_daemons and not self.host.systemd):
+                raise
+            # Open vSwitch is down; the ovs-daemons step before this one starts it.
+            return [*(f"create bridge {br} (datapath {self.datapath}, MTU {self.mtu})" for br in self.bridges),
+                    f"set the OVN external_ids ({', '.join(self.ids)})"]
+
+    def _diffs(self, api: Any) -> list[str]:
+        diffs = []
+        rows = {r["name"]: r for r in api.db_list("Bridge", columns=["name", "datapath_type",
+                                                                    "external_ids"]).execute(check_error=True)}
+        ifaces = {r["name"]: r for r in api.db_list("Interface", columns=["name", "mtu_request"])
+                  .execute(check_error=True)}
+        for br in self.bridges:
+            row = rows.get(br)
+            if row is None:
+                diffs.append(f"create bridge {br} (datapath {self.datapath}, MTU {self.mtu})")
+                continue
+            if row["datapath_type"] != self.datapath:
+                diffs.append(f"set {br} datapath_type {row['datapath_type'] or '(default)'} → {self.datapath}")
+            if ifaces.get(br, {}).get("mtu_request") != [self.mtu]:
+                diffs.append(f"set {br} MTU to {self.mtu}")
+        current = api.db_get("Open_vSwitch", ".", "external_ids").execute(check_error=True)
+        if not current.get("system-id"):
+            diffs.append("set a system-id for this chassis")
+        for key, value in self.ids.items():
+            if current.get(key) != value:
+                diffs.append(f"set external_ids:{key}={value}")
+        return diffs
+
+    def apply(self) -> None:
+        with session(self.host) as api:
+            current = api.db_get("Open_vSwitch", ".", "external_ids").execute(check_error=True)
+            ids = dict(self.ids)
+            if not current.get("system-id"):
+                ids.update({"system-id": str(uuid.uuid4()), OWNS_SYSTEM_ID: "true"})
+            with api.transaction(check_error=True) as txn:
+                for br in self.bridges:
+                    txn.add(api.add_br(br, may_exist=True, datapath_type=self.datapath))
+                    txn.add(api.db_set("Bridge", br, ("external_ids", {MARK: "managed"})))
+                    txn.add(api.db_set("Interface", br, ("mtu_request", self.mtu)))
+                txn.add(api.db_set("Open_vSwitch", ".", ("external_ids", ids)))
+
+    def remove(self) -> list[str]:
+        done = []
+        with session(self.host) as api:
+            rows = api.db_list("Bridge", columns=["name", "external_ids"]).execute(check_error=True)
+            ours = [r["name"] for r in rows if r["name"] in self.bridges and r["external_ids"].get(MARK)]
+            current = api.db_get("Open_vSwitch", ".", "external_ids").execute(check_error=True)
+            keys = [k for k in (*OVN_KEYS, OWNS_SYSTEM_ID) if k in current]
+            if current.get(OWNS_SYSTEM_ID):
+                keys.append("system-id")
+            with api.transaction(check_error=True) as txn:
+                for br in ours:
+                    txn.add(api.del_br(br, if_exists=True))
+                if keys:
+                    txn.add(api.db_remove("Open_vSwitch", ".", "external_ids", *keys))
+        done += [f"deleted bridge {br}" for br in ours]
+        done += [f"removed external_ids:{k}" for k in keys if k != OWNS_SYSTEM_ID]
+        return done
