@@ -30,6 +30,7 @@ mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /tmp /run /etc
 hostname hotstack-guest
 say() { echo "$*" > /dev/console; }
+say ""  # end the line the kernel's terminal reset leaves open, so markers start lines
 """
 
 _INIT_NET = r"""

@@ -1,0 +1,35 @@
+"""`hotstack guest-image`: build (or keep) hotstack's own bootable guest disk image."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hotstack.cli import emit_json
+from hotstack.guest import build_guest_image
+from hotstack.paths import Paths
+from hotstack.settings import Settings
+
+
+def default_output(settings: Settings) -> Path:
+    return settings.data_dir / "images" / "hotstack-guest.img"
+
+
+def guest_cache(settings: Settings) -> Path:
+    return Paths(settings.data_dir).cache / "guest"
+
+
+def guest_image(settings: Settings, output: Path | None, as_json: bool) -> int:
+    """Build the image at output (default <data_dir>/images/hotstack-guest.img; a .qcow2 name
+    gives qcow2); progress goes to stderr, the result to stdout."""
+    out = (output or default_output(settings)).resolve()
+    image = build_guest_image(out, guest_cache(settings),
+                              progress=lambda message: click.echo(message, err=True))
+    if as_json:
+        emit_json({"ok": True, **image.to_json()})
+        return 0
+    action = "built" if image.built else "unchanged"
+    click.echo(f"{action}: {image.path} ({image.format}, {image.size_bytes / 2**20:.1f} MiB, "
+               f"kernel {image.kernel_version}); console marker {image.marker}")
+    return 0
