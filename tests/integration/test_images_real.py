@@ -1,0 +1,75 @@
+"""Each built image starts and its main programs answer (real podman, the built images).
+
+Run after `hotstack build`:  pytest -m images tests/integration/test_images_real.py
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hotstack import image_build, images, podman
+
+pytestmark = [pytest.mark.integration, pytest.mark.images]
+
+# image -> shell commands that must succeed inside it
+CHECKS: dict[str, list[str]] = {
+    "infra": ["mariadbd --version", "test -x /usr/sbin/rabbitmq-server", "haproxy -v",
+              "dnsmasq --version", "memcached -V", "id -u mysql | grep -qx 42408",
+              "id -u rabbitmq | grep -qx 42409", "id -u memcache | grep -qx 42410",
+              "id -u haproxy | grep -qx 42411"],
+    "keystone": ["keystone-manage --version", "uwsgi --version",
+                 "uwsgi --plugin python3 --help >/dev/null", "id -u keystone | grep -qx 42401"],
+    "glance": ["glance-manage --version", "uwsgi --version", "id -u glance | grep -qx 42402"],
+    "placement": ["placement-manage --version", "uwsgi --version",
+                  "id -u placement | grep -qx 42403"],
+    "nova": ["nova-manage --version", "uwsgi --version", "test -x /usr/bin/nova-api-wsgi",
+             "test -x /usr/bin/nova-metadata-wsgi",
+             "test -x /usr/bin/nova-conductor", "test -x /usr/bin/nova-scheduler",
+             "test -x /usr/bin/nova-novncproxy", "test -f /usr/share/novnc/vnc.html",
+             "id -u nova | grep -qx 42404"],
+    "nova-compute": ["nova-manage --version", "test -x /usr/bin/nova-compute",
+                     "qemu-img --version", "test -x /sbin/mount.nfs",
+                     "python3 -c 'import libvirt, os_vif'", "ovsdb-client --version",
+                     "! test -e /usr/sbin/libvirtd", "! command -v qemu-system-x86_64",
+                     "id -u nova | grep -qx 42404"],
+    "neutron": ["neutron-server --version", "test -x /usr/bin/neutron-ovn-metadata-agent",
+                "haproxy -v", "ovsdb-client --version", "ip -V", "id -u neutron | grep -qx 42405"],
+    "cinder": ["cinder-manage --version", "uwsgi --version", "qemu-img --version",
+               "test -x /sbin/mount.nfs", "test -x /usr/bin/cinder-volume",
+               "id -u cinder | grep -qx 42406"],
+    "heat": ["heat-manage --version", "uwsgi --version", "test -x /usr/bin/heat-engine",
+             "id -u heat | grep -qx 42407"],
+    "ovn": ["ovn-northd --version", "ovsdb-server --version", "ovn-controller --version"],
+}
+
+
+def _refs() -> dict[str, str]:
+    if not podman.available():
+        pytest.skip("podman is not installed")
+    refs = images.all_refs()
+    present = image_build.local_images()
+    missing = sorted(n for n in CHECKS if refs[n] not in present)
+    if missing:
+        pytest.skip(f"images not built: {', '.join(missing)} (run `hotstack build`)")
+    return refs
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_image_programs_answer(name: str) -> None:
+    ref = _refs()[name]
+    script = " && ".join(f"( {c} ) >/dev/null 2>&1 || {{ echo 'FAILED: {c}'; exit 1; }}"
+                         for c in CHECKS[name])
+    proc = podman.run(["run", "--rm", "--network", "none", ref, "sh", "-c", script],
+                      check=False, timeout=120)
+    assert proc.returncode == 0, f"{name}: {proc.stdout}{proc.stderr}"
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_no_apt_lists_or_debs_in_image(name: str) -> None:
+    ref = _refs()[name]
+    script = ("test -z \"$(ls /var/lib/apt/lists | grep -v -e lock -e partial -e auxfiles)\" "
+              "&& test -z \"$(ls /var/cache/apt/archives/*.deb 2>/dev/null)\" "
+              "&& test -z \"$(ls /var/cache/hotstack 2>/dev/null)\"")
+    proc = podman.run(["run", "--rm", "--network", "none", ref, "sh", "-c", script],
+                      check=False, timeout=60)
+    assert proc.returncode == 0, f"{name} carries apt lists or downloaded packages"
