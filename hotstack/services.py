@@ -66,7 +66,9 @@ def infra(c: _Ctx) -> list[Service]:
             ),
         ),
         Service(
-            "rabbitmq", "infra", ("rabbitmq-server",),
+            # The real server script: Debian's /usr/sbin/rabbitmq-server wrapper sends the log to
+            # /var/log/rabbitmq/startup_log when run as the rabbitmq user, hiding it from `podman logs`.
+            "rabbitmq", "infra", ("/usr/lib/rabbitmq/bin/rabbitmq-server",),
             Probe("amqp", c.ip(11), 5672, deadline_s=90), slot=11, user="rabbitmq",
             volumes=(c.data("rabbitmq", "/var/lib/rabbitmq"),),
             configs=(ConfigFile("rabbitmq/rabbitmq.conf", "/etc/rabbitmq/rabbitmq.conf", "rabbitmq"),),
