@@ -1,0 +1,252 @@
+"""The guest image: its init script, module order, initramfs, package reading and build skipping.
+
+Packages and kernel trees are real files made in tmp_path (an ar archive holding a
+data.tar.xz, modules carrying a .modinfo `depends=` string); nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import lzma
+import shutil
+import stat
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from hotstack import guest, guest_debian, guest_init, guest_initramfs, guest_kernel, guest_sources
+from hotstack.guest_kernel import Kernel, load_order
+
+ORDER = ["virtio_ring", "virtio", "virtio_pci", "failover", "net_failover", "virtio_net",
+         "virtio_blk"]
+DEPS = {"virtio_ring": [], "virtio": ["virtio_ring"], "virtio_pci": ["virtio_ring", "virtio"],
+        "failover": [], "net_failover": ["failover"],
+        "virtio_net": ["virtio_ring", "virtio", "net_failover"], "virtio_blk": ["virtio"],
+        "button": [], "evdev": []}
+
+
+def ko(name: str, deps: list[str]) -> bytes:
+    """A stand-in module: ELF-ish junk around the .modinfo strings the kernel would read."""
+    return b"\x7fELF\0junk\0" + f"name={name}\0depends={','.join(deps)}\0".encode() + b"\0tail"
+
+
+# --- init script ------------------------------------------------------------------------
+
+def test_init_has_marker_mounts_dhcp_and_metadata() -> None:
+    script = guest_init.init_script(ORDER)
+    assert script.startswith("#!/bin/sh\n")
+    assert f'say "{guest_init.MARKER}"' in script
+    assert "mount -t devtmpfs" in script and "mount -t proc" in script
+    assert f"udhcpc -i eth0 -s {guest_init.UDHCPC_SCRIPT}" in script
+    assert "-O staticroutes" in script and "-O mtu" in script
+    assert guest_init.METADATA_URL in script and "HOTSTACK-METADATA ok" in script
+    assert "HOTSTACK-DISKS" in script
+    assert script.rstrip().endswith("done")  # ends in the endless loop: PID 1 never exits
+    assert "wget -q -T" not in script  # busybox 1.35's static wget crashes on -T
+
+
+def test_init_loads_modules_in_the_given_order() -> None:
+    script = guest_init.init_script(ORDER)
+    assert f"for m in {' '.join(ORDER)}; do" in script
+    assert script.index("for m in") < script.index("udhcpc") < script.index(guest_init.MARKER)
+    assert "HOTSTACK-MODULES none needed" in guest_init.init_script([])
+
+
+def test_udhcpc_script_sets_address_routes_dns_and_reports() -> None:
+    script = guest_init.udhcpc_script()
+    for needle in ('ip addr add "$ip/$mask"', "staticroutes", 'default via "$1"',
+                   "/etc/resolv.conf", "HOTSTACK-IP $ip/$mask", 'mtu "$mtu"'):
+        assert needle in script
+
+
+@pytest.mark.parametrize("text", [guest_init.init_script(ORDER), guest_init.udhcpc_script()])
+def test_scripts_parse_as_posix_shell(text: str, tmp_path: Path) -> None:
+    path = tmp_path / "script"
+    path.write_text(text)
+    subprocess.run(["sh", "-n", str(path)], check=True)
+
+
+def test_syslinux_cfg_boots_the_kernel_on_the_serial_console() -> None:
+    cfg = guest_init.syslinux_cfg("vmlinuz", "initrd.gz")
+    assert "KERNEL /vmlinuz" in cfg and "INITRD /initrd.gz" in cfg
+    assert "console=ttyS0" in cfg.split("APPEND", 1)[1]
+    assert "TIMEOUT 0" in cfg
+
+
+# --- modules ----------------------------------------------------------------------------
+
+def test_load_order_puts_dependencies_first_and_skips_builtins() -> None:
+    order = load_order(DEPS, builtin=set())
+    for name, deps in DEPS.items():
+        assert all(order.index(d) < order.index(name) for d in deps)
+    assert order[-2:] == ["button", "evdev"]
+    assert "failover" not in load_order(DEPS, builtin={"failover", "net_failover"})
+
+
+def test_load_order_names_a_missing_required_module() -> None:
+    deps = {k: v for k, v in DEPS.items() if k != "virtio_ring"}
+    with pytest.raises(ValueError, match="virtio_ring"):
+        load_order(deps, builtin=set())
+    assert load_order({}, builtin={"virtio_pci", "virtio_net", "virtio_blk"}) == []
+
+
+def test_modinfo_and_modules_dep_parsing() -> None:
+    assert guest_kernel.modinfo_depends(ko("x", ["virtio", "virtio-ring"])) == [
+        "virtio", "virtio_ring"]
+    assert guest_kernel.modinfo_depends(ko("x", [])) == []
+    table = guest_kernel.parse_modules_dep(
+        "kernel/drivers/net/virtio_net.ko.xz: kernel/drivers/net/net_failover.ko.xz\n")
+    assert table == {"virtio_net": ("kernel/drivers/net/virtio_net.ko.xz", ["net_failover"])}
+    assert guest_kernel.module_name("a/virtio-rng.ko.zst") == "virtio_rng"
+
+
+def test_host_kernel_from_a_tree(tmp_path: Path) -> None:
+    boot, mods = tmp_path / "boot", tmp_path / "modules" / "9.9.9-test"
+    boot.mkdir()
+    (boot / "vmlinuz-9.9.9-test").write_bytes(b"KERNEL")
+    (mods / "kernel").mkdir(parents=True)
+    lines = []
+    for name, deps in DEPS.items():
+        (mods / "kernel" / f"{name}.ko.xz").write_bytes(lzma.compress(ko(name, deps)))
+        lines.append(f"kernel/{name}.ko.xz: " + " ".join(f"kernel/{d}.ko.xz" for d in deps))
+    (mods / "modules.dep").write_text("\n".join(lines) + "\n")
+    (mods / "modules.builtin").write_text("kernel/drivers/block/virtio_blk.ko\n")
+    kernel = guest_kernel.host_kernel(boot, tmp_path / "modules", "9.9.9-test")
+    assert kernel is not None and kernel.vmlinuz == b"KERNEL"
+    assert "virtio_blk" not in kernel.modules
+    assert kernel.modules["virtio"] == ko("virtio", ["virtio_ring"])
+    assert guest_kernel.host_kernel(boot, tmp_path / "modules", "0.0-absent") is None
+
+
+# --- Debian packages --------------------------------------------------------------------
+
+def make_deb(path: Path, files: dict[str, bytes]) -> Path:
+    """A real .deb layout: ar archive with debian-binary and an xz data tarball."""
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w:xz") as tar:
+        for name, content in files.items():
+            info = tarfile.TarInfo(f"./{name}")
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    out = bytearray(b"!<arch>\n")
+    for name, content in (("debian-binary", b"2.0\n"), ("data.tar.xz", data.getvalue())):
+        out += f"{name:<16}{0:<12}{0:<6}{0:<6}{'100644':<8}{len(content):<10}`\n".encode()
+        out += content + (b"\n" if len(content) % 2 else b"")
+    path.write_bytes(bytes(out))
+    return path
+
+
+def test_scan_kernel_reads_vmlinuz_and_orders_modules(tmp_path: Path) -> None:
+    # virtio_pci sorts before its dependency virtio_ring here, forcing the second pass.
+    files = {"boot/vmlinuz-6.1.0-9-amd64": b"KERNEL",
+             "lib/modules/6.1.0-9-amd64/modules.builtin": b"kernel/x/evdev.ko\n",
+             "lib/modules/6.1.0-9-amd64/kernel/a/virtio_ring_dep.ko": ko("y", []),
+             "lib/modules/6.1.0-9-amd64/kernel/a/sound.ko": ko("sound", [])}
+    files.update({f"lib/modules/6.1.0-9-amd64/kernel/{'b' if n == 'virtio_ring' else 'a'}/{n}.ko":
+                  ko(n, d) for n, d in DEPS.items() if n != "evdev"})
+    kernel = guest_debian.scan_kernel(make_deb(tmp_path / "k.deb", files))
+    assert kernel.version == "6.1.0-9-amd64" and kernel.vmlinuz == b"KERNEL"
+    assert list(kernel.modules) == load_order(DEPS, {"evdev"})
+    assert "sound" not in kernel.modules
+
+
+def test_apt_show_parsing_finds_the_versioned_kernel() -> None:
+    table = guest_debian.parse_apt_show(
+        "Package: linux-image-amd64\nVersion: 6.1.192-2\n"
+        "Depends: linux-image-6.1.0-56-amd64 (= 6.1.192-2)\nDescription: x\n more\n\n"
+        "Package: busybox-static\nVersion: 1:1.35.0-4\n")
+    assert guest_debian.kernel_package(table["linux-image-amd64"]) == (
+        "linux-image-6.1.0-56-amd64", "6.1.192-2")
+    assert table["busybox-static"]["Version"] == "1:1.35.0-4"
+
+
+# --- initramfs --------------------------------------------------------------------------
+
+def read_newc(blob: bytes) -> dict[str, tuple[int, int, bytes]]:
+    """name -> (mode, rdev major, data) from a newc archive."""
+    entries: dict[str, tuple[int, int, bytes]] = {}
+    pos = 0
+    while True:
+        fields = [int(blob[pos + 6 + 8 * i: pos + 14 + 8 * i], 16) for i in range(13)]
+        name_end = pos + 110 + fields[11]
+        name = blob[pos + 110: name_end - 1].decode()
+        data_start = name_end + (-name_end % 4)
+        data = blob[data_start: data_start + fields[6]]
+        pos = data_start + fields[6] + (-(data_start + fields[6]) % 4)
+        if name == "TRAILER!!!":
+            return entries
+        entries[name] = (fields[1], fields[9], data)
+
+
+def test_initramfs_holds_init_busybox_console_and_modules() -> None:
+    blob = guest_initramfs.initramfs(b"BUSYBOX", {"virtio": b"KO"})
+    assert blob == guest_initramfs.initramfs(b"BUSYBOX", {"virtio": b"KO"})  # reproducible
+    entries = read_newc(gzip.decompress(blob))
+    mode, _, init = entries["init"]
+    assert stat.S_ISREG(mode) and mode & 0o111 and b"for m in virtio;" in init
+    assert stat.S_ISCHR(entries["dev/console"][0]) and entries["dev/console"][1] == 5
+    assert entries["bin/sh"][2] == b"busybox" and entries["lib/modules/virtio.ko"][2] == b"KO"
+    assert "etc/udhcpc.script" in entries
+
+
+# --- build and skip ---------------------------------------------------------------------
+
+@pytest.fixture
+def fake_sources(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    state = {"vmlinuz": b"K" * 1000}
+    monkeypatch.setattr(guest_sources, "sources", lambda cache, progress: (
+        Kernel("6.1.0-test", "test", state["vmlinuz"], {"virtio": b"KO"}), b"BUSYBOX"))
+    return state
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+
+    def assemble(work: Path, files: dict[str, bytes], fmt: str) -> Path:
+        calls.append(fmt)
+        (work / "disk").write_bytes(b"".join(files.values()))
+        return work / "disk"
+
+    monkeypatch.setattr(guest, "_assemble", assemble)
+    return calls
+
+
+def test_build_skips_when_inputs_are_unchanged(tmp_path: Path, fake_sources: dict[str, bytes],
+                                               counted: list[str]) -> None:
+    out = tmp_path / "img" / "guest.img"
+    first = guest.build_guest_image(out, tmp_path / "cache")
+    assert first.built and first.format == "raw" and first.size_bytes == out.stat().st_size
+    again = guest.build_guest_image(out, tmp_path / "cache")
+    assert not again.built and again.kernel_version == "6.1.0-test" and counted == ["raw"]
+    fake_sources["vmlinuz"] = b"new kernel"
+    assert guest.build_guest_image(out, tmp_path / "cache").built
+    out.write_bytes(b"truncated")  # a damaged image is rebuilt, whatever its stamp says
+    assert guest.build_guest_image(out, tmp_path / "cache").built
+    assert len(counted) == 3 and not list(out.parent.glob(".guest.img.*"))
+
+
+def test_qcow2_name_gives_qcow2(tmp_path: Path, fake_sources: dict[str, bytes],
+                                counted: list[str]) -> None:
+    image = guest.build_guest_image(tmp_path / "guest.qcow2", tmp_path / "cache")
+    assert image.format == "qcow2" and counted == ["qcow2"]
+
+
+TOOLS = ("mkfs.vfat", "syslinux", "mcopy", "mdir")
+
+
+@pytest.mark.skipif(not all(map(shutil.which, TOOLS)), reason="needs dosfstools, syslinux, mtools")
+def test_real_disk_holds_loader_kernel_and_initrd(tmp_path: Path,
+                                                  fake_sources: dict[str, bytes]) -> None:
+    image = guest.build_guest_image(tmp_path / "guest.img", tmp_path / "cache")
+    with image.path.open("rb") as disk:
+        sector = disk.read(512)
+    assert sector[510:] == b"\x55\xaa"  # syslinux's boot sector
+    listing = subprocess.run(["mdir", "-a", "-b", "-i", str(image.path), "::/"], check=True,
+                             capture_output=True, text=True,
+                             env={"MTOOLS_SKIP_CHECK": "1", "PATH": "/usr/bin:/bin"}).stdout
+    for name in ("vmlinuz", "initrd.gz", "syslinux.cfg", "ldlinux.sys", "ldlinux.c32"):
+        assert f"::/{name}" in listing.lower()
