@@ -73,3 +73,14 @@ def test_no_apt_lists_or_debs_in_image(name: str) -> None:
     proc = podman.run(["run", "--rm", "--network", "none", ref, "sh", "-c", script],
                       check=False, timeout=60)
     assert proc.returncode == 0, f"{name} carries apt lists or downloaded packages"
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_no_secret_or_identity_baked_in(name: str) -> None:
+    ref = _refs()[name]
+    script = ("! test -e /var/lib/rabbitmq/.erlang.cookie && ! test -s /etc/machine-id "
+              "&& ! ls /etc/keystone/fernet-keys/* 2>/dev/null "
+              "&& ! grep -rlE 'BEGIN ([A-Z]+ )?PRIVATE KEY' /etc /var/lib 2>/dev/null")
+    proc = podman.run(["run", "--rm", "--network", "none", ref, "sh", "-c", script],
+                      check=False, timeout=60)
+    assert proc.returncode == 0, f"{name} carries a secret or machine identity: {proc.stdout}"
