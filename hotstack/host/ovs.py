@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from ovsdbapp.backend.ovs_idl import connection, transaction
@@ -58,6 +59,9 @@ def session(host: Host) -> Iterator[Any]:
             transaction.Transaction(self, self.ovsdb_connection, check_error=check_error,
                                     log_errors=log_errors))
     api_class = type("HotstackOvsdb", (impl_idl.OvsdbIdl,), attrs)
+    if host.ovsdb.startswith("unix:") and not Path(host.ovsdb[5:]).exists():
+        raise HotstackError(f"ovsdb-server is not running (no socket {host.ovsdb[5:]})",
+                            hint="start Open vSwitch (ovs-ctl start, or systemctl start openvswitch-switch)")
     try:
         idl = connection.OvsdbIdl.from_server(host.ovsdb, "Open_vSwitch")
         conn = connection.Connection(idl=idl, timeout=10)

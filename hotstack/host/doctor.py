@@ -1,0 +1,140 @@
+"""doctor: read-only checks of the host, each a finding with a level and the fix."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from hotstack import catalog
+from hotstack.errors import HotstackError
+from hotstack.host import cmd, daemons, facts, listeners, net, nfs, ovs, runtime
+from hotstack.host.firewall import api_ports
+from hotstack.host.system import Host
+from hotstack.paths import Paths
+from hotstack.render import host_facts
+from hotstack.settings import Settings
+
+GB = 1024**3
+HOTSTACK_OWNERS = ("conmon", "haproxy", "dnsmasq", "podman", "rootlessport", "netavark")
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    level: str  # ok | warn | fail
+    message: str
+    fix: str = ""
+
+
+Check = Callable[[Settings, Paths, Host], list[Finding]]
+
+
+def virtualization(s: Settings, p: Paths, host: Host) -> list[Finding]:
+    try:
+        found = facts.virt_facts(s, host, host_facts(p))
+    except HotstackError as exc:
+        return [Finding("virtualization", "warn", f"cannot probe: {exc.message}", "run `hotstack prepare`")]
+    if found["virt_type"] == "kvm":
+        return [Finding("virtualization", "ok", f"kvm ({found.get('virt_note', '')})")]
+    return [Finding("virtualization", "warn", f"qemu: {found.get('virt_note', '')}",
+                    "enable (nested) KVM for fast guests; hotstack works with qemu, only slower")]
+
+
+def podman_runtime(s: Settings, p: Paths, host: Host) -> list[Finding]:
+    if not cmd.available("podman"):
+        return [Finding("podman", "fail", "podman is not installed", "apt-get install podman")]
+    version = cmd.run(["podman", "version", "--format", "{{.Client.Version}}"], check=False).stdout.strip()
+    try:
+        name, why = runtime.choose_runtime(runtime.cgroup_mode((host.proc / "self/mountinfo").read_text()))
+    except HotstackError as exc:
+        return [Finding("podman", "fail", f"podman {version}: {exc.message}", exc.hint or "")]
+    return [Finding("podman", "ok", f"podman {version}, runtime {name} ({why})")]
+
+
+def ports_free(s: Settings, p: Paths, host: Host) -> list[Finding]:
+    brex = str(s.network.brex_ip)
+    found, owner = listeners.listeners(host.proc), listeners.owners(host.proc)
+    wanted = [(port, "tcp") for port in api_ports(catalog.build(s, p))] + [(s.ports.dns, "udp")]
+    busy, ours = [], 0
+    for port, proto in wanted:
+        for lst in listeners.on(brex, port, proto, found):
+            comm = owner.get(lst.inode, "?")
+            if comm in HOTSTACK_OWNERS:
+                ours += 1
+            else:
+                busy.append(f"{proto}/{port} on {lst.address} by {comm}")
+    if busy:
+        return [Finding("ports", "fail", "taken on brex_ip: " + ", ".join(busy),
+                        "stop those services or change ports.* / network.brex_ip")]
+    note = f" ({ours} held by hotstack's containers)" if ours else ""
+    return [Finding("ports", "ok", f"{len(wanted)} API ports free on {brex}{note}")]
+
+
+def networks(s: Settings, p: Paths, host: Host) -> list[Finding]:
+    with net.netlink(host) as ipr:
+        found = net.collisions(s, net.addresses(ipr), net.routes(ipr))
+    if found:
+        return [Finding("networks", "fail", f"{key}: {what}", f"choose another {key}") for key, what in found]
+    return [Finding("networks", "ok", f"{s.network.container_cidr} and {s.network.provider_cidr} are free")]
+
+
+def hostname(s: Settings, p: Paths, host: Host) -> list[Finding]:
+    name = socket.gethostname()
+    try:
+        socket.getaddrinfo(name, None)
+    except OSError:
+        return [Finding("hostname", "fail", f"{name} does not resolve",
+                        f"add `127.0.1.1 {name}` to /etc/hosts")]
+    return [Finding("hostname", "ok", f"{name} resolves")]
+
+
+def resources(s: Settings, p: Paths, host: Host) -> list[Finding]:
+    where = next(d for d in (s.data_dir, *s.data_dir.parents) if d.exists())
+    free = shutil.disk_usage(where).free
+    mem = next(int(line.split()[1]) * 1024 for line in (host.proc / "meminfo").read_text().splitlines()
+               if line.startswith("MemTotal:"))
+    disk = Finding("disk", "ok" if free >= 30 * GB else "warn", f"{free / GB:.0f} GB free under {where}",
+                   "" if free >= 30 * GB else "images and volumes need ~30 GB: free space or move data_dir")
+    memory = Finding("memory", "ok" if mem >= 8 * GB else "warn", f"{mem / GB:.1f} GB memory",
+                     "" if mem >= 8 * GB else "the control plane alone uses ~3 GB; 8 GB or more is advised")
+    return [disk, memory]
+
+
+def daemons_up(s: Settings, p: Paths, host: Host) -> list[Finding]:
+    found = []
+    for name, group, fix in (("ovs", daemons.ovs_daemons(host), "hotstack prepare starts it"),
+                             ("libvirt", daemons.libvirt_daemons(), "hotstack prepare starts it")):
+        down = [d.name for d in group if not daemons.is_up(d)]
+        found.append(Finding(name, "warn" if down else "ok",
+                             f"not running: {', '.join(down)}" if down else "running and reachable",
+                             fix if down else ""))
+    return found
+
+
+def kernel(s: Settings, p: Paths, host: Host) -> list[Finding]:
+    dp = ovs.datapath_type(host)
+    mode, why = nfs.choose_mode(s, host)
+    return [
+        Finding("kernel-ovs", "ok", "openvswitch module: kernel datapath (system)" if dp == "system"
+                else "no openvswitch kernel module: userspace datapath (netdev)"),
+        Finding("kernel-nfs", "ok", f"cinder NFS mode {mode}: {why}"),
+    ]
+
+
+CHECKS: tuple[Check, ...] = (virtualization, podman_runtime, ports_free, networks, hostname,
+                             resources, daemons_up, kernel)
+
+
+def run(s: Settings, p: Paths, host: Host | None = None) -> dict[str, Any]:
+    host = host or Host()
+    found: list[Finding] = []
+    for check in CHECKS:
+        try:
+            found += check(s, p, host)
+        except Exception as exc:  # a broken check is itself a finding, never a crash
+            found.append(Finding(check.__name__, "fail", f"check failed: {exc}", "report this as a bug"))
+    return {"ok": all(f.level != "fail" for f in found), "findings": [asdict(f) for f in found]}
+
