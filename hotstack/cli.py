@@ -102,6 +102,51 @@ def build(obj: Ctx, parallel: int | None, only: tuple[str, ...], base: str | Non
     run(lambda: build_command(obj.settings(), parallel=parallel, only=only, base=base, as_json=as_json))  # type: ignore[arg-type]
 
 
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@click.pass_obj
+def prepare(obj: Ctx, dry_run: bool, as_json: bool) -> None:
+    """Prepare the host: OVS bridges, hot-ex address, libvirt, NFS, firewall, podman runtime."""
+    from hotstack.commands.prepare_cmd import prepare as prepare_command
+
+    run(lambda: prepare_command(obj.settings(), dry_run, as_json))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_obj
+def doctor(obj: Ctx, as_json: bool) -> None:
+    """Check the host and say what to fix."""
+    from hotstack.commands.doctor_cmd import doctor as doctor_command
+
+    run(lambda: doctor_command(obj.settings(), as_json))
+
+
+@cli.command()
+@click.option("--yes", is_flag=True, help="Really remove everything hotstack made (required).")
+@click.option("--images", is_flag=True, help="Also remove hotstack's container images.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was removed as JSON.")
+@click.pass_obj
+def clean(obj: Ctx, yes: bool, images: bool, as_json: bool) -> None:
+    """Remove containers, data, bridges, address, exports, firewall rules and overrides."""
+    from hotstack.commands.clean_cmd import clean as clean_command
+
+    run(lambda: clean_command(obj.settings(), yes, images, as_json))
+
+
+@cli.command("guest-image")
+@click.option("--output", type=click.Path(path_type=Path), default=None,
+              help="Image file (default <data_dir>/images/hotstack-guest.img; .qcow2 for qcow2).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def guest_image(obj: Ctx, output: Path | None, as_json: bool) -> None:
+    """Build hotstack's tiny guest image offline (host or Debian kernel + busybox initramfs)."""
+    from hotstack.commands.guest_cmd import guest_image as guest_command
+
+    run(lambda: guest_command(obj.settings(), output, as_json))
+
+
 @cli.command("setup-cloud")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 @click.pass_obj
