@@ -71,14 +71,16 @@ metadata() {
 }
 
 power_button() {
-    # Any event from the ACPI power button (libvirt's shutdown) powers the guest off.
+    # Any event from an ACPI power button (libvirt's clean shutdown) powers the guest off.
     for dev in /sys/class/input/event*; do
         grep -q "Power Button" "$dev/device/name" 2>/dev/null || continue
-        if dd if="/dev/input/${dev##*/}" of=/dev/null bs=24 count=1 2>/dev/null; then
-            say "HOTSTACK-POWEROFF"
-            sync
-            poweroff -f
-        fi
+        (
+            if dd if="/dev/input/${dev##*/}" of=/dev/null bs=24 count=1 2>/dev/null; then
+                say "HOTSTACK-POWEROFF"
+                sync
+                poweroff -f
+            fi
+        ) &
     done
 }
 
@@ -86,7 +88,7 @@ seen=$(disks)
 say "HOTSTACK-DISKS $seen"
 say "__MARKER__"
 metadata &
-power_button &
+power_button
 while true; do
     sleep 2
     now=$(disks)
@@ -99,7 +101,10 @@ done
 
 _UDHCPC = r"""#!/bin/sh
 # udhcpc hook: $1 is the event; udhcpc passes the lease in the environment.
-say() { echo "$*" > /dev/console; }
+# (The two paths can be moved so tests can run this hook on a host with a fake `ip`.)
+console=${HOTSTACK_CONSOLE:-/dev/console}
+resolv=${HOTSTACK_RESOLV:-/etc/resolv.conf}
+say() { echo "$*" > "$console"; }
 
 routes() {
     if [ -n "$staticroutes" ]; then
@@ -130,8 +135,8 @@ bound|renew)
     fi
     [ -n "$mtu" ] && ip link set dev "$interface" mtu "$mtu"
     routes
-    : > /etc/resolv.conf
-    for server in $dns; do echo "nameserver $server" >> /etc/resolv.conf; done
+    : > "$resolv"
+    for server in $dns; do echo "nameserver $server" >> "$resolv"; done
     say "HOTSTACK-IP $ip/$mask router ${router:-none} mtu ${mtu:-default}"
     ;;
 esac

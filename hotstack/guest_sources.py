@@ -25,6 +25,16 @@ def _slot(cache: Path, name: str, version: str) -> Path:
     return cache / f"{name}_{version.replace(':', '_')}"
 
 
+def _commit(tmp: Path, dest: Path) -> None:
+    """Rename a filled temp dir into place; a concurrent build that got there first wins."""
+    try:
+        os.replace(tmp, dest)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not dest.is_dir():
+            raise
+
+
 def save_kernel(kernel: Kernel, dest: Path) -> None:
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
     (tmp / "modules").mkdir()
@@ -33,7 +43,7 @@ def save_kernel(kernel: Kernel, dest: Path) -> None:
         (tmp / "modules" / f"{name}.ko").write_bytes(data)
     (tmp / _ORDER).write_text("".join(f"{n}\n" for n in kernel.modules))
     (tmp / "version").write_text(kernel.version + "\n")
-    os.replace(tmp, dest)
+    _commit(tmp, dest)
 
 
 def load_kernel(src: Path) -> Kernel:
@@ -59,7 +69,6 @@ def _fetch(cache: Path, name: str, version: str, unpack: Callable[[Path, Path], 
     with tempfile.TemporaryDirectory(dir=cache, prefix=".download.") as tmp:
         deb = debian.download(name, version, Path(tmp))
         progress(f"unpacking {deb.name}")
-        shutil.rmtree(slot, ignore_errors=True)
         unpack(deb, slot)
     return slot
 
@@ -74,7 +83,7 @@ def _unpack_busybox(deb: Path, slot: Path) -> None:
         raise HotstackError(f"{deb.name} holds no busybox binary")
     tmp = Path(tempfile.mkdtemp(dir=slot.parent, prefix=f".{slot.name}."))
     (tmp / "busybox").write_bytes(next(iter(found.values())))
-    os.replace(tmp, slot)
+    _commit(tmp, slot)
 
 
 def _candidates(cache: Path) -> dict[str, dict[str, str]] | None:

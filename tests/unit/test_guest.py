@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from hotstack import guest, guest_debian, guest_init, guest_initramfs, guest_kernel, guest_sources
+from hotstack.errors import CommandError
 from hotstack.guest_kernel import Kernel, load_order
 
 ORDER = ["virtio_ring", "virtio", "virtio_pci", "failover", "net_failover", "virtio_net",
@@ -60,6 +61,42 @@ def test_udhcpc_script_sets_address_routes_dns_and_reports() -> None:
     for needle in ('ip addr add "$ip/$mask"', "staticroutes", 'default via "$1"',
                    "/etc/resolv.conf", "HOTSTACK-IP $ip/$mask", 'mtu "$mtu"'):
         assert needle in script
+
+
+def run_hook(tmp_path: Path, event: str, lease: dict[str, str]) -> tuple[list[str], str, str]:
+    """Run the DHCP hook on this host with a fake `ip` that logs; (ip calls, console, resolv)."""
+    fake = tmp_path / "bin"
+    fake.mkdir(exist_ok=True)
+    (fake / "ip").write_text(f'#!/bin/sh\necho "$*" >> {tmp_path}/ip.log\n')
+    (fake / "ip").chmod(0o755)
+    hook = tmp_path / "hook"
+    hook.write_text(guest_init.udhcpc_script())
+    env = {"PATH": f"{fake}:/usr/bin:/bin", "HOTSTACK_CONSOLE": str(tmp_path / "console"),
+           "HOTSTACK_RESOLV": str(tmp_path / "resolv"), "interface": "eth0", **lease}
+    subprocess.run(["sh", str(hook), event], env=env, check=True)
+    calls = (tmp_path / "ip.log").read_text().splitlines()
+    return calls, (tmp_path / "console").read_text(), (tmp_path / "resolv").read_text()
+
+
+def test_dhcp_hook_prefers_classless_routes_as_ovn_sends_them(tmp_path: Path) -> None:
+    # OVN sends option 121 with the metadata route; a client must then ignore option 3.
+    calls, console, resolv = run_hook(tmp_path, "bound", {
+        "ip": "10.0.0.5", "mask": "26", "router": "10.0.0.1", "dns": "10.0.0.2 10.0.0.3",
+        "mtu": "1442", "staticroutes": "169.254.169.254/32 10.0.0.2 0.0.0.0/0 10.0.0.1"})
+    assert "addr add 10.0.0.5/26 broadcast + dev eth0" in calls
+    assert "link set dev eth0 mtu 1442" in calls
+    assert "route replace 169.254.169.254/32 via 10.0.0.2 dev eth0" in calls
+    assert "route replace 0.0.0.0/0 via 10.0.0.1 dev eth0" in calls
+    assert not any("default" in c for c in calls)
+    assert console == "HOTSTACK-IP 10.0.0.5/26 router 10.0.0.1 mtu 1442\n"
+    assert resolv == "nameserver 10.0.0.2\nnameserver 10.0.0.3\n"
+
+
+def test_dhcp_hook_uses_the_router_without_classless_routes(tmp_path: Path) -> None:
+    calls, console, _ = run_hook(tmp_path, "bound", {"ip": "10.0.2.15", "mask": "24",
+                                                     "router": "10.0.2.2 10.0.2.3"})
+    assert "route replace default via 10.0.2.2 dev eth0" in calls
+    assert console.startswith("HOTSTACK-IP 10.0.2.15/24 ")
 
 
 @pytest.mark.parametrize("text", [guest_init.init_script(ORDER), guest_init.udhcpc_script()])
@@ -250,3 +287,51 @@ def test_real_disk_holds_loader_kernel_and_initrd(tmp_path: Path,
                              env={"MTOOLS_SKIP_CHECK": "1", "PATH": "/usr/bin:/bin"}).stdout
     for name in ("vmlinuz", "initrd.gz", "syslinux.cfg", "ldlinux.sys", "ldlinux.c32"):
         assert f"::/{name}" in listing.lower()
+
+
+# --- sources and their cache ------------------------------------------------------------
+
+@pytest.fixture
+def fake_apt(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """apt answering from local fake packages; records what was downloaded."""
+    downloads: list[str] = []
+    kernel_files = {"boot/vmlinuz-6.1.0-9-amd64": b"KERNEL"}
+    kernel_files.update({f"lib/modules/6.1.0-9-amd64/kernel/{n}.ko": ko(n, d)
+                         for n, d in DEPS.items()})
+    debs = {"linux-image-6.1.0-9-amd64": kernel_files, "busybox-static": {"bin/busybox": b"BB"}}
+    table = {"linux-image-amd64": {"Version": "1", "Depends": "linux-image-6.1.0-9-amd64 (= 2)"},
+             "busybox-static": {"Version": "1:1.35"}}
+
+    def download(name: str, version: str, into: Path) -> Path:
+        downloads.append(f"{name}={version}")
+        return make_deb(into / f"{name}_{version}.deb", debs[name])
+
+    monkeypatch.setattr(guest_sources, "host_kernel", lambda: None)
+    monkeypatch.setattr(guest_debian, "candidates", lambda: table)
+    monkeypatch.setattr(guest_debian, "download", download)
+    return downloads
+
+
+def test_sources_download_once_then_use_the_cache(tmp_path: Path, fake_apt: list[str]) -> None:
+    cache = tmp_path / "cache"
+    kernel, busybox = guest_sources.sources(cache, lambda _m: None)
+    assert busybox == b"BB" and kernel.version == "6.1.0-9-amd64"
+    assert list(kernel.modules) == load_order(DEPS, set())
+    again, _ = guest_sources.sources(cache, lambda _m: None)
+    assert again == kernel
+    assert fake_apt == ["busybox-static=1:1.35", "linux-image-6.1.0-9-amd64=2"]
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "busybox-static_1_1.35", "linux-image-6.1.0-9-amd64_2"]
+
+
+def test_sources_without_apt_use_an_earlier_cache_or_fail(
+        tmp_path: Path, fake_apt: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> dict[str, dict[str, str]]:
+        raise CommandError(["apt-cache"], 100, "E: no lists")
+
+    guest_sources.sources(tmp_path / "cache", lambda _m: None)
+    monkeypatch.setattr(guest_debian, "candidates", broken)
+    kernel, _ = guest_sources.sources(tmp_path / "cache", lambda _m: None)
+    assert kernel.vmlinuz == b"KERNEL"
+    with pytest.raises(CommandError):
+        guest_sources.sources(tmp_path / "empty", lambda _m: None)
