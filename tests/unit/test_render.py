@@ -13,7 +13,7 @@ import jinja2
 import pytest
 import yaml
 
-from hotstack import catalog, render
+from hotstack import catalog, images, podman, render
 from hotstack.errors import HotstackError
 from hotstack.paths import Paths, template_root
 from hotstack.settings import Settings, load
@@ -174,13 +174,27 @@ def test_haproxy_fronts_every_endpoint(rendered: tuple[Settings, Paths, render.R
     assert f"bind *:{settings.ports.haproxy_stats}" in text and "stats uri /stats" in text
 
 
-def test_haproxy_config_is_accepted_by_haproxy(rendered: tuple[Settings, Paths, render.RenderResult]) -> None:
-    haproxy = shutil.which("haproxy")
-    if haproxy is None:
-        pytest.skip("haproxy is not installed on this machine")
+def _newest_image(name: str) -> str | None:
+    """This checkout's image, else the newest one built (the check is about the config syntax)."""
+    if not podman.available():
+        return None
+    if podman.image_exists(ref := images.image_ref(name)):
+        return ref
+    out = podman.run(["images", "--format", "{{.Repository}}:{{.Tag}}", f"localhost/hotstack/{name}"]).stdout
+    tags = [line for line in out.split() if not line.endswith(":<none>")]
+    return tags[0] if tags else None
+
+
+@pytest.mark.images
+def test_infra_programs_accept_their_configs(rendered: tuple[Settings, Paths, render.RenderResult]) -> None:
+    """haproxy -c and dnsmasq --test, run by the very binaries of the infra image."""
+    ref = _newest_image("infra")
+    if ref is None:
+        pytest.skip("needs podman and an infra image (hotstack build infra)")
     _, paths, _ = rendered
-    result = subprocess.run(
-        [haproxy, "-c", "-f", str(paths.rendered / "haproxy/haproxy.cfg")], capture_output=True, text=True
+    script = "haproxy -c -q -f /cfg/haproxy/haproxy.cfg && dnsmasq --test --conf-file=/cfg/dnsmasq/dnsmasq.conf"
+    result = podman.run(
+        ["run", "--rm", "--network", "none", "-v", f"{paths.rendered}:/cfg:ro", ref, "sh", "-c", script], check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -195,6 +209,7 @@ def test_uwsgi_apps_listen_on_their_endpoint_port(rendered: tuple[Settings, Path
         "nova/hotstack-uwsgi.ini": cat["nova-api"].endpoint,
         "cinder/hotstack-uwsgi.ini": cat["cinder-api"].endpoint,
         "heat/hotstack-uwsgi.ini": cat["heat-api"].endpoint,
+        "neutron/hotstack-uwsgi.ini": cat["neutron-server"].endpoint,
     }
     for name, ep in ports.items():
         assert ep is not None
