@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ovsdbapp.backend.ovs_idl import connection, transaction
+from ovsdbapp.backend.ovs_idl import connection
 from ovsdbapp.schema.open_vswitch import impl_idl
 
 from hotstack.catalog import Catalog
@@ -46,6 +46,13 @@ def wanted_external_ids(cat: Catalog, datapath: str) -> dict[str, str]:
     }
 
 
+class _NoWaitTransaction(impl_idl.OvsVsctlTransaction):  # type: ignore[misc]
+    """Commits without waiting for ovs-vswitchd to apply the change (there is none)."""
+
+    def do_post_commit(self, txn: Any) -> None:
+        pass
+
+
 @contextmanager
 def session(host: Host) -> Iterator[Any]:
     """An ovsdbapp Open_vSwitch API on host.ovsdb, closed afterwards.
@@ -56,8 +63,8 @@ def session(host: Host) -> Iterator[Any]:
     attrs: dict[str, Any] = {"_ovsdb_connection": None}
     if not host.wait_vswitchd:  # a bare ovsdb-server: nobody will ever bump cur_cfg
         attrs["create_transaction"] = lambda self, check_error=False, log_errors=True, **kw: (
-            transaction.Transaction(self, self.ovsdb_connection, check_error=check_error,
-                                    log_errors=log_errors))
+            _NoWaitTransaction(self, self.ovsdb_connection, check_error=check_error,
+                               log_errors=log_errors))
     api_class = type("HotstackOvsdb", (impl_idl.OvsdbIdl,), attrs)
     if host.ovsdb.startswith("unix:") and not Path(host.ovsdb[5:]).exists():
         raise HotstackError(f"ovsdb-server is not running (no socket {host.ovsdb[5:]})",
@@ -116,7 +123,7 @@ class OvsBridges(Step):
                 continue
             if row["datapath_type"] != self.datapath:
                 diffs.append(f"set {br} datapath_type {row['datapath_type'] or '(default)'} → {self.datapath}")
-            if ifaces.get(br, {}).get("mtu_request") != [self.mtu]:
+            if ifaces.get(br, {}).get("mtu_request") not in (self.mtu, [self.mtu]):
                 diffs.append(f"set {br} MTU to {self.mtu}")
         current = api.db_get("Open_vSwitch", ".", "external_ids").execute(check_error=True)
         if not current.get("system-id"):

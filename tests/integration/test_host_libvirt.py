@@ -1,0 +1,67 @@
+"""libvirt steps against libvirt's test:///default driver and files under a temp dir."""
+
+from __future__ import annotations
+
+import grp
+import os
+from pathlib import Path
+
+import pytest
+
+from hotstack.catalog import USERS
+from hotstack.errors import HotstackError
+from hotstack.host import libvirt as virt
+from hotstack.host.step import run_plan
+from hotstack.paths import Paths
+
+pytestmark = pytest.mark.integration
+TEST_URI = "test:///default"
+
+
+def test_probe_runs_a_guest_and_leaves_none() -> None:
+    conn = virt.connect(TEST_URI)
+    before = {d.name() for d in conn.listAllDomains()}
+    ok, _ = virt.guest_runs(conn, "kvm", settle_s=0.05)
+    assert ok
+    assert {d.name() for d in conn.listAllDomains()} == before
+    conn.close()
+
+
+def test_probe_virt_type_and_key() -> None:
+    assert virt.probe_virt_type(TEST_URI) == ("kvm", "")
+    key = virt.probe_key(TEST_URI)
+    assert key.startswith("TEST:") and key == virt.probe_key(TEST_URI)
+
+
+def test_unreachable_libvirt_says_what_to_do() -> None:
+    with pytest.raises(HotstackError, match="cannot connect to libvirt") as err:
+        virt.connect("qemu+unix:///system?socket=/nonexistent/sock")
+    assert "libvirtd" in (err.value.hint or "")
+
+
+def test_nova_paths(tmp_path: Path) -> None:
+    paths = Paths(tmp_path / "data")
+    step = virt.NovaPaths(paths)
+    assert len(step.check()) == 2
+    run_plan([step], dry_run=False)
+    for d in (paths.nova_instances, paths.nova_mnt):
+        st = d.stat()
+        assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (USERS["nova"], USERS["nova"], 0o755)
+    assert step.check() == []
+
+
+def test_kvm_device_mode_and_restore(tmp_path: Path) -> None:
+    try:
+        kvm_gid = grp.getgrnam("kvm").gr_gid
+    except KeyError:
+        pytest.skip("no kvm group on this host")
+    device = tmp_path / "kvm"
+    device.write_text("")
+    device.chmod(0o600)
+    step = virt.KvmDevice(tmp_path / "state" / "kvm-device", device)
+    assert step.check()
+    step.apply()
+    assert (device.stat().st_gid, device.stat().st_mode & 0o777) == (kvm_gid, 0o660)
+    assert step.check() == []
+    assert step.remove()
+    assert (device.stat().st_gid, device.stat().st_mode & 0o777) == (os.getgid(), 0o600)

@@ -1,0 +1,106 @@
+"""OVS step against a private ovsdb-server (the host's OVS is never touched)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hostfixtures import ovsdb
+
+from hotstack import catalog
+from hotstack.host import ovs
+from hotstack.host.step import run_plan
+from hotstack.host.system import Host
+from hotstack.paths import Paths
+from hotstack.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[str]:
+    yield from ovsdb(tmp_path)
+
+
+@pytest.fixture
+def host(db: str, tmp_path: Path) -> Host:
+    (tmp_path / "sys" / "module").mkdir(parents=True)  # a kernel without the openvswitch module
+    return Host(ovsdb=db, sys=tmp_path / "sys", wait_vswitchd=False, start_daemons=False)
+
+
+def vsctl(db: str, *args: str) -> str:
+    return subprocess.run(["ovs-vsctl", f"--db={db}", "--no-wait", *args], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def state(host: Host) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    with ovs.session(host) as api:
+        bridges = {r["name"]: r for r in api.db_list("Bridge").execute(check_error=True)}
+        ifaces = {r["name"]: r for r in api.db_list("Interface").execute(check_error=True)}
+        ids = api.db_get("Open_vSwitch", ".", "external_ids").execute(check_error=True)
+    return bridges, ifaces, ids
+
+
+def test_apply_twice_then_remove(settings: Settings, paths: Paths, host: Host, db: str) -> None:
+    vsctl(db, "set", "Open_vSwitch", ".", "external_ids:keep-me=yes")
+    vsctl(db, "add-br", "someone-elses")
+    step = ovs.OvsBridges(catalog.build(settings, paths), host)
+    assert step.check()
+
+    first = run_plan([step], dry_run=False)
+    assert first["ok"] and first["changes"]
+    assert step.check() == []
+    assert run_plan([step], dry_run=False)["changes"] == []
+
+    bridges, ifaces, ids = state(host)
+    for name in ("hot-int", "hot-ex"):
+        assert bridges[name]["datapath_type"] == "netdev"
+        assert ifaces[name]["mtu_request"] in (1500, [1500])
+        assert ifaces[name]["type"] == "internal"
+    assert ids["ovn-remote"] == "tcp:172.31.0.16:6642"
+    assert ids["ovn-encap-type"] == "geneve"
+    assert ids["ovn-encap-ip"] == "172.31.0.129"
+    assert ids["ovn-bridge"] == "hot-int"
+    assert ids["ovn-bridge-mappings"] == "provider:hot-ex"
+    assert ids["ovn-bridge-datapath-type"] == "netdev"
+    assert ids["ovn-cms-options"] == "enable-chassis-as-gw"
+    assert ids["hostname"] == settings.nova.host
+    assert ids["system-id"]
+    system_id = ids["system-id"]
+
+    removed = step.remove()
+    assert "deleted bridge hot-int" in removed and "deleted bridge hot-ex" in removed
+    bridges, _, ids = state(host)
+    assert set(bridges) == {"someone-elses"}
+    assert ids["keep-me"] == "yes"
+    assert not any(k.startswith("ovn-") for k in ids)
+    assert "system-id" not in ids  # hotstack chose it, so hotstack removes it
+    assert system_id
+    assert step.remove() == []
+
+
+def test_existing_system_id_is_kept(settings: Settings, paths: Paths, host: Host, db: str) -> None:
+    vsctl(db, "set", "Open_vSwitch", ".", "external_ids:system-id=chassis-1")
+    step = ovs.OvsBridges(catalog.build(settings, paths), host)
+    step.apply()
+    assert state(host)[2]["system-id"] == "chassis-1"
+    step.remove()
+    assert state(host)[2]["system-id"] == "chassis-1"
+
+
+def test_changed_mtu_is_converged(settings: Settings, paths: Paths, host: Host, db: str) -> None:
+    step = ovs.OvsBridges(catalog.build(settings, paths), host)
+    step.apply()
+    vsctl(db, "set", "Interface", "hot-ex", "mtu_request=1400")
+    assert step.check() == ["set hot-ex MTU to 1500"]
+    step.apply()
+    assert step.check() == []
+
+
+def test_kernel_module_means_system_datapath(tmp_path: Path) -> None:
+    (tmp_path / "module" / "openvswitch").mkdir(parents=True)
+    assert ovs.datapath_type(Host(sys=tmp_path)) == "system"
+    assert ovs.datapath_type(Host(sys=tmp_path / "none")) == "netdev"

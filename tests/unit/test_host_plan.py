@@ -1,0 +1,106 @@
+"""The step runner and the plan: dry runs change nothing; failures name the step."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from hotstack.errors import BadInput, HotstackError
+from hotstack.host import plan
+from hotstack.host.firewall import observed
+from hotstack.host.step import Step, remove_plan, run_plan
+from hotstack.host.system import Host
+from hotstack.paths import Paths
+from hotstack.settings import Settings
+
+
+class Fake(Step):
+    def __init__(self, step_id: str, diffs: list[str], log: list[str], *, bad: bool = False,
+                 broken: bool = False) -> None:
+        self.id, self.diffs, self.log, self.bad, self.broken = step_id, diffs, log, bad, broken
+
+    def describe(self) -> str:
+        return f"fake {self.id}"
+
+    def validate(self) -> None:
+        if self.bad:
+            raise BadInput("network.brex_ip collides")
+
+    def check(self) -> list[str]:
+        return list(self.diffs)
+
+    def apply(self) -> None:
+        if self.broken:
+            raise OSError("disk on fire")
+        self.log.append(f"apply {self.id}")
+        self.diffs = []
+
+    def remove(self) -> list[str]:
+        self.log.append(f"remove {self.id}")
+        return [f"undid {self.id}"]
+
+
+def test_json_shape_and_idempotence() -> None:
+    log: list[str] = []
+    steps = [Fake("a", ["make a"], log), Fake("b", [], log)]
+    result = run_plan(steps, dry_run=False)
+    assert result == {"ok": True, "changes": [{"step": "a", "change": "make a"}]}
+    json.dumps(result)
+    assert run_plan(steps, dry_run=False) == {"ok": True, "changes": []}
+    assert log == ["apply a"]
+
+
+def test_dry_run_applies_nothing() -> None:
+    log: list[str] = []
+    result = run_plan([Fake("a", ["make a"], log)], dry_run=True)
+    assert result["changes"] == [{"step": "a", "change": "make a"}]
+    assert log == []
+
+
+def test_preflight_runs_before_any_apply() -> None:
+    log: list[str] = []
+    with pytest.raises(BadInput, match=r"step b.*collides") as err:
+        run_plan([Fake("a", ["make a"], log), Fake("b", ["make b"], log, bad=True)], dry_run=False)
+    assert err.value.exit_code == 2
+    assert log == []
+
+
+def test_failure_names_the_step_and_the_fix() -> None:
+    with pytest.raises(HotstackError, match=r"step a \(fake a\) failed while applying: OSError: disk on fire"):
+        run_plan([Fake("a", ["x"], [], broken=True)], dry_run=False)
+
+
+def test_remove_runs_last_first() -> None:
+    log: list[str] = []
+    result = remove_plan([Fake("a", [], log), Fake("b", [], log)])
+    assert log == ["remove b", "remove a"] and result["ok"]
+
+
+@pytest.fixture
+def test_host(tmp_path: Path) -> Host:
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 localhost\n")
+    return Host(ovsdb=f"unix:{tmp_path / 'no-ovsdb.sock'}", libvirt_uri="test:///default",
+                etc_hosts=hosts, exports_dir=tmp_path / "exports.d", mounts=False)
+
+
+def test_real_plan_dry_run_changes_nothing(settings: Settings, test_host: Host, tmp_path: Path) -> None:
+    paths = Paths(settings.data_dir)
+    steps = plan.steps(settings, paths, test_host)
+    ids = [s.id for s in steps]
+    assert len(ids) == len(set(ids))
+    assert ids[0] == "podman-runtime" and ids[-1] == "host-facts"
+    table_before = observed(test_host)
+    result = run_plan(steps, dry_run=True)
+    assert result["ok"] is True
+    assert all(set(c) == {"step", "change"} and all(isinstance(v, str) for v in c.values())
+               for c in result["changes"])
+    assert {c["step"] for c in result["changes"]} >= {"podman-runtime", "ovs-bridges", "etc-hosts"}
+    json.dumps(result)
+    assert not settings.data_dir.exists()
+    assert test_host.etc_hosts.read_text() == "127.0.0.1 localhost\n"
+    assert observed(test_host) == table_before
+    assert sorted(os.listdir(tmp_path)) == sorted(["hosts", "hotstack.yaml"])

@@ -1,0 +1,110 @@
+"""Pure pieces of host preparation: parsers, renderers and decisions."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Interface, IPv4Network
+from pathlib import Path
+
+import pytest
+
+from hotstack import catalog
+from hotstack.errors import CommandError
+from hotstack.host import cmd, firewall, hosts, listeners, net, netns, nfs, runtime
+from hotstack.host.system import Host
+from hotstack.paths import Paths
+from hotstack.settings import Settings
+
+MOUNTINFO = """\
+27 1 254:0 / / rw,relatime - ext4 /dev/vda rw
+43 27 254:0 /run/netns /run/netns rw,relatime shared:1 - ext4 /dev/vda rw
+50 27 0:40 / /sys/fs/cgroup rw - tmpfs tmpfs rw
+51 50 0:41 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
+52 50 0:42 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
+60 27 254:0 /data /mnt/x rw - ext4 /dev/vda rw
+"""
+
+
+def test_mount_propagation() -> None:
+    assert netns.mount_propagation(MOUNTINFO, Path("/run/netns")) == "shared"
+    assert netns.mount_propagation(MOUNTINFO, Path("/mnt/x")) == "private"
+    assert netns.mount_propagation(MOUNTINFO, Path("/nowhere")) is None
+
+
+def test_cgroup_modes() -> None:
+    assert runtime.cgroup_mode(MOUNTINFO) == "hybrid"
+    assert runtime.cgroup_mode("1 0 0:1 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n") == "unified"
+    assert runtime.cgroup_mode("1 0 0:1 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw\n") == "legacy"
+
+
+def test_containers_conf() -> None:
+    text = runtime.conf_text("runc", runtime.Limits(20000, 32768))
+    assert 'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]' in text
+    assert '[engine]\nruntime = "runc"' in text
+
+
+def test_hosts_block_replaces_only_its_lines(settings: Settings, paths: Paths) -> None:
+    cat = catalog.build(settings, paths)
+    block = hosts.block(cat)
+    assert block[0] == hosts.BEGIN and block[-1] == hosts.END
+    assert "172.31.0.129\tkeystone.hotstack-os.local" in block
+    text = "127.0.0.1 localhost\n" + "\n".join([hosts.BEGIN, "1.2.3.4 old", hosts.END]) + "\n::1 ip6\n"
+    outside, current = hosts.split(text)
+    assert outside == ["127.0.0.1 localhost", "::1 ip6"] and current is not None and len(current) == 3
+    assert hosts.split("127.0.0.1 localhost\n") == (["127.0.0.1 localhost"], None)
+
+
+def test_hosts_step_on_a_file(settings: Settings, paths: Paths, tmp_path: Path) -> None:
+    path = tmp_path / "hosts"
+    path.write_text("127.0.0.1 localhost\n")
+    step = hosts.HostsBlock(catalog.build(settings, paths), path)
+    assert step.check()
+    step.apply()
+    assert step.check() == []
+    assert path.read_text().startswith("127.0.0.1 localhost\n# BEGIN hotstack")
+    assert step.remove() and path.read_text() == "127.0.0.1 localhost\n"
+
+
+def test_collisions(settings: Settings) -> None:
+    addrs = [net.Addr("eth0", IPv4Interface("192.0.2.2/24")), net.Addr("lo", IPv4Interface("127.0.0.1/8")),
+             net.Addr("hot-ex", IPv4Interface("172.31.0.129/25")),
+             net.Addr("podman3", IPv4Interface("172.31.0.1/25"))]
+    routes = [net.Route("podman3", IPv4Network("172.31.0.0/25")), net.Route("hot-ex", IPv4Network("172.31.0.128/25"))]
+    assert net.collisions(settings, addrs, routes) == []  # hotstack's own state
+    bad = net.collisions(settings, [*addrs, net.Addr("wg0", IPv4Interface("172.31.0.129/32"))],
+                         [*routes, net.Route("wg0", IPv4Network("172.16.0.0/12"))])
+    assert ("network.brex_ip", "172.31.0.129 is already on wg0") in bad
+    assert any(k == "network.container_cidr" and "via wg0" in w for k, w in bad)
+
+
+def test_firewall_ruleset(settings: Settings, paths: Paths) -> None:
+    cat = catalog.build(settings, paths)
+    text = firewall.ruleset(cat)
+    assert text.startswith("table inet hotstack\ndelete table inet hotstack\n")
+    assert "policy accept" in text and "flush ruleset" not in text
+    assert firewall.api_ports(cat) == sorted(firewall.api_ports(cat))
+    assert {5000, 8404, 8775} <= set(firewall.api_ports(cat))
+    assert firewall.list_argv(Host(netns="ns1"))[:4] == ["ip", "netns", "exec", "ns1"]
+
+
+def test_nfs_mode(settings: Settings, paths: Paths, tmp_path: Path) -> None:
+    (tmp_path / "filesystems").write_text("nodev\tproc\n\text4\n")
+    assert nfs.choose_mode(settings, Host(proc=tmp_path))[0] == "local"
+    local = settings.model_copy(update={"cinder": settings.cinder.model_copy(update={"nfs_mode": "nfs"})})
+    assert nfs.choose_mode(local, Host(proc=tmp_path)) == ("nfs", "set by cinder.nfs_mode")
+    assert nfs.exports_line(settings, paths).startswith(f"{paths.cinder_nfs} 172.31.0.0/25(rw,")
+
+
+def test_listeners_parse() -> None:
+    tcp = ("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+           "   0: 81001FAC:1388 00000000:0000 0A 00000000:00000000 00:00000000 00000000  0  0 1234 1\n"
+           "   1: 0100007F:0016 0100007F:9999 01 00000000:00000000 00:00000000 00000000  0  0 99 1\n")
+    found = listeners.parse(tcp, "tcp")
+    assert [(str(f.address), f.port, f.inode) for f in found] == [("172.31.0.129", 5000, 1234)]
+    assert listeners.on("172.31.0.129", 5000, "tcp", found) == found
+    assert listeners.on("172.31.0.130", 5000, "tcp", found) == []
+
+
+def test_cmd_error_shows_command_and_stderr() -> None:
+    with pytest.raises(CommandError) as err:
+        cmd.run(["sh", "-c", "echo nope >&2; exit 3"])
+    assert "exit 3" in str(err.value) and "nope" in str(err.value)
