@@ -73,9 +73,14 @@ class Daemons(Step):
         return "running: " + ", ".join(d.name for d in self.daemons)
 
     def check(self) -> list[str]:
-        how = "systemctl start {unit}" if self.host.systemd else "start it: {argv}"
-        return [f"{d.name} is not running ({how.format(unit=d.unit, argv=' '.join(d.start))})"
-                for d in self.daemons if not is_up(d)]
+        down = [d for d in self.daemons if not is_up(d)]
+        if self.host.systemd:
+            return [f"{d.name} is not running: systemctl start {d.unit}" for d in down]
+        diffs = []
+        for start in dict.fromkeys(d.start for d in down):
+            names = ", ".join(d.name for d in down if d.start == start)
+            diffs.append(f"start {names} (not running, no systemd: {' '.join(start)})")
+        return diffs
 
     def apply(self) -> None:
         down = [d for d in self.daemons if not is_up(d)]
