@@ -21,6 +21,7 @@ MAX_DELAY_S = 2.0
 ATTEMPT_TIMEOUT_S = 5.0
 AMQP_HEADER = b"AMQP\x00\x00\x09\x01"
 FRAME_END = 0xCE
+HOST_NOT_ALLOWED = 1130  # MySQL ER_HOST_NOT_PRIVILEGED
 
 Check = Callable[[float], str]  # one attempt with this timeout → detail; raises on a miss
 
@@ -87,13 +88,18 @@ def http(host: str, port: int, path: str = "/", statuses: tuple[int, ...] = (200
 
 
 def parse_mysql_greeting(packet: bytes) -> str:
-    """The server version from a MySQL protocol-10 greeting payload; Miss on an error packet."""
+    """What a MySQL server's first packet says: the greeting (protocol 10) means ready; so does
+    error 1130 "host not allowed", which a running server sends instead of the greeting while no
+    account matches the prober's address (before the first SQL job adds user@'%'). Other error
+    packets (too many connections, ...) are a miss."""
     if packet[:1] == b"\xff":
         code = int.from_bytes(packet[1:3], "little")
+        if code == HOST_NOT_ALLOWED:
+            return "server answering (error 1130: no account for this host yet)"
         raise Miss(f"server refused the connection: {code} {packet[3:].decode(errors='replace')}")
     if packet[:1] != b"\x0a":
         raise Miss(f"not a MySQL protocol 10 greeting (first byte {packet[:1].hex() or 'none'})")
-    return packet[1:].split(b"\0", 1)[0].decode(errors="replace")
+    return "server " + packet[1:].split(b"\0", 1)[0].decode(errors="replace")
 
 
 def mysql(host: str, port: int) -> Check:
@@ -101,7 +107,7 @@ def mysql(host: str, port: int) -> Check:
         with socket.create_connection((host, port), timeout=timeout) as sock:
             header = _recv_exact(sock, 4)
             payload = _recv_exact(sock, int.from_bytes(header[:3], "little"))
-        return f"MySQL greeting, server {parse_mysql_greeting(payload)}"
+        return f"MySQL greeting: {parse_mysql_greeting(payload)}"
     return check
 
 

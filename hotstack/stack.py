@@ -13,6 +13,7 @@ after-start jobs. A probe miss raises ProbeFailed naming the service, the probe 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,6 +84,8 @@ class Stack:
         secrets = Secrets(cat.paths.secrets_file).ensure(secret_names(cat))
         log = jobs.JobLog(cat.paths.state / jobs.JOBS_FILE, cat.settings.release)
         self.jobs = jobs.JobRunner(cat, self.admin, log, secrets, self.compose)
+        self._network_lock = threading.Lock()
+        self._network_ready = any(c.running for c in self.snapshot.values())
 
     def compose(self) -> dict[str, dict[str, Any]]:
         if self._compose is None:
@@ -129,12 +132,26 @@ class Stack:
         ensure_data_dirs(self.cat, svc)
         self._jobs(svc, after_start=False)
         try:
-            containers.compose_up(self.cat.paths.compose_file, self.cat.settings.network.podman_network,
-                                  svc.name, state_dir=self.cat.paths.state, profile=svc.profile)
+            self._compose_up(svc)
         except CommandError as exc:
             self.notify(svc.name, "failed", "podman-compose up failed")
             raise HotstackError(f"{svc.name}: creating its container failed: {exc.message}",
                                 hint=f"see `hotstack logs {svc.name}` if the container exists") from exc
+
+    def _compose_up(self, svc: Service) -> None:
+        """podman-compose creates the network on first use; two doing it at once collide, so
+        the first creation runs alone."""
+        def up() -> None:
+            containers.compose_up(self.cat.paths.compose_file, self.cat.settings.network.podman_network,
+                                  svc.name, state_dir=self.cat.paths.state, profile=svc.profile)
+
+        if not self._network_ready and not svc.host_network:
+            with self._network_lock:
+                if not self._network_ready:
+                    up()
+                    self._network_ready = True
+                    return
+        up()
 
     def _probe(self, svc: Service, deadline_s: float) -> ProbeResult:
         self.notify(svc.name, "probing", health.describe(svc))
