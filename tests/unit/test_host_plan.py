@@ -104,3 +104,20 @@ def test_real_plan_dry_run_changes_nothing(settings: Settings, test_host: Host, 
     assert test_host.etc_hosts.read_text() == "127.0.0.1 localhost\n"
     assert observed(test_host) == table_before
     assert sorted(os.listdir(tmp_path)) == sorted(["hosts", "hotstack.yaml"])
+
+
+def test_prepare_dry_run_json(settings: Settings, test_host: Host, capsys: pytest.CaptureFixture[str]) -> None:
+    from hotstack.commands.prepare_cmd import prepare
+
+    assert prepare(settings, dry_run=True, as_json=True, host=test_host) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] is True and out["changes"]
+    assert not settings.data_dir.exists()
+
+
+def test_clean_refuses_without_yes(settings: Settings) -> None:
+    from hotstack.commands.clean_cmd import clean
+
+    with pytest.raises(BadInput, match="clean deletes") as err:
+        clean(settings, yes=False, images=False, as_json=True)
+    assert err.value.exit_code == 2
