@@ -7,6 +7,7 @@ and the ACPI power button (libvirt's clean shutdown) must power the guest off.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -34,12 +35,26 @@ pytestmark = [
 ]
 
 
-def qemu_argv(image: Path, extra: Path, log: Path, qmp: Path) -> list[str]:
+SLIRP = "user,id=n0,restrict=on"  # DHCP answered inside qemu; no packet leaves the machine
+UUID = "0f1e2d3c-aaaa-bbbb-cccc-123456789abc"
+
+
+def qemu_argv(image: Path, disks: list[Path], log: Path, qmp: Path, netdev: str) -> list[str]:
+    drives = [arg for d in [image, *disks] for arg in ("-drive", f"file={d},if=virtio,format=raw")]
     return [QEMU, "-machine", "accel=tcg", "-m", "256", "-nographic", "-monitor", "none",
-            "-serial", f"file:{log}", "-qmp", f"unix:{qmp},server=on,wait=off",
-            "-drive", f"file={image},if=virtio,format=raw",
-            "-drive", f"file={extra},if=virtio,format=raw",
-            "-netdev", "user,id=n0,restrict=on", "-device", "virtio-net-pci,netdev=n0"]
+            "-serial", f"file:{log}", "-qmp", f"unix:{qmp},server=on,wait=off", *drives,
+            "-netdev", netdev, "-device", "virtio-net-pci,netdev=n0"]
+
+
+def metadata_netdev(tmp_path: Path) -> str:
+    """Slirp on 169.254/16 with the metadata address forwarded to a one-shot local responder."""
+    responder = tmp_path / "metadata.sh"
+    body = json.dumps({"uuid": UUID, "name": "hotstack-test"})
+    responder.write_text("#!/bin/sh\nread -r request\n"
+                         f"printf 'HTTP/1.0 200 OK\\r\\n\\r\\n%s\\n' '{body}'\n")
+    responder.chmod(0o755)
+    return (f"{SLIRP},net=169.254.0.0/16,host=169.254.169.2,dhcpstart=169.254.169.15,"
+            f"guestfwd=tcp:169.254.169.254:80-cmd:{responder}")
 
 
 class Qmp:
@@ -93,12 +108,12 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> GuestImage:
     return build_guest_image(root / "guest.img", root / "cache")
 
 
-@pytest.fixture
-def qemu(image: GuestImage, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, Qmp]]:
-    extra, log, qmp_path = tmp_path / "extra.img", tmp_path / "serial.log", tmp_path / "qmp.sock"
-    subprocess.run(["qemu-img", "create", "-f", "raw", str(extra), "16M"], check=True,
-                   capture_output=True)
-    proc = subprocess.Popen(qemu_argv(image.path, extra, log, qmp_path),
+@contextlib.contextmanager
+def booted(image: GuestImage, tmp_path: Path, netdev: str = SLIRP,
+           disks: tuple[Path, ...] = ()) -> Iterator[tuple[subprocess.Popen[bytes], Path, Qmp]]:
+    """qemu running the image; always killed on the way out."""
+    log, qmp_path = tmp_path / "serial.log", tmp_path / "qmp.sock"
+    proc = subprocess.Popen(qemu_argv(image.path, list(disks), log, qmp_path, netdev),
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     qmp = None
@@ -112,32 +127,48 @@ def qemu(image: GuestImage, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[b
         proc.wait()
 
 
+def blank_disk(path: Path, size: str) -> Path:
+    subprocess.run(["qemu-img", "create", "-f", "raw", str(path), size], check=True,
+                   capture_output=True)
+    return path
+
+
+def marker_seen(text: str) -> bool:
+    return re.search(rf"^{MARKER}\s*$", text, re.M) is not None
+
+
 def test_image_is_small_and_raw(image: GuestImage) -> None:
     assert image.format == "raw" and image.path.stat().st_size == image.size_bytes
     assert image.size_bytes < 64 * 2**20 and image.marker == MARKER
 
 
-def test_guest_boots_takes_dhcp_sees_disks_and_powers_off(
-        qemu: tuple[subprocess.Popen[bytes], Path, Qmp], tmp_path: Path) -> None:
-    proc, log, qmp = qemu
-    started = time.monotonic()
-    text = wait_for(log, lambda t: re.search(rf"^{MARKER}\s*$", t, re.M) is not None, 60)
-    print(f"marker after {time.monotonic() - started:.1f} s")
-    assert re.search(r"^HOTSTACK-IP 10\.0\.2\.15/24 ", text, re.M), text
-    assert re.search(r"^HOTSTACK-MODULES .*virtio_net", text, re.M), text
-    assert disks(text) == "vda vdb"
+def test_guest_boots_takes_dhcp_sees_disks_and_powers_off(image: GuestImage,
+                                                          tmp_path: Path) -> None:
+    extra = blank_disk(tmp_path / "extra.img", "16M")
+    with booted(image, tmp_path, disks=(extra,)) as (proc, log, qmp):
+        started = time.monotonic()
+        text = wait_for(log, marker_seen, 60)
+        print(f"marker after {time.monotonic() - started:.1f} s")
+        assert re.search(r"^HOTSTACK-IP 10\.0\.2\.15/24 ", text, re.M), text
+        assert re.search(r"^HOTSTACK-MODULES .*virtio_net", text, re.M), text
+        assert disks(text) == "vda vdb"
 
-    # Hot-plug a third disk, as nova attaches a volume; then unplug it again.
-    hot = tmp_path / "hot.img"
-    subprocess.run(["qemu-img", "create", "-f", "raw", str(hot), "8M"], check=True,
-                   capture_output=True)
-    qmp.execute("blockdev-add", driver="raw", **{"node-name": "hot0"},
-                file={"driver": "file", "filename": str(hot)})
-    qmp.execute("device_add", driver="virtio-blk-pci", drive="hot0", id="hotdisk")
-    wait_for(log, lambda t: disks(t) == "vda vdb vdc", 20)
-    qmp.execute("device_del", id="hotdisk")
-    wait_for(log, lambda t: disks(t) == "vda vdb", 20)
+        # Hot-plug a third disk, as nova attaches a volume; then unplug it again.
+        hot = blank_disk(tmp_path / "hot.img", "8M")
+        qmp.execute("blockdev-add", driver="raw", **{"node-name": "hot0"},
+                    file={"driver": "file", "filename": str(hot)})
+        qmp.execute("device_add", driver="virtio-blk-pci", drive="hot0", id="hotdisk")
+        wait_for(log, lambda t: disks(t) == "vda vdb vdc", 20)
+        qmp.execute("device_del", id="hotdisk")
+        wait_for(log, lambda t: disks(t) == "vda vdb", 20)
 
-    qmp.execute("system_powerdown")  # ACPI power button, as `virsh shutdown` sends
-    proc.wait(timeout=20)
-    assert "HOTSTACK-POWEROFF" in log.read_text(errors="replace")
+        qmp.execute("system_powerdown")  # ACPI power button, as `virsh shutdown` sends
+        proc.wait(timeout=20)
+        assert "HOTSTACK-POWEROFF" in log.read_text(errors="replace")
+
+
+def test_guest_reads_the_metadata_service(image: GuestImage, tmp_path: Path) -> None:
+    with booted(image, tmp_path, netdev=metadata_netdev(tmp_path)) as (_, log, _qmp):
+        text = wait_for(log, lambda t: "HOTSTACK-METADATA" in t, 60)
+        assert re.search(rf"^HOTSTACK-METADATA ok {UUID}\s*$", text, re.M), text
+        assert re.search(r"^HOTSTACK-IP 169\.254\.169\.15/16 ", text, re.M), text
