@@ -78,7 +78,8 @@ def networks(s: Settings, p: Paths, host: Host) -> list[Finding]:
         found = net.collisions(s, net.addresses(ipr), net.routes(ipr))
     if found:
         return [Finding("networks", "fail", f"{key}: {what}", f"choose another {key}") for key, what in found]
-    return [Finding("networks", "ok", f"{s.network.container_cidr} and {s.network.provider_cidr} are free")]
+    return [Finding("networks", "ok", f"{s.network.container_cidr} and {s.network.provider_cidr} "
+                    "are used by nothing but hotstack")]
 
 
 def hostname(s: Settings, p: Paths, host: Host) -> list[Finding]:

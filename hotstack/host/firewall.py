@@ -3,7 +3,7 @@
 Policy (the same zones firewalld gets, see firewalld.py): new connections to brex_ip, arriving
 on the external bridge, or coming from the container network may reach only the catalog's API
 ports (every endpoint, haproxy stats, nova metadata), DNS, and — from the container network —
-qemu's VNC consoles for nova-novncproxy. Replies, loopback and ICMP pass. The chain's policy is
+qemu's VNC consoles for nova-novncproxy and, in `nfs` mode, NFS. Replies, loopback and ICMP pass. The chain's policy is
 accept, so traffic that is none of hotstack's business is left to the host's own rules; other
 tables are never flushed or touched. Published container ports are DNATed before the input hook
 and so are not filtered here. The table is replaced in one nft transaction.
@@ -21,6 +21,7 @@ from hotstack.host.system import Host
 
 TABLE = ("inet", "hotstack")
 VNC_PORTS = "5900-6923"
+NFS_PORTS = "111, 2049"  # rpcbind and nfsd, for cinder-volume in `nfs` mode
 MARK = "managed by hotstack"  # the first rule's comment carries a fingerprint of all rules
 
 
@@ -29,10 +30,11 @@ def api_ports(cat: Catalog) -> list[int]:
     return sorted({ep.port for _, ep in cat.endpoints()} | {ports.haproxy_stats, ports.nova_metadata})
 
 
-def rules(cat: Catalog) -> list[str]:
+def rules(cat: Catalog, nfs_server: bool = False) -> list[str]:
     net = cat.settings.network
     tcp = ", ".join(str(p) for p in api_ports(cat))
     dns = cat.settings.ports.dns
+    nfs = [f"ip saddr {net.container_cidr} meta l4proto {{ tcp, udp }} th dport {{ {NFS_PORTS} }} accept"]
     return [
         'iifname "lo" accept',
         "ct state established,related accept",
@@ -40,26 +42,27 @@ def rules(cat: Catalog) -> list[str]:
         f"tcp dport {{ {tcp}, {dns} }} accept",
         f"udp dport {dns} accept",
         f"ip saddr {net.container_cidr} tcp dport {VNC_PORTS} accept",
+        *(nfs if nfs_server else []),
         f"ip daddr {net.brex_ip} ct state new drop",
         f'iifname "{net.ex_bridge}" ct state new drop',
         f"ip saddr {net.container_cidr} ct state new drop",
     ]
 
 
-def ruleset(cat: Catalog) -> str:
+def ruleset(cat: Catalog, nfs_server: bool = False) -> str:
     """The nft script: ensure, delete and recreate the table in one atomic transaction."""
-    body = rules(cat)
+    body = rules(cat, nfs_server)
     family, name = TABLE
     lines = [f"table {family} {name}", f"delete table {family} {name}",
              f"table {family} {name} {{",
              "  chain input {", "    type filter hook input priority filter + 10; policy accept;",
-             f'    {body[0]} comment "{MARK} {fingerprint(cat)}"',
+             f'    {body[0]} comment "{MARK} {fingerprint(body)}"',
              *(f"    {r}" for r in body[1:]), "  }", "}"]
     return "\n".join(lines) + "\n"
 
 
-def fingerprint(cat: Catalog) -> str:
-    return sha256("\n".join(rules(cat)))[:16]
+def fingerprint(body: list[str]) -> str:
+    return sha256("\n".join(body))[:16]
 
 
 def list_argv(host: Host) -> list[str]:
@@ -88,22 +91,23 @@ class NftTable(Step):
     id = "firewall"
     fix = "look at `nft list table inet hotstack`"
 
-    def __init__(self, cat: Catalog, host: Host) -> None:
-        self.cat, self.host = cat, host
+    def __init__(self, cat: Catalog, host: Host, nfs_server: bool = False) -> None:
+        self.cat, self.host, self.nfs_server = cat, host, nfs_server
+        self.rules = rules(cat, nfs_server)
 
     def describe(self) -> str:
         return f"nftables table {' '.join(TABLE)}: only the API ports open on hotstack's networks"
 
     def check(self) -> list[str]:
         seen = observed(self.host)
-        wanted = (f"{MARK} {fingerprint(self.cat)}", len(rules(self.cat)))
+        wanted = (f"{MARK} {fingerprint(self.rules)}", len(self.rules))
         if seen == wanted:
             return []
         verb = "create" if seen is None else "replace"
         return [f"{verb} nftables table {' '.join(TABLE)} (API ports {api_ports(self.cat)})"]
 
     def apply(self) -> None:
-        cmd.run(apply_argv(self.host), input=ruleset(self.cat))
+        cmd.run(apply_argv(self.host), input=ruleset(self.cat, self.nfs_server))
 
     def remove(self) -> list[str]:
         if observed(self.host) is None:

@@ -27,9 +27,10 @@ def zones(cat: Catalog) -> dict[str, tuple[str, str]]:
             "hotstack-external": ("--add-interface", net.ex_bridge)}
 
 
-def wanted_ports(cat: Catalog) -> list[str]:
+def wanted_ports(cat: Catalog, nfs_server: bool = False) -> list[str]:
     dns = cat.settings.ports.dns
-    return sorted([f"{p}/tcp" for p in api_ports(cat)] + [f"{dns}/tcp", f"{dns}/udp"])
+    nfs = ["111/tcp", "111/udp", "2049/tcp"] if nfs_server else []
+    return sorted([f"{p}/tcp" for p in api_ports(cat)] + [f"{dns}/tcp", f"{dns}/udp", *nfs])
 
 
 def zone_argv(zone: str, binding: tuple[str, str], ports: list[str]) -> list[list[str]]:
@@ -42,8 +43,8 @@ class FirewalldZones(Step):
     id = "firewall"
     fix = "look at `firewall-cmd --list-all-zones`"
 
-    def __init__(self, cat: Catalog) -> None:
-        self.cat = cat
+    def __init__(self, cat: Catalog, nfs_server: bool = False) -> None:
+        self.cat, self.ports = cat, wanted_ports(cat, nfs_server)
 
     def describe(self) -> str:
         return "firewalld zones hotstack-os and hotstack-external with the API ports"
@@ -58,14 +59,14 @@ class FirewalldZones(Step):
             kind = "sources" if option == "--add-source" else "interfaces"
             if value not in self._listed(zone, kind):
                 diffs.append(f"zone {zone}: bind {value}")
-            if sorted(self._listed(zone, "ports")) != wanted_ports(self.cat):
-                diffs.append(f"zone {zone}: open {', '.join(wanted_ports(self.cat))}")
+            if sorted(self._listed(zone, "ports")) != self.ports:
+                diffs.append(f"zone {zone}: open {', '.join(self.ports)}")
         return diffs
 
     def apply(self) -> None:
         existing = cmd.run([FC, "--permanent", "--get-zones"]).stdout.split()
         for zone, binding in zones(self.cat).items():
-            for argv in zone_argv(zone, binding, wanted_ports(self.cat)):
+            for argv in zone_argv(zone, binding, self.ports):
                 if "--new-zone" in argv[-1] and zone in existing:
                     continue
                 cmd.run(argv)

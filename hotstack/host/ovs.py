@@ -3,6 +3,9 @@
 Everything goes through the python `ovs` IDL via ovsdbapp's Open_vSwitch API over the
 ovsdb-server socket (never parsed ovs-vsctl output). The datapath is detected: without the
 openvswitch kernel module the bridges use the userspace datapath (`netdev`).
+
+remove() deletes the two bridges (only when marked as hotstack's) and the ovn-* keys; it keeps
+`hostname`, which ovs-ctl maintains itself, and a system-id hotstack did not choose.
 """
 
 from __future__ import annotations

@@ -38,6 +38,8 @@ def steps(s: Settings, paths: Paths, host: Host | None = None) -> list[Step]:
         plan.append(NfsExports(s, paths, host))
     elif host.mounts:
         plan.append(LocalShare(s, paths))
-    plan.append(firewalld.FirewalldZones(cat) if firewalld.running() and not host.netns else NftTable(cat, host))
+    nfs_server = mode == "nfs"
+    plan.append(firewalld.FirewalldZones(cat, nfs_server) if firewalld.running() and not host.netns
+                else NftTable(cat, host, nfs_server))
     plan.append(HostFacts(s, paths, host))
     return plan

@@ -51,3 +51,15 @@ def test_table_created_idempotent_removed(settings: Settings, paths: Paths, ns: 
     assert observed(host) is None
     assert "table inet keepme" in nft(ns, "list", "tables")
     assert step.remove() == []
+
+
+def test_nfs_mode_opens_nfs_to_the_containers(settings: Settings, paths: Paths, ns: str) -> None:
+    host = Host(netns=ns)
+    plain = NftTable(catalog.build(settings, paths), host)
+    plain.apply()
+    with_nfs = NftTable(catalog.build(settings, paths), host, nfs_server=True)
+    assert with_nfs.check()  # a different rule set is noticed
+    with_nfs.apply()
+    assert with_nfs.check() == []
+    assert "2049" in nft(ns, "list", "table", "inet", "hotstack")
+    assert with_nfs.remove()
