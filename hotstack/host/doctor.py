@@ -51,7 +51,22 @@ def podman_runtime(s: Settings, p: Paths, host: Host) -> list[Finding]:
         name, why = runtime.choose_runtime(runtime.cgroup_mode((host.proc / "self/mountinfo").read_text()))
     except HotstackError as exc:
         return [Finding("podman", "fail", f"podman {version}: {exc.message}", exc.hint or "")]
-    return [Finding("podman", "ok", f"podman {version}, runtime {name} ({why})")]
+    return [Finding("podman", "ok", f"podman {version}, runtime {name} ({why})"), *_container_starts()]
+
+
+def _container_starts() -> list[Finding]:
+    """Start a throw-away container from a hotstack image, when one exists already."""
+    from hotstack import podman
+
+    images = podman.run(["images", "--filter", "reference=localhost/hotstack/*", "--format",
+                         "{{.Repository}}:{{.Tag}}"], check=False).stdout.split()
+    if not images:
+        return [Finding("container", "ok", "no hotstack image yet to start a test container with")]
+    proc = podman.run(["run", "--rm", "--network", "none", images[-1], "true"], check=False, timeout=60)
+    if proc.returncode != 0:
+        return [Finding("container", "fail", f"a container of {images[-1]} does not start: "
+                        f"{proc.stderr.strip()[-200:]}", "check the runtime and limits above")]
+    return [Finding("container", "ok", f"a container of {images[-1]} starts and exits cleanly")]
 
 
 def ports_free(s: Settings, p: Paths, host: Host) -> list[Finding]:
