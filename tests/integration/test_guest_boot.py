@@ -2,7 +2,9 @@
 
 qemu's user networking with restrict=on answers DHCP inside qemu and lets no packet leave
 the machine. A disk is hot-plugged and unplugged through QMP the way nova attaches a volume,
-and the ACPI power button (libvirt's clean shutdown) must power the guest off.
+and the ACPI power button (libvirt's clean shutdown) must power the guest off. A second boot
+puts the guest on 169.254/16 with the metadata address forwarded (slirp guestfwd) to a
+local one-shot responder, to prove the metadata read and its console line.
 """
 
 from __future__ import annotations
