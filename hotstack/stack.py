@@ -164,10 +164,10 @@ class Stack:
                                                              f"job {job}"))
 
 
-def start_all(cat: Catalog, hashes: dict[str, str], notify: Notify, *, names: list[str] | None = None,
-              snapshot: dict[str, Container] | None = None) -> dict[str, Outcome]:
+def launch(cat: Catalog, hashes: dict[str, str], notify: Notify, *, names: list[str] | None = None,
+           snapshot: dict[str, Container] | None = None) -> tuple[dict[str, Outcome], HotstackError | None]:
     """Bring `names` (default: every service) and what they depend on to healthy, in graph order.
-    Raises the first failure (a ProbeFailed or a job/podman error) once running starts settle."""
+    Returns what came up and the first failure (a ProbeFailed, a job or podman error), if any."""
     deps = {svc.name: svc.depends_on for svc in cat}
     if names:
         deps = {name: deps[name] for name in orchestrator.closure(deps, names)}
@@ -175,12 +175,26 @@ def start_all(cat: Catalog, hashes: dict[str, str], notify: Notify, *, names: li
     for name in deps:
         notify(name, "waiting", "")
     run = orchestrator.run_graph(deps, stack.bring_up)
+    for name, exc in run.failed.items():
+        if not isinstance(exc, ProbeFailed):  # a probe miss already said so, with its detail
+            notify(name, "failed", str(exc).splitlines()[0])
     for name in run.not_started:
         notify(name, "skipped", "a dependency failed")
-    if run.failed:
-        name, exc = next(iter(run.failed.items()))
-        if isinstance(exc, HotstackError):
-            raise exc
-        raise HotstackError(f"{name}: {type(exc).__name__}: {exc}",
-                            hint=f"see `hotstack logs {name}`; run `hotstack up` again after fixing it") from exc
-    return run.results
+    if not run.failed:
+        return run.results, None
+    name, exc = next(iter(run.failed.items()))
+    if not isinstance(exc, HotstackError):
+        failure = HotstackError(f"{name}: {type(exc).__name__}: {exc}",
+                                hint=f"see `hotstack logs {name}`; run `hotstack up` again after fixing it")
+        failure.__cause__ = exc
+        exc = failure
+    return run.results, exc
+
+
+def start_all(cat: Catalog, hashes: dict[str, str], notify: Notify, *, names: list[str] | None = None,
+              snapshot: dict[str, Container] | None = None) -> dict[str, Outcome]:
+    """`launch`, raising its failure."""
+    results, failure = launch(cat, hashes, notify, names=names, snapshot=snapshot)
+    if failure is not None:
+        raise failure
+    return results

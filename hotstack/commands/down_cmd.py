@@ -1,0 +1,41 @@
+"""`hotstack down`: stop and remove the containers, dependents first; all data stays."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from hotstack import catalog, containers, orchestrator
+from hotstack.cli import emit_json
+from hotstack.errors import HotstackError
+from hotstack.paths import Paths
+from hotstack.progress import ServiceView
+from hotstack.settings import Settings
+
+
+def down(settings: Settings, as_json: bool) -> int:
+    """`hotstack down [--json]`: exit 0 when every container is gone."""
+    started = time.monotonic()
+    cat = catalog.build(settings, Paths(settings.data_dir))
+    present = containers.snapshot()
+    deps = {svc.name: svc.depends_on for svc in cat}
+    rev = orchestrator.reverse(deps)
+    todo = {name: rev[name] for name in deps if cat[name].container in present}
+    with ServiceView(verb="down") as view:
+        def stop(name: str) -> None:
+            view.notify(name, "stopping")
+            containers.remove(cat[name].container)
+            view.notify(name, "stopped")
+
+        run = orchestrator.run_graph(todo, stop)
+    elapsed = time.monotonic() - started
+    if as_json:
+        emit_json({"ok": run.ok, "elapsed_s": round(elapsed, 1), "removed": sorted(run.results)})
+    elif run.ok:
+        click.echo(f"{len(run.results)} containers removed in {elapsed:.1f} s; data kept in {settings.data_dir}")
+    if not run.ok:
+        name, exc = next(iter(run.failed.items()))
+        raise HotstackError(f"could not remove {cat[name].container}: {exc}",
+                            hint="`podman ps -a` shows what is left; run `hotstack down` again")
+    return 0

@@ -1,0 +1,77 @@
+"""`hotstack up`: render, build what is missing, start every service in dependency order with
+health gating, write clouds.yaml. A no-op on a healthy, unchanged stack."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+
+from hotstack import catalog, clouds, image_build, images
+from hotstack.catalog import Catalog
+from hotstack.cli import emit_json
+from hotstack.errors import BadInput, HotstackError
+from hotstack.paths import Paths
+from hotstack.progress import ServiceView
+from hotstack.render import render
+from hotstack.settings import Settings
+from hotstack.stack import Outcome, launch
+
+
+def selection(cat: Catalog, only: tuple[str, ...]) -> list[str] | None:
+    unknown = sorted(set(only) - set(cat.services))
+    if unknown:
+        raise BadInput(f"unknown service(s): {', '.join(unknown)}", hint=f"services: {', '.join(cat.services)}")
+    return list(only) or None
+
+
+def missing_images(cat: Catalog, names: list[str] | None, release: str) -> list[str]:
+    """Images the selected services need that are not built yet (one podman call)."""
+    wanted = {cat[n].image for n in (names or cat.services)}
+    refs = images.all_refs(release)
+    present = image_build.local_images()
+    return sorted(name for name in wanted if refs.get(name) not in present)
+
+
+def build_missing(settings: Settings, names: list[str]) -> None:
+    from hotstack.commands.build_cmd import options, run_build
+
+    report = run_build(options(settings, None, None), names, as_json=False)
+    if not report.ok:
+        tail = "\n".join(report.log_tail)
+        raise HotstackError(f"image {report.failed} failed to build:\n{tail}",
+                            hint=f"full log: {report.failed_log}; or run `hotstack build` alone")
+
+
+def report_json(ok: bool, elapsed: float, results: dict[str, Outcome]) -> dict[str, Any]:
+    return {"ok": ok, "elapsed_s": round(elapsed, 1),
+            "services": {name: {"action": o.action, "healthy_after_s": o.healthy_after_s}
+                         for name, o in results.items()}}
+
+
+def up(settings: Settings, as_json: bool, *, only: tuple[str, ...] = ()) -> int:
+    """`hotstack up [--only SERVICE ...] [--json]`: exit 0 when everything is healthy."""
+    started = time.monotonic()
+    paths = Paths(settings.data_dir)
+    rendered = render(settings, paths)
+    cat = catalog.build(settings, paths)
+    names = selection(cat, only)
+    if todo := missing_images(cat, names, settings.release):
+        build_missing(settings, todo)
+    with ServiceView() as view:
+        results, failure = launch(cat, rendered.hashes, view.notify, names=names)
+    if "keystone" in results:
+        clouds.write_clouds_yaml(settings, paths, with_user=False)
+    elapsed = time.monotonic() - started
+    if as_json:
+        emit_json(report_json(failure is None, elapsed, results))
+    elif failure is None:
+        counts = {a: sum(1 for o in results.values() if o.action == a) for a in ("created", "recreated", "kept")}
+        click.echo(f"{len(results)} services healthy in {elapsed:.1f} s "
+                   f"({counts['created']} created, {counts['recreated']} recreated, {counts['kept']} kept)")
+        if "keystone" in results:
+            click.echo(f"credentials: openstack --os-cloud {clouds.ADMIN_CLOUD} (in {paths.system_clouds_yaml})")
+    if failure is not None:
+        raise failure
+    return 0

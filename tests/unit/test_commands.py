@@ -1,0 +1,63 @@
+"""up/down/status/logs pieces that need no containers: selection, status rows, progress lines."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from hotstack import catalog
+from hotstack.commands.logs_cmd import logs
+from hotstack.commands.status_cmd import rows
+from hotstack.commands.up_cmd import report_json, selection
+from hotstack.containers import Container
+from hotstack.errors import BadInput
+from hotstack.paths import Paths
+from hotstack.probes import ProbeResult
+from hotstack.progress import ServiceView
+from hotstack.settings import Settings
+from hotstack.stack import Outcome
+
+
+def test_unknown_services_are_bad_input(settings: Settings, paths: Paths) -> None:
+    cat = catalog.build(settings, paths)
+    assert selection(cat, ()) is None and selection(cat, ("keystone",)) == ["keystone"]
+    with pytest.raises(BadInput, match="keystne"):
+        selection(cat, ("keystne",))
+    with pytest.raises(BadInput, match="unknown service 'nope'"):
+        logs(settings, "nope", follow=False)
+
+
+def test_status_rows_from_a_snapshot(settings: Settings, paths: Paths) -> None:
+    cat = catalog.build(settings, paths)
+    snapshot = {"hotstack-mariadb": Container("hotstack-mariadb", "mariadb", "exited", "h", 0.0)}
+    found = {r["name"]: r for r in rows(cat, snapshot)}
+    assert list(found) == list(cat.services)
+    assert found["mariadb"]["state"] == "exited" and not found["mariadb"]["healthy"]
+    assert found["keystone"] == {"name": "keystone", "container": "hotstack-keystone", "state": "missing",
+                                 "healthy": False, "uptime_s": None, "config_current": False,
+                                 "endpoint": "http://keystone.hotstack-os.local:5000/v3"}
+
+
+def test_up_json_contract() -> None:
+    probe = ProbeResult(True, "ok", 1.0)
+    outcomes = {"mariadb": Outcome("created", 4.4, probe), "memcached": Outcome("kept", None, probe)}
+    data = report_json(True, 12.345, outcomes)
+    assert data == {"ok": True, "elapsed_s": 12.3, "services": {
+        "mariadb": {"action": "created", "healthy_after_s": 4.4},
+        "memcached": {"action": "kept", "healthy_after_s": None}}}
+
+
+def test_progress_prints_plain_lines_without_a_terminal() -> None:
+    out = io.StringIO()
+    with ServiceView(Console(file=out, force_terminal=False)) as view:
+        view.notify("mariadb", "waiting")
+        view.notify("mariadb", "starting", "created")
+        view.notify("mariadb", "healthy", "created")
+        view.notify("keystone", "skipped", "a dependency failed")
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "mariadb: starting (created)"
+    assert lines[1].startswith("mariadb: healthy (created) after ")
+    assert lines[2] == "keystone: skipped (a dependency failed)"
+    assert "mariadb" in str(view.table().columns[0]._cells)
