@@ -14,6 +14,7 @@ new release runs them again.
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -29,10 +30,12 @@ from hotstack.errors import CommandError, HotstackError
 from hotstack.fsutil import write_if_changed
 from hotstack.probes import Miss
 from hotstack.render import project
+from hotstack.settings import ip_in
 
 JOBS_FILE = "jobs.json"
 RUN_TIMEOUT_S = 900
 # exec jobs that need another container's config (nova-manage needs the DB settings of nova.conf).
+JOB_ADDRESSES = 8
 EXEC_IN = {"nova-discover-hosts": "nova-conductor"}
 LIST_HOSTS = ("nova-manage", "cell_v2", "list_hosts")
 DISCOVER_HOSTS = ("nova-manage", "cell_v2", "discover_hosts", "--verbose")
@@ -78,13 +81,16 @@ def load_compose(compose_file: Path) -> dict[str, dict[str, Any]]:
     return services
 
 
-def run_args(definition: dict[str, Any], job: Job) -> list[str]:
-    """`podman run` arguments for a throwaway container shaped like the service's own."""
+def run_args(definition: dict[str, Any], job: Job, ip: str | None = None) -> list[str]:
+    """`podman run` arguments for a throwaway container shaped like the service's own (on the
+    container network at `ip`, never at the service's own address)."""
     args = ["run", "--rm", "--replace", "--name", f"hotstack-job-{job.name}"]
     if definition.get("network_mode") == "host":
         args += ["--network", "host"]
     for net in definition.get("networks") or {}:
         args += ["--network", net]
+        if ip:
+            args += ["--ip", ip]
     for flag, key in (("--user", "user"), ("--pid", "pid")):
         if definition.get(key):
             args += [flag, str(definition[key])]
@@ -101,6 +107,20 @@ def run_args(definition: dict[str, Any], job: Job) -> list[str]:
     return [*args, definition["image"], *job.argv]
 
 
+def job_addresses(cat: Catalog, count: int = JOB_ADDRESSES) -> list[str]:
+    """Addresses for job containers, from the top of the container network down, skipping every
+    service's fixed one. (Left to IPAM, a job could hold the address of a service about to start.)"""
+    taken = {str(cat.ip(svc.name)) for svc in cat if not svc.host_network}
+    net, found = cat.settings.network.container_cidr, []
+    for index in range(1, net.num_addresses - 2):
+        ip = str(ip_in(net, -index))
+        if ip not in taken:
+            found.append(ip)
+        if len(found) == count:
+            break
+    return found
+
+
 def host_listed(list_hosts_output: str, host: str) -> bool:
     """Is `host` a row of `nova-manage cell_v2 list_hosts`' table?"""
     return any(host in [cell.strip() for cell in line.split("|")] for line in list_hosts_output.splitlines())
@@ -113,6 +133,9 @@ class JobRunner:
                  compose: Callable[[], dict[str, dict[str, Any]]]) -> None:
         self.cat, self.admin, self.log, self.secrets = cat, admin, log, secrets
         self._compose = compose
+        self._addresses: queue.Queue[str] = queue.Queue()
+        for ip in job_addresses(cat):
+            self._addresses.put(ip)
 
     def pending(self, svc: Service, *, after_start: bool) -> list[Job]:
         return [j for j in svc.jobs if j.after_start == after_start and not self.log.done(j.name)]
@@ -139,7 +162,11 @@ class JobRunner:
                          stdin=script)
         elif job.kind == "run":
             env = {name: self.secrets[secret] for name, secret in job.env_secrets}
-            self._podman(job, run_args(self._compose()[svc.name], job), env=env)
+            ip = self._addresses.get()  # blocks while every job address is in use
+            try:
+                self._podman(job, run_args(self._compose()[svc.name], job, ip), env=env)
+            finally:
+                self._addresses.put(ip)
         elif job.kind == "exec":
             container = self.cat[EXEC_IN.get(job.name, svc.name)].container
             self._podman(job, containers.exec_args(container, job.argv))

@@ -85,7 +85,7 @@ class Stack:
         log = jobs.JobLog(cat.paths.state / jobs.JOBS_FILE, cat.settings.release)
         self.jobs = jobs.JobRunner(cat, self.admin, log, secrets, self.compose)
         self._network_lock = threading.Lock()
-        self._network_ready = any(c.running for c in self.snapshot.values())
+        self._network_ready: bool | None = None  # looked up on the first create
 
     def compose(self) -> dict[str, dict[str, Any]]:
         if self._compose is None:
@@ -147,6 +147,8 @@ class Stack:
 
         if not self._network_ready and not svc.host_network:
             with self._network_lock:
+                if self._network_ready is None:
+                    self._network_ready = containers.network_exists(self.cat.settings.network.podman_network)
                 if not self._network_ready:
                     up()
                     self._network_ready = True

@@ -8,7 +8,7 @@ from pathlib import Path
 from hotstack import catalog
 from hotstack.compose import service_definition
 from hotstack.containers import compose_up_args, exec_args, parse_ps
-from hotstack.jobs import JobLog, host_listed, run_args, sql_script
+from hotstack.jobs import JobLog, host_listed, job_addresses, run_args, sql_script
 from hotstack.paths import Paths
 from hotstack.settings import Settings
 
@@ -25,9 +25,9 @@ def test_run_job_mirrors_the_service_definition_and_passes_secrets_by_name(setti
     svc = cat["keystone"]
     definition = service_definition(cat, svc, "localhost/hotstack/keystone:abc", "digest")
     bootstrap = next(j for j in svc.jobs if j.name == "keystone-bootstrap")
-    args = run_args(definition, bootstrap)
+    args = run_args(definition, bootstrap, "172.31.0.126")
     assert args[:5] == ["run", "--rm", "--replace", "--name", "hotstack-job-keystone-bootstrap"]
-    assert ["--network", settings.network.podman_network] == args[5:7]
+    assert args[5:9] == ["--network", settings.network.podman_network, "--ip", "172.31.0.126"]
     for volume in definition["volumes"]:
         assert args[args.index(volume) - 1] == "--volume"
     assert args[args.index("--user"):args.index("--user") + 2] == ["--user", "keystone"]
@@ -35,6 +35,13 @@ def test_run_job_mirrors_the_service_definition_and_passes_secrets_by_name(setti
     assert not any("=" in a and a.startswith("OS_BOOTSTRAP_PASSWORD") for a in args)
     image_at = args.index("localhost/hotstack/keystone:abc")
     assert tuple(args[image_at + 1:]) == bootstrap.argv
+
+
+def test_job_addresses_avoid_every_service_address(settings: Settings, paths: Paths) -> None:
+    cat = catalog.build(settings, paths)
+    found = job_addresses(cat)
+    assert found[0] == "172.31.0.126" and len(found) == len(set(found)) == 8
+    assert not set(found) & {str(cat.ip(s.name)) for s in cat}
 
 
 def test_host_network_services_run_their_jobs_on_the_host_network(settings: Settings, paths: Paths) -> None:
