@@ -47,6 +47,15 @@ class Paths:
         return self.data_dir / "cache"
 
     @property
+    def guest_image(self) -> Path:
+        """hotstack's own guest disk (built by `guest-image`, uploaded by post-setup)."""
+        return self.data_dir / "images" / "hotstack-guest.img"
+
+    @property
+    def guest_cache(self) -> Path:
+        return self.cache / "guest"
+
+    @property
     def clouds_yaml(self) -> Path:
         return self.data_dir / "clouds.yaml"
 

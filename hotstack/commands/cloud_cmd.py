@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -16,7 +17,7 @@ from hotstack.settings import Settings
 from hotstack.smoke import run_smoke
 
 
-def guest_image_for(settings: Settings, paths: Paths, progress: object) -> tuple[Path, str]:
+def guest_image_for(settings: Settings, paths: Paths, progress: Callable[[str], None]) -> tuple[Path, str]:
     """The image post-setup uploads: the user's file, or hotstack's own, built offline."""
     if settings.guest.image:
         path = Path(settings.guest.image)
@@ -26,8 +27,7 @@ def guest_image_for(settings: Settings, paths: Paths, progress: object) -> tuple
         return path, "qcow2" if path.suffix == ".qcow2" else "raw"
     from hotstack.guest import build_guest_image
 
-    image = build_guest_image(paths.data_dir / "images" / "hotstack-guest.img", paths.cache / "guest",
-                              progress=progress)  # type: ignore[arg-type]
+    image = build_guest_image(paths.guest_image, paths.guest_cache, progress=progress)
     return image.path, image.format
 
 

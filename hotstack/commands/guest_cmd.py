@@ -12,19 +12,12 @@ from hotstack.paths import Paths
 from hotstack.settings import Settings
 
 
-def default_output(settings: Settings) -> Path:
-    return settings.data_dir / "images" / "hotstack-guest.img"
-
-
-def guest_cache(settings: Settings) -> Path:
-    return Paths(settings.data_dir).cache / "guest"
-
-
 def guest_image(settings: Settings, output: Path | None, as_json: bool) -> int:
     """Build the image at output (default <data_dir>/images/hotstack-guest.img; a .qcow2 name
     gives qcow2); progress goes to stderr, the result to stdout."""
-    out = (output or default_output(settings)).resolve()
-    image = build_guest_image(out, guest_cache(settings),
+    paths = Paths(settings.data_dir)
+    out = (output or paths.guest_image).resolve()
+    image = build_guest_image(out, paths.guest_cache,
                               progress=lambda message: click.echo(message, err=True))
     if as_json:
         emit_json({"ok": True, **image.to_json()})
