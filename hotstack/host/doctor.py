@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from hotstack import catalog
+from hotstack import catalog, podman
 from hotstack.errors import HotstackError
-from hotstack.host import cmd, daemons, facts, listeners, net, nfs, ovs, runtime
+from hotstack.host import daemons, facts, listeners, net, nfs, ovs, runtime
 from hotstack.host.firewall import api_ports
 from hotstack.host.system import Host
 from hotstack.paths import Paths
@@ -44,20 +44,18 @@ def virtualization(s: Settings, p: Paths, host: Host) -> list[Finding]:
 
 
 def podman_runtime(s: Settings, p: Paths, host: Host) -> list[Finding]:
-    if not cmd.available("podman"):
-        return [Finding("podman", "fail", "podman is not installed", "apt-get install podman")]
-    version = cmd.run(["podman", "version", "--format", "{{.Client.Version}}"], check=False).stdout.strip()
+    if not podman.available():
+        return [Finding("podman-runtime", "fail", "podman is not installed", "apt-get install podman")]
+    version = podman.run(["version", "--format", "{{.Client.Version}}"], check=False).stdout.strip()
     try:
         name, why = runtime.choose_runtime(runtime.cgroup_mode((host.proc / "self/mountinfo").read_text()))
     except HotstackError as exc:
-        return [Finding("podman", "fail", f"podman {version}: {exc.message}", exc.hint or "")]
-    return [Finding("podman", "ok", f"podman {version}, runtime {name} ({why})"), *_container_starts()]
+        return [Finding("podman-runtime", "fail", f"podman {version}: {exc.message}", exc.hint or "")]
+    return [Finding("podman-runtime", "ok", f"podman {version}, runtime {name} ({why})"), *_container_starts()]
 
 
 def _container_starts() -> list[Finding]:
     """Start a throw-away container from a hotstack image, when one exists already."""
-    from hotstack import podman
-
     images = podman.run(["images", "--filter", "reference=localhost/hotstack/*", "--format",
                          "{{.Repository}}:{{.Tag}}"], check=False).stdout.split()
     if not images:
