@@ -18,7 +18,7 @@ from hotstack.render import host_facts
 from hotstack.settings import Settings
 
 GB = 1024**3
-HOTSTACK_OWNERS = ("conmon", "haproxy", "dnsmasq", "podman", "rootlessport", "netavark")
+HOTSTACK_OWNERS = ("conmon", "haproxy", "dnsmasq", "rootlessport", "netavark", "podman")
 
 
 @dataclass(frozen=True)
