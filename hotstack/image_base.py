@@ -14,7 +14,6 @@ done (remove it with ``podman rmi`` to get a fresh one).
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 import threading
 import urllib.error
@@ -23,7 +22,8 @@ from pathlib import Path
 from typing import Literal
 
 from hotstack import podman
-from hotstack.errors import BadInput, CommandError
+from hotstack.errors import BadInput
+from hotstack.host import cmd
 
 BaseMethod = Literal["auto", "pull", "debootstrap"]
 
@@ -107,12 +107,7 @@ def debootstrap(mirror: str, work_dir: Path, cache_dir: Path | None, log: Path) 
     with tempfile.TemporaryDirectory(prefix="rootfs-", dir=work_dir) as tmp:
         target = Path(tmp) / "root"
         argv = debootstrap_args(target, mirror, cache_dir)
-        with log.open("a") as out:
-            out.write("$ " + " ".join(argv) + "\n")
-            out.flush()
-            proc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, check=False)
-        if proc.returncode != 0:
-            raise CommandError(argv, proc.returncode, log.read_text()[-4000:])
+        cmd.run(argv, log=log, timeout=None)
         trim(target)
         podman.import_tarball(tar_args(target), ROOTFS_REF)
 
