@@ -84,3 +84,16 @@ def test_no_secret_or_identity_baked_in(name: str) -> None:
     proc = podman.run(["run", "--rm", "--network", "none", ref, "sh", "-c", script],
                       check=False, timeout=60)
     assert proc.returncode == 0, f"{name} carries a secret or machine identity: {proc.stdout}"
+
+
+def test_optional_horizon_image() -> None:
+    if not podman.available():
+        pytest.skip("podman is not installed")
+    ref = images.image_ref("horizon")
+    if ref not in image_build.local_images():
+        pytest.skip("horizon is optional and not built (hotstack build --only horizon)")
+    script = ("python3 -c 'import openstack_dashboard, horizon' && uwsgi --version "
+              "&& test -z \"$(ls -A /var/lib/openstack-dashboard/secret-key)\"")
+    proc = podman.run(["run", "--rm", "--network", "none", ref, "sh", "-c", script],
+                      check=False, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
