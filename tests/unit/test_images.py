@@ -196,3 +196,66 @@ def test_only_the_two_wrappers_start_programs() -> None:
     offenders = [str(p.relative_to(package)) for p in package.rglob("*.py")
                  if p not in wrappers and re.search(r"^\s*(import subprocess|from subprocess )", p.read_text(), re.M)]
     assert offenders == []
+
+class FakePodman:
+    """Stands in for podman in the scheduler tests: records the order of builds."""
+
+    def __init__(self, fail: str | None = None, existing: dict[str, int] | None = None) -> None:
+        self.fail, self.existing = fail, dict(existing or {})
+        self.events: list[tuple[str, str]] = []
+
+    def run_to_file(self, argv: list[str], log: Path) -> int:
+        name = log.name.removeprefix("build-").removesuffix(".log")
+        self.events.append(("start", name))
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("".join(f"line {i}\n" for i in range(40)) + f"boom in {name}\n")
+        self.events.append(("end", name))
+        if name == self.fail:
+            return 1
+        self.existing[argv[argv.index("--tag") + 1]] = 1000
+        return 0
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakePodman:
+    fake = FakePodman()
+    monkeypatch.setattr(image_build.podman, "run_to_file", fake.run_to_file)
+    monkeypatch.setattr(image_build, "local_images", lambda: dict(fake.existing))
+    monkeypatch.setattr(image_build.podman, "image_size", lambda ref: fake.existing[ref])
+    monkeypatch.setattr(image_build.image_base, "ensure_rootfs", lambda *a, **k: "kept")
+    return fake
+
+
+def _opts(tree: Path, tmp_path: Path) -> image_build.BuildOptions:
+    return image_build.BuildOptions(log_dir=tmp_path / "logs", cache_dir=tmp_path / "cache",
+                                    parallel=3, root=tree)
+
+
+def test_build_runs_parents_first_then_keeps_everything(
+        tree: Path, tmp_path: Path, fake: FakePodman) -> None:
+    states: list[tuple[str, str]] = []
+    report = image_build.build(None, _opts(tree, tmp_path), lambda p: states.append((p.name, p.state)))
+    assert report.ok and {r.action for r in report.images.values()} == {"built"}
+    specs = images.discover(tree)
+    for name in specs:
+        for parent in images.ancestors(specs, name):
+            assert fake.events.index(("end", parent)) < fake.events.index(("start", name))
+    assert ("nova", "queued") in states and ("nova", "done") in states
+    again = image_build.build(None, _opts(tree, tmp_path))
+    assert {r.action for r in again.images.values()} == {"kept"}
+    assert json_keys(again.to_json()) == {"ok", "elapsed_s", "images"}
+
+
+def json_keys(data: dict[str, object]) -> set[str]:
+    return set(data)
+
+
+def test_build_failure_names_the_image_and_keeps_its_log(
+        tree: Path, tmp_path: Path, fake: FakePodman) -> None:
+    fake.fail = "openstack"
+    report = image_build.build(None, _opts(tree, tmp_path))
+    assert not report.ok and report.failed == "openstack"
+    assert report.failed_log is not None and report.failed_log.exists()
+    assert len(report.log_tail) == 30 and report.log_tail[-1] == "boom in openstack"
+    started = {name for kind, name in fake.events if kind == "start"}
+    assert not started & {"nova", "heat"}  # children of a failed parent never start
