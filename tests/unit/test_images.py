@@ -219,10 +219,10 @@ class FakePodman:
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakePodman:
     fake = FakePodman()
-    monkeypatch.setattr(image_build.podman, "run_to_file", fake.run_to_file)
+    monkeypatch.setattr(podman, "run_to_file", fake.run_to_file)
     monkeypatch.setattr(image_build, "local_images", lambda: dict(fake.existing))
-    monkeypatch.setattr(image_build.podman, "image_size", lambda ref: fake.existing[ref])
-    monkeypatch.setattr(image_build.image_base, "ensure_rootfs", lambda *a, **k: "kept")
+    monkeypatch.setattr(podman, "image_size", lambda ref: fake.existing[ref])
+    monkeypatch.setattr(image_base, "ensure_rootfs", lambda *a, **k: "kept")
     return fake
 
 
