@@ -51,9 +51,21 @@ class BuildReport:
     elapsed_s: float = 0.0
     images: dict[str, ImageResult] = field(default_factory=dict)
     refs: dict[str, str] = field(default_factory=dict)
+    parents: dict[str, str | None] = field(default_factory=dict)
     failed: str | None = None
     failed_log: Path | None = None
     log_tail: list[str] = field(default_factory=list)
+
+    @property
+    def disk_bytes(self) -> int:
+        """Disk used by the images in the report, shared parent layers counted once
+        (base counts with its root file system)."""
+        total = 0
+        for name, result in self.images.items():
+            parent = self.parents.get(name)
+            below = self.images[parent].size_bytes if parent in self.images else 0
+            total += result.size_bytes - below
+        return total
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -139,7 +151,7 @@ def build(names: list[str] | None, opts: BuildOptions,
     specs = images.discover(opts.root)
     order = images.selection(specs, names)
     refs = {n: images.ref_for(n, images.image_hash(specs, n, opts.release)) for n in order}
-    report = BuildReport(refs=refs)
+    report = BuildReport(refs=refs, parents={n: specs[n].parent for n in order})
     existing = local_images()
     todo = [n for n in order if refs[n] not in existing]
     for name in order:

@@ -81,10 +81,9 @@ def print_report(report: BuildReport, *, as_json: bool) -> None:
         emit_json(report.to_json())
         return
     built = sum(1 for r in report.images.values() if r.action == "built")
-    size = sum(r.size_bytes for r in report.images.values())
     kept = len(report.images) - built
     click.echo(f"{built} built, {kept} unchanged in {report.elapsed_s:.1f} s; "
-               f"{size / 1e9:.2f} GB summed over images (shared layers counted per image)")
+               f"{report.disk_bytes / 1e9:.2f} GB on disk (shared layers counted once)")
 
 
 def build_command(settings: Settings, *, parallel: int | None, only: tuple[str, ...],

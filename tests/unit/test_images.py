@@ -259,3 +259,11 @@ def test_build_failure_names_the_image_and_keeps_its_log(
     assert len(report.log_tail) == 30 and report.log_tail[-1] == "boom in openstack"
     started = {name for kind, name in fake.events if kind == "start"}
     assert not started & {"nova", "heat"}  # children of a failed parent never start
+
+
+def test_disk_bytes_counts_shared_layers_once() -> None:
+    report = image_build.BuildReport(parents={"base": None, "openstack": "base", "nova": "openstack",
+                                              "heat": "openstack"})
+    for name, size in {"base": 100, "openstack": 700, "nova": 900, "heat": 750}.items():
+        report.images[name] = image_build.ImageResult("kept", 0.0, size)
+    assert report.disk_bytes == 100 + 600 + 200 + 50
