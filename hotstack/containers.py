@@ -58,6 +58,12 @@ def snapshot() -> dict[str, Container]:
     return parse_ps(podman.run(ps_args(), timeout=60).stdout)
 
 
+def state(container: str) -> str:
+    """podman's state word for one container (running, exited, ...), or "missing"."""
+    proc = podman.run(["container", "inspect", "--format", "{{.State.Status}}", container], check=False, timeout=30)
+    return proc.stdout.strip() if proc.returncode == 0 else "missing"
+
+
 def exec_args(container: str, argv: tuple[str, ...] | list[str], *, stdin: bool = False,
               user: str | None = None) -> list[str]:
     flags = ["-i"] if stdin else []

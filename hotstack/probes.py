@@ -30,6 +30,10 @@ class Miss(Exception):
     """The service answered, but not as a healthy one would."""
 
 
+class GiveUp(Miss):
+    """No point retrying (the container has exited): `until` fails at once."""
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     ok: bool
@@ -49,8 +53,9 @@ def until(check: Check, deadline_s: float, kind: str = "", *,
             return ProbeResult(True, detail, clock() - start, kind)
         except Exception as exc:  # any failure of one attempt is a miss; the last one is reported
             last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            final = isinstance(exc, GiveUp)
         remaining = deadline_s - (clock() - start)
-        if remaining <= 0:
+        if remaining <= 0 or final:
             return ProbeResult(False, last, clock() - start, kind)
         sleep(min(delay, remaining))
         delay = min(delay * 2, MAX_DELAY_S)
@@ -152,6 +157,19 @@ def exec_check(container: str, command: tuple[str, ...]) -> Check:
             raise Miss(f"`{' '.join(command)}` exited {code} {tail[0]}".rstrip())
         return f"`{' '.join(command)}` exited 0"
     return check
+
+
+def unless_exited(check: Check, container: str, state: Callable[[str], str]) -> Check:
+    """`check`, but a miss while the container is not running ends the probe at once."""
+    def guarded(timeout: float) -> str:
+        try:
+            return check(timeout)
+        except Exception as exc:
+            now = state(container)
+            if now != "running":
+                raise GiveUp(f"container {container} is {now} ({exc})") from exc
+            raise
+    return guarded
 
 
 def running(container: str, is_running: Callable[[str], bool]) -> Check:

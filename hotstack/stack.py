@@ -158,7 +158,7 @@ class Stack:
     def _probe(self, svc: Service, deadline_s: float) -> ProbeResult:
         self.notify(svc.name, "probing", health.describe(svc))
         check = health.full_check(self.cat, svc, self.admin, self.jobs.map_compute_host)
-        return probes.until(check, deadline_s, svc.probe.kind)
+        return probes.until(probes.unless_exited(check, svc.container, containers.state), deadline_s, svc.probe.kind)
 
     def _jobs(self, svc: Service, *, after_start: bool) -> None:
         self.jobs.run_pending(svc, after_start=after_start,
@@ -181,7 +181,7 @@ def launch(cat: Catalog, hashes: dict[str, str], notify: Notify, *, names: list[
         if not isinstance(exc, ProbeFailed):  # a probe miss already said so, with its detail
             notify(name, "failed", str(exc).splitlines()[0])
     for name in run.not_started:
-        notify(name, "skipped", "a dependency failed")
+        notify(name, "skipped", "not started: the run stopped at a failure")
     if not run.failed:
         return run.results, None
     name, exc = next(iter(run.failed.items()))

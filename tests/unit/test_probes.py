@@ -103,6 +103,18 @@ def test_backoff_starts_at_0_2_s_doubles_and_is_capped() -> None:
     assert sum(sleeps) == pytest.approx(10)
 
 
+def test_a_probe_gives_up_at_once_when_the_container_has_exited() -> None:
+    states = iter(["running", "exited"])
+
+    def refused(timeout: float) -> str:
+        raise ConnectionRefusedError("refused")
+
+    start = time.monotonic()
+    result = until(probes.unless_exited(refused, "hotstack-x", lambda _c: next(states)), 30)
+    assert not result.ok and time.monotonic() - start < 1.0
+    assert result.detail.startswith("GiveUp: container hotstack-x is exited (refused)")
+
+
 def test_mysql_greeting_parser() -> None:
     greeting = b"\x0a" + b"11.8.3-MariaDB-1\x00" + b"\x01\x00\x00\x00" + b"abcdefgh\x00"
     assert parse_mysql_greeting(greeting) == "server 11.8.3-MariaDB-1"
