@@ -125,7 +125,9 @@ def ovn(c: _Ctx) -> list[Service]:
             ("sh", "-c", "mkdir -p /run/ovn && exec ovn-controller --unixctl=/run/ovn/ovn-controller.ctl "
                          "unix:/run/openvswitch/db.sock"),
             Probe("chassis", binary=s.nova.host, deadline_s=60),
-            depends_on=("ovn-sb-db",), privileged=True,
+            # ovn-controller 25.03 segfaults on restart while the southbound DB has a chassis but
+            # northd has not filled it in yet: start it only once northd runs.
+            depends_on=("ovn-northd",), privileged=True,
             volumes=(Volume("/run/openvswitch", "/run/openvswitch"), c.data("ovn-controller", "/var/lib/ovn")),
         ),
     ]
