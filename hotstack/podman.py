@@ -10,10 +10,9 @@ and the host's own containers.conf is never edited:
   ``create`` and ``build``: podman's default limits exceed the hard limits
   of some hosts and fail with EPERM.
 
-podman-compose starts podman itself, so for it :func:`conf_env` writes the
-same settings as a containers.conf under hotstack's state directory and
-returns the environment that points podman at it (``CONTAINERS_CONF``, which
-podman 4.3 honours; ``CONTAINERS_CONF_OVERRIDE`` for newer podman).
+podman-compose starts podman itself, so for it :func:`conf_env` returns the
+environment that points podman at the containers.conf host preparation writes
+(hotstack/host/runtime.py) with the same settings.
 """
 
 from __future__ import annotations
@@ -49,25 +48,13 @@ def command(args: Sequence[str], *, runtime_available: bool = True) -> list[str]
     return [*argv, *args]
 
 
-def conf_text(runtime_available: bool = True) -> str:
-    """containers.conf carrying the same settings as the flags, for podman-compose."""
-    limits = ", ".join(f'"{limit}"' for limit in ULIMITS)
-    lines = ["# written by hotstack; used only by hotstack's own podman calls", ""]
-    lines += ["[containers]", f"default_ulimits = [{limits}]", ""]
-    if runtime_available:
-        lines += ["[engine]", f'runtime = "{RUNTIME}"', ""]
-    return "\n".join(lines)
-
-
 def conf_env(state_dir: Path) -> dict[str, str]:
-    """Write ``<state_dir>/containers.conf`` (when changed) and return env vars pointing at it."""
-    path = state_dir / "containers.conf"
-    text = conf_text(_runc_available())
-    if not path.exists() or path.read_text() != text:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+    """The environment that points podman (and podman-compose's podman calls) at hotstack's
+    containers.conf, which `prepare` writes (host/runtime.py; written here too when missing).
+    podman 4.3 reads CONTAINERS_CONF; newer podman also CONTAINERS_CONF_OVERRIDE."""
+    from hotstack.host.runtime import CONF_NAME, ensure_conf
+
+    path = ensure_conf(state_dir / CONF_NAME)
     return {"CONTAINERS_CONF": str(path), "CONTAINERS_CONF_OVERRIDE": str(path)}
 
 

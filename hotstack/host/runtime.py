@@ -73,6 +73,18 @@ def conf_text(runtime: str, limits: Limits) -> str:
                       "[engine]", f'runtime = "{runtime}"', ""])
 
 
+def wanted_conf(mountinfo: Path = Path("/proc/self/mountinfo")) -> tuple[str, str]:
+    """The containers.conf text this host needs, and why (the runtime choice)."""
+    runtime, why = choose_runtime(cgroup_mode(mountinfo.read_text()))
+    return conf_text(runtime, host_limits()), f"runtime {runtime} ({why})"
+
+
+def ensure_conf(path: Path, mountinfo: Path = Path("/proc/self/mountinfo")) -> Path:
+    """Write the override where it is missing or stale; podman.py points podman at it."""
+    fsutil.write_if_changed(path, wanted_conf(mountinfo)[0])
+    return path
+
+
 def conf_path(paths: Paths) -> Path:
     return paths.state / CONF_NAME
 
@@ -86,8 +98,7 @@ class PodmanRuntime(Step):
         self.mountinfo = mountinfo
 
     def wanted(self) -> tuple[str, str]:
-        runtime, why = choose_runtime(cgroup_mode(self.mountinfo.read_text()))
-        return conf_text(runtime, host_limits()), f"runtime {runtime} ({why})"
+        return wanted_conf(self.mountinfo)
 
     def describe(self) -> str:
         return f"hotstack's containers.conf override ({self.path})"
@@ -103,7 +114,7 @@ class PodmanRuntime(Step):
         return [f"write {self.path}: {why}, nofile={limits.nofile} nproc={limits.nproc}"]
 
     def apply(self) -> None:
-        fsutil.write_if_changed(self.path, self.wanted()[0])
+        ensure_conf(self.path, self.mountinfo)
 
     def remove(self) -> list[str]:
         if not self.path.exists():
