@@ -24,6 +24,10 @@ API_PATHS: dict[str, str] = {
 }
 
 
+REQUEST_TIMEOUT_S = 20
+CATALOG_MISSES = {"ServiceDisabledException", "EndpointNotFound", "EndpointException"}
+
+
 class Admin:
     """One admin connection per run, made on first use and shared by probes and jobs."""
 
@@ -36,7 +40,23 @@ class Admin:
         with self._lock:
             if self._conn is None:
                 self._conn = clouds.connect(self.cat.settings, self.cat.paths)
+                self._conn.session.timeout = REQUEST_TIMEOUT_S  # no request may hang a probe
             return self._conn
+
+    def forget(self) -> None:
+        """Drop the connection: its token carries the service catalog as it was when it was
+        issued, so after endpoints are added the next call must authenticate again."""
+        with self._lock:
+            self._conn = None
+
+    def listing(self, what: Callable[[Any], Any]) -> list[Any]:
+        """`what(conn)` as a list; a catalog without the service means a stale token: forget it."""
+        try:
+            return list(what(self.conn()))
+        except Exception as exc:
+            if type(exc).__name__ in CATALOG_MISSES:
+                self.forget()
+            raise
 
 
 def token(cat: Catalog) -> Check:
@@ -77,7 +97,8 @@ def compute_service(admin: Admin, binary: str, host: str | None,
                     then: Callable[[float], str] | None = None) -> Check:
     """`binary` is up in nova's service list (on `host` when given); then `then` (cell mapping)."""
     def check(timeout: float) -> str:
-        found = [s for s in admin.conn().compute.services(binary=binary) if host is None or s.host == host]
+        found = [s for s in admin.listing(lambda c: c.compute.services(binary=binary))
+                 if host is None or s.host == host]
         _require_up(found, binary, "nova's service list", lambda s: s.state == "up")
         return f"{binary} up" + (f"; {then(timeout)}" if then else "")
     return check
@@ -85,7 +106,7 @@ def compute_service(admin: Admin, binary: str, host: str | None,
 
 def network_agent(admin: Admin, binary: str) -> Check:
     def check(timeout: float) -> str:
-        found = list(admin.conn().network.agents(binary=binary))
+        found = admin.listing(lambda c: c.network.agents(binary=binary))
         _require_up(found, binary, "neutron's agent list", lambda a: bool(a.is_alive))
         return f"{binary} alive"
     return check
@@ -93,7 +114,7 @@ def network_agent(admin: Admin, binary: str) -> Check:
 
 def volume_service(admin: Admin, binary: str) -> Check:
     def check(timeout: float) -> str:
-        found = list(admin.conn().block_storage.services(binary=binary))
+        found = admin.listing(lambda c: c.block_storage.services(binary=binary))
         _require_up(found, binary, "cinder's service list", lambda s: s.state == "up")
         return f"{binary} up"
     return check

@@ -12,6 +12,7 @@ from hotstack.deep_probes import Admin
 from hotstack.probes import Check, ProbeResult
 
 SHALLOW_DEADLINE_S = 1.0
+OVN_CONTROLLER_STATUS = ("ovn-appctl", "-t", "/run/ovn/ovn-controller.ctl", "connection-status")
 _WIRE = {"tcp": probes.tcp, "mysql": probes.mysql, "amqp": probes.amqp, "ovsdb": probes.ovsdb}
 
 
@@ -39,8 +40,11 @@ def full_check(cat: Catalog, svc: Service, admin: Admin,
     if p.kind == "volume_service":
         return deep_probes.volume_service(admin, p.binary)
     if p.kind == "chassis":
+        # The Chassis row outlives its controller (the SB DB is persistent): also ask the
+        # running ovn-controller whether it is connected to the southbound DB.
         sb = cat["ovn-sb-db"].probe
-        return deep_probes.chassis(sb.host, sb.port, p.binary or cat.settings.nova.host)
+        return probes.both(probes.exec_check(svc.container, OVN_CONTROLLER_STATUS, expect="connected"),
+                           deep_probes.chassis(sb.host, sb.port, p.binary or cat.settings.nova.host))
     raise ValueError(f"{svc.name}: unknown probe kind {p.kind!r}")
 
 

@@ -153,7 +153,8 @@ class JobRunner:
 
     def run_one(self, svc: Service, job: Job) -> None:
         if job.kind == "keystone":
-            keystone_jobs.run(self.admin.conn(), self.cat, svc, job, self.secrets)
+            if keystone_jobs.run(self.admin.conn(), self.cat, svc, job, self.secrets):
+                self.admin.forget()  # the catalog changed: later calls need a token that shows it
             return
         if job.kind == "sql":
             user = project(svc.name)

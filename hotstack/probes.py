@@ -149,13 +149,22 @@ def ovsdb(host: str, port: int) -> Check:
     return check
 
 
-def exec_check(container: str, command: tuple[str, ...]) -> Check:
+def exec_check(container: str, command: tuple[str, ...], expect: str | None = None) -> Check:
+    """The command exits 0 in the container (and prints exactly `expect`, when given)."""
     def check(timeout: float) -> str:
         code, out = containers.exec_in(container, command, timeout=max(timeout, 10), check=False)
+        tail = (out.strip().splitlines()[-1:] or [""])[0]
         if code != 0:
-            tail = out.strip().splitlines()[-1:] or [""]
-            raise Miss(f"`{' '.join(command)}` exited {code} {tail[0]}".rstrip())
-        return f"`{' '.join(command)}` exited 0"
+            raise Miss(f"`{' '.join(command)}` exited {code} {tail}".rstrip())
+        if expect is not None and out.strip() != expect:
+            raise Miss(f"`{' '.join(command)}` said {tail!r}, not {expect!r}")
+        return f"`{' '.join(command)}` exited 0" + (f" ({expect})" if expect else "")
+    return check
+
+
+def both(first: Check, second: Check) -> Check:
+    def check(timeout: float) -> str:
+        return f"{first(timeout)}; {second(timeout)}"
     return check
 
 
