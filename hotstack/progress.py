@@ -35,6 +35,7 @@ class ServiceView:
         self.lock = threading.Lock()
         self.live: Live | None = None
         self.verb = verb
+        self.started = time.monotonic()
 
     def __enter__(self) -> ServiceView:
         if self.console.is_terminal:
@@ -57,9 +58,9 @@ class ServiceView:
             row.state, row.note = state, note
             if state in FINAL and row.since is not None:
                 row.elapsed = now - row.since
-            line = self._line(name, row)
+            line = f"[{now - self.started:6.1f}s] {self._line(name, row)}"
         if self.live is None and state != "waiting":
-            self.console.print(line, highlight=False, markup=False)
+            self.console.print(line, highlight=False, markup=False, soft_wrap=True)
 
     @staticmethod
     def _line(name: str, row: Row) -> str:

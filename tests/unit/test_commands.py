@@ -56,7 +56,7 @@ def test_progress_prints_plain_lines_without_a_terminal() -> None:
         view.notify("mariadb", "starting", "created")
         view.notify("mariadb", "healthy", "created")
         view.notify("keystone", "skipped", "a dependency failed")
-    lines = out.getvalue().splitlines()
+    lines = [line.split("] ", 1)[1] for line in out.getvalue().splitlines()]
     assert lines[0] == "mariadb: starting (created)"
     assert lines[1].startswith("mariadb: healthy (created) after ")
     assert lines[2] == "keystone: skipped (a dependency failed)"
