@@ -74,11 +74,12 @@ def sql_script(databases: tuple[str, ...], user: str, password: str) -> str:
     return "\n".join([*lines, "FLUSH PRIVILEGES;", ""])
 
 
-def load_compose(compose_file: Path) -> dict[str, dict[str, Any]]:
-    """The rendered compose services by name."""
+def load_compose(compose_file: Path) -> dict[str, Any]:
+    """The rendered compose document (its `services` by name, `networks`, `name`)."""
     data = yaml.safe_load(compose_file.read_text()) or {}
-    services: dict[str, dict[str, Any]] = data.get("services") or {}
-    return services
+    if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
+        raise HotstackError(f"{compose_file} has no services", hint="run `hotstack render` again")
+    return data
 
 
 def run_args(definition: dict[str, Any], job: Job, ip: str | None = None) -> list[str]:

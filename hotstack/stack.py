@@ -32,6 +32,7 @@ from hotstack.secrets import Secrets
 Action = Literal["created", "recreated", "kept"]
 Notify = Callable[[str, str, str], None]  # (service, state, note)
 KEPT_GRACE_S = 15.0
+QUICK_STOP_S = 5
 LOG_LINES = 30
 
 
@@ -60,6 +61,13 @@ def decide(current: Container | None, wanted_hash: str) -> Action | None:
     return None
 
 
+def stop_timeout(svc: Service) -> int:
+    """Seconds between SIGTERM and SIGKILL: the databases and the broker get time to close their
+    files; the OpenStack services keep nothing a kill would lose (heat-engine alone would take
+    12 s to drain its workers)."""
+    return containers.STOP_TIMEOUT_S if svc.probe.kind in ("mysql", "amqp", "ovsdb") else QUICK_STOP_S
+
+
 def ensure_data_dirs(cat: Catalog, svc: Service) -> None:
     """Create missing bind-mount sources under the data dir, owned by the service's user."""
     uid = USERS.get(svc.user or "root", 0)
@@ -80,17 +88,24 @@ class Stack:
         self.cat, self.hashes, self.notify = cat, hashes, notify
         self.snapshot = containers.snapshot() if snapshot is None else snapshot
         self.admin = Admin(cat)
-        self._compose: dict[str, dict[str, Any]] | None = None
+        self._compose: dict[str, Any] | None = None
+        self._compose_lock = threading.Lock()
         secrets = Secrets(cat.paths.secrets_file).ensure(secret_names(cat))
         log = jobs.JobLog(cat.paths.state / jobs.JOBS_FILE, cat.settings.release)
         self.jobs = jobs.JobRunner(cat, self.admin, log, secrets, self.compose)
         self._network_lock = threading.Lock()
         self._network_ready: bool | None = None  # looked up on the first create
 
+    def compose_document(self) -> dict[str, Any]:
+        """The rendered compose file, read once per run."""
+        with self._compose_lock:
+            if self._compose is None:
+                self._compose = jobs.load_compose(self.cat.paths.compose_file)
+            return self._compose
+
     def compose(self) -> dict[str, dict[str, Any]]:
-        if self._compose is None:
-            self._compose = jobs.load_compose(self.cat.paths.compose_file)
-        return self._compose
+        services: dict[str, dict[str, Any]] = self.compose_document()["services"]
+        return services
 
     def is_running(self, container: str) -> bool:
         found = self.snapshot.get(container)
@@ -128,7 +143,7 @@ class Stack:
     def _create(self, svc: Service, action: Action) -> None:
         self.notify(svc.name, "starting", action)
         if svc.container in self.snapshot:
-            containers.remove(svc.container)
+            containers.remove(svc.container, timeout=stop_timeout(svc))
         ensure_data_dirs(self.cat, svc)
         self._jobs(svc, after_start=False)
         try:
@@ -142,7 +157,7 @@ class Stack:
         """podman-compose creates the network on first use; two doing it at once collide, so
         the first creation runs alone."""
         def up() -> None:
-            containers.compose_up(self.cat.paths.compose_file, self.cat.settings.network.podman_network,
+            containers.compose_up(self.compose_document(), self.cat.settings.network.podman_network,
                                   svc.name, state_dir=self.cat.paths.state, profile=svc.profile)
 
         if not self._network_ready and not svc.host_network:

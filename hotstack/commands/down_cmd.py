@@ -12,6 +12,7 @@ from hotstack.errors import HotstackError
 from hotstack.paths import Paths
 from hotstack.progress import ServiceView
 from hotstack.settings import Settings
+from hotstack.stack import stop_timeout
 
 
 def down(settings: Settings, as_json: bool) -> int:
@@ -25,7 +26,7 @@ def down(settings: Settings, as_json: bool) -> int:
     with ServiceView(verb="down") as view:
         def stop(name: str) -> None:
             view.notify(name, "stopping")
-            containers.remove(cat[name].container)
+            containers.remove(cat[name].container, timeout=stop_timeout(cat[name]))
             view.notify(name, "stopped")
 
         run = orchestrator.run_graph(todo, stop)

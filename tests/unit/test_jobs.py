@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hotstack import catalog
 from hotstack.compose import service_definition
-from hotstack.containers import compose_up_args, exec_args, parse_ps
+from hotstack.containers import compose_up_args, exec_args, parse_ps, service_subset
 from hotstack.jobs import JobLog, host_listed, job_addresses, run_args, sql_script
 from hotstack.paths import Paths
 from hotstack.settings import Settings
@@ -74,6 +74,17 @@ def test_command_lines() -> None:
     assert args == ["--in-pod", "false", "-p", "hotstack", "-f", "/d/config/podman-compose.yml", "up",
                     "--detach", "--no-deps", "--no-build", "--pull", "never", "keystone"]
     assert exec_args("hotstack-mariadb", ["mariadb"], stdin=True) == ["exec", "-i", "hotstack-mariadb", "mariadb"]
+
+
+def test_one_service_compose_file_keeps_the_definition(settings: Settings, paths: Paths) -> None:
+    cat = catalog.build(settings, paths)
+    definition = service_definition(cat, cat["keystone"], "img", "d")
+    document = {"name": "hotstack", "networks": {"hotstack": {"driver": "bridge"}},
+                "services": {"keystone": definition, "glance": {"image": "g"}}}
+    cut = service_subset(document, "keystone")
+    assert set(cut["services"]) == {"keystone"} and cut["networks"] == document["networks"]
+    assert cut["name"] == "hotstack" and "depends_on" not in cut["services"]["keystone"]
+    assert {k: v for k, v in definition.items() if k != "depends_on"} == cut["services"]["keystone"]
 
 
 def test_parse_ps() -> None:
