@@ -43,20 +43,9 @@ CHECKS: dict[str, list[str]] = {
 }
 
 
-def _refs() -> dict[str, str]:
-    if not podman.available():
-        pytest.skip("podman is not installed")
-    refs = images.all_refs()
-    present = image_build.local_images()
-    missing = sorted(n for n in CHECKS if refs[n] not in present)
-    if missing:
-        pytest.skip(f"images not built: {', '.join(missing)} (run `hotstack build`)")
-    return refs
-
-
 @pytest.mark.parametrize("name", sorted(CHECKS))
-def test_image_programs_answer(name: str) -> None:
-    ref = _refs()[name]
+def test_image_programs_answer(name: str, hotstack_images: dict[str, str]) -> None:
+    ref = hotstack_images[name]
     script = " && ".join(f"( {c} ) >/dev/null 2>&1 || {{ echo 'FAILED: {c}'; exit 1; }}"
                          for c in CHECKS[name])
     proc = podman.run(["run", "--rm", "--network", "none", ref, "sh", "-c", script],
@@ -65,8 +54,8 @@ def test_image_programs_answer(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
-def test_no_apt_lists_or_debs_in_image(name: str) -> None:
-    ref = _refs()[name]
+def test_no_apt_lists_or_debs_in_image(name: str, hotstack_images: dict[str, str]) -> None:
+    ref = hotstack_images[name]
     script = ("test -z \"$(ls /var/lib/apt/lists | grep -v -e lock -e partial -e auxfiles)\" "
               "&& test -z \"$(ls /var/cache/apt/archives/*.deb 2>/dev/null)\" "
               "&& test -z \"$(ls /var/cache/hotstack 2>/dev/null)\"")
@@ -76,8 +65,8 @@ def test_no_apt_lists_or_debs_in_image(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
-def test_no_secret_or_identity_baked_in(name: str) -> None:
-    ref = _refs()[name]
+def test_no_secret_or_identity_baked_in(name: str, hotstack_images: dict[str, str]) -> None:
+    ref = hotstack_images[name]
     script = ("! test -e /var/lib/rabbitmq/.erlang.cookie && ! test -s /etc/machine-id "
               "&& ! ls /etc/keystone/fernet-keys/* 2>/dev/null "
               "&& ! grep -rlE 'BEGIN ([A-Z]+ )?PRIVATE KEY' /etc /var/lib 2>/dev/null")
