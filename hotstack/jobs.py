@@ -192,6 +192,8 @@ class JobRunner:
     def map_compute_host(self, timeout: float) -> str:
         """One attempt at mapping this host's nova-compute to a cell (for nova-compute's probe)."""
         host, container = self.cat.settings.nova.host, self.cat["nova-conductor"].container
+        if self.log.done("nova-discover-hosts"):  # host mappings live in the API database
+            return f"{host} mapped to a cell (recorded)"
         for argv in (LIST_HOSTS, DISCOVER_HOSTS, LIST_HOSTS):
             code, out = containers.exec_in(container, argv, timeout=max(timeout, 60), check=False)
             if argv is LIST_HOSTS and code == 0 and host_listed(out, host):
