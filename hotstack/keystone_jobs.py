@@ -41,7 +41,7 @@ def run(conn: Any, cat: Catalog, svc: Service, job: Job, secrets: dict[str, str]
 
 
 def ensure_project(conn: Any, name: str, changes: list[str]) -> Any:
-    project = conn.identity.find_project(name, domain_id=DEFAULT_DOMAIN)
+    project = conn.identity.find_project(name, ignore_missing=True, domain_id=DEFAULT_DOMAIN)
     if project is None:
         project = conn.identity.create_project(name=name, domain_id=DEFAULT_DOMAIN,
                                                description="OpenStack services (hotstack)")
@@ -50,7 +50,7 @@ def ensure_project(conn: Any, name: str, changes: list[str]) -> Any:
 
 
 def ensure_role(conn: Any, name: str, changes: list[str]) -> Any:
-    role = conn.identity.find_role(name)
+    role = conn.identity.find_role(name, ignore_missing=True)
     if role is None:
         role = conn.identity.create_role(name=name)
         changes.append(f"role {name}")
@@ -59,7 +59,7 @@ def ensure_role(conn: Any, name: str, changes: list[str]) -> Any:
 
 def ensure_user(conn: Any, cat: Catalog, name: str, password: str, project: Any | None,
                 changes: list[str], domain_id: str = DEFAULT_DOMAIN) -> Any:
-    user = conn.identity.find_user(name, domain_id=domain_id)
+    user = conn.identity.find_user(name, ignore_missing=True, domain_id=domain_id)
     attrs: dict[str, Any] = {"default_project_id": project.id} if project is not None else {}
     if user is None:
         changes.append(f"user {name}")
@@ -89,7 +89,7 @@ def ensure_endpoints(conn: Any, cat: Catalog, svc: Service, changes: list[str]) 
     ep = svc.endpoint
     assert ep is not None
     region = cat.settings.region
-    if conn.identity.find_region(region) is None:
+    if not any(r.id == region for r in conn.identity.regions()):
         conn.identity.create_region(id=region)
         changes.append(f"region {region}")
     service = next((s for s in conn.identity.services(type=ep.service_type) if s.name == ep.catalog_name), None)
@@ -115,7 +115,7 @@ def ensure_endpoints(conn: Any, cat: Catalog, svc: Service, changes: list[str]) 
 
 def ensure_stack_domain(conn: Any, cat: Catalog, password: str, changes: list[str]) -> None:
     """Heat's own domain and its admin (the admin role on that domain)."""
-    domain = conn.identity.find_domain(HEAT_DOMAIN)
+    domain = conn.identity.find_domain(HEAT_DOMAIN, ignore_missing=True)
     if domain is None:
         domain = conn.identity.create_domain(name=HEAT_DOMAIN, description="Heat stack projects and users")
         changes.append(f"domain {HEAT_DOMAIN}")

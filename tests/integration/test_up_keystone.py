@@ -1,0 +1,97 @@
+"""Keystone through the orchestrator on a prepared host: the infra it needs and keystone come up
+(with its database, db_sync, fernet/credential keys and bootstrap jobs) and a token is issued
+through haproxy on brex_ip; a second run keeps everything; a killed keystone is healed; a broken
+keystone config fails the run naming keystone and showing its log.
+
+Needs the images and `hotstack prepare` (brex_ip on hot-ex); it uses the real container names and
+haproxy's ports, so it is skipped while a real stack is up. Data in a temp dir; all removed."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hotstack import catalog, containers, podman
+from hotstack.catalog import Catalog
+from hotstack.commands.up_cmd import missing_images
+from hotstack.paths import Paths
+from hotstack.render import render
+from hotstack.settings import load
+from hotstack.stack import ProbeFailed, start_all
+
+pytestmark = [pytest.mark.integration, pytest.mark.images]
+NAMES = ["keystone"]
+
+
+def _brex_assigned(address: str) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((address, 0))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.fixture
+def stack(tmp_path: Path, config_file: Path) -> Iterator[tuple[Catalog, dict[str, str]]]:
+    settings = load(config_file, {"data_dir": str(tmp_path / "data")}, environ={})
+    paths = Paths(settings.data_dir)
+    cat = catalog.build(settings, paths)
+    if not podman.available() or missing_images(cat, NAMES, settings.release):
+        pytest.skip("needs podman and the images (hotstack build)")
+    if not _brex_assigned(str(settings.network.brex_ip)):
+        pytest.skip("needs a prepared host (brex_ip on hot-ex: hotstack prepare)")
+    wanted = catalog_closure(cat)
+    if any(cat[name].container in containers.snapshot() for name in wanted):
+        pytest.skip("a hotstack stack is up on this host; this test uses the same container names")
+    had_network = containers.network_exists(settings.network.podman_network)
+    try:
+        yield cat, render(settings, paths).hashes
+    finally:
+        for name in reversed(wanted):
+            containers.remove(cat[name].container, timeout=5)
+        if not had_network:
+            podman.run(["network", "rm", settings.network.podman_network], check=False)
+
+
+def catalog_closure(cat: Catalog) -> list[str]:
+    from hotstack.orchestrator import closure
+
+    return closure({svc.name: svc.depends_on for svc in cat}, NAMES)
+
+
+def _quiet(name: str, state: str, note: str) -> None:
+    pass
+
+
+def test_keystone_token_keep_heal_and_a_broken_config(stack: tuple[Catalog, dict[str, str]]) -> None:
+    cat, hashes = stack
+    start = time.monotonic()
+    first = start_all(cat, hashes, _quiet, names=NAMES)
+    assert first["keystone"].action == "created" and first["keystone"].probe.detail == "keystone issued a token"
+    print(f"\nkeystone and its dependencies from empty data: {time.monotonic() - start:.1f} s")
+
+    second = start_all(cat, hashes, _quiet, names=NAMES)
+    assert {o.action for o in second.values()} == {"kept"}
+
+    podman.run(["kill", "--signal", "KILL", cat["keystone"].container])
+    third = start_all(cat, hashes, _quiet, names=NAMES)
+    assert third["keystone"].action == "created" and third["mariadb"].action == "kept"
+
+    # A broken config: keystone's rendered file replaced, its hash changed so it is recreated.
+    conf = cat.paths.rendered / "keystone" / "keystone.conf"
+    lines = ["connection = mysql+pymysql://keystone:wrong@127.0.0.1:1/keystone" if line.startswith("connection =")
+             else line for line in conf.read_text().splitlines()]
+    conf.write_text("\n".join(lines) + "\n")
+    short = dataclasses.replace(cat["keystone"], probe=dataclasses.replace(cat["keystone"].probe, deadline_s=25))
+    cat.services["keystone"] = short
+    with pytest.raises(ProbeFailed) as failed:
+        start_all(cat, {**hashes, "keystone": "broken"}, _quiet, names=NAMES)
+    message = str(failed.value)
+    assert message.startswith("keystone is not healthy: probe token")
+    assert "last 30 log lines of hotstack-keystone" in message and "hotstack logs keystone" in message
