@@ -74,8 +74,15 @@ class ServiceView:
             table.add_column(column, overflow="ellipsis", no_wrap=True)
         now = time.monotonic()
         with self.lock:
-            for name, row in self.rows.items():
-                elapsed = row.elapsed if row.elapsed is not None else (now - row.since if row.since else None)
-                shown = f"{elapsed:.1f}s" if elapsed is not None else ""
-                table.add_row(name, f"[{STYLE.get(row.state, '')}]{row.state}[/]", shown, row.note[:60])
+            rows = list(self.rows.items())
+        room = max(5, self.console.size.height - 5)
+        hidden = [n for n, r in rows if r.state in ("healthy", "stopped")] if len(rows) > room else []
+        for name, row in rows:
+            if name in hidden:
+                continue
+            elapsed = row.elapsed if row.elapsed is not None else (now - row.since if row.since else None)
+            shown = f"{elapsed:.1f}s" if elapsed is not None else ""
+            table.add_row(name, f"[{STYLE.get(row.state, '')}]{row.state}[/]", shown, row.note[:60])
+        if hidden:
+            table.add_row(f"+ {len(hidden)} done", "", "", "")
         return table

@@ -6,19 +6,19 @@ import time
 
 import click
 
-from hotstack import catalog, containers, orchestrator
+from hotstack import catalog, containers, orchestrator, runlock
+from hotstack.catalog import Catalog
 from hotstack.cli import emit_json
 from hotstack.errors import HotstackError
+from hotstack.orchestrator import GraphRun
 from hotstack.paths import Paths
 from hotstack.progress import ServiceView
 from hotstack.settings import Settings
 from hotstack.stack import stop_timeout
 
 
-def down(settings: Settings, as_json: bool) -> int:
-    """`hotstack down [--json]`: exit 0 when every container is gone."""
-    started = time.monotonic()
-    cat = catalog.build(settings, Paths(settings.data_dir))
+def _stop_all(cat: Catalog) -> GraphRun[None]:
+    """Remove every existing container, each once the services depending on it are gone."""
     present = containers.snapshot()
     deps = {svc.name: svc.depends_on for svc in cat}
     rev = orchestrator.reverse(deps)
@@ -29,7 +29,16 @@ def down(settings: Settings, as_json: bool) -> int:
             containers.remove(cat[name].container, timeout=stop_timeout(cat[name]))
             view.notify(name, "stopped")
 
-        run = orchestrator.run_graph(todo, stop)
+        return orchestrator.run_graph(todo, stop)
+
+
+def down(settings: Settings, as_json: bool) -> int:
+    """`hotstack down [--json]`: exit 0 when every container is gone."""
+    started = time.monotonic()
+    paths = Paths(settings.data_dir)
+    cat = catalog.build(settings, paths)
+    with runlock.exclusive(paths, "down"):
+        run = _stop_all(cat)
     elapsed = time.monotonic() - started
     if as_json:
         emit_json({"ok": run.ok, "elapsed_s": round(elapsed, 1), "removed": sorted(run.results)})

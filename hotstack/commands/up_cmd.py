@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from hotstack import catalog, clouds, image_build, images
+from hotstack import catalog, clouds, image_build, images, runlock
 from hotstack.catalog import Catalog
 from hotstack.cli import emit_json
 from hotstack.errors import BadInput, HotstackError
@@ -59,7 +59,7 @@ def up(settings: Settings, as_json: bool, *, only: tuple[str, ...] = ()) -> int:
     names = selection(cat, only)
     if todo := missing_images(cat, names, settings.release):
         build_missing(settings, todo)
-    with ServiceView() as view:
+    with runlock.exclusive(paths, "up"), ServiceView() as view:
         results, failure = launch(cat, rendered.hashes, view.notify, names=names)
     if "keystone" in results:
         clouds.write_clouds_yaml(settings, paths, with_user=False)

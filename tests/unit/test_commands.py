@@ -61,3 +61,14 @@ def test_progress_prints_plain_lines_without_a_terminal() -> None:
     assert lines[1].startswith("mariadb: healthy (created) after ")
     assert lines[2] == "keystone: skipped (a dependency failed)"
     assert "mariadb" in str(view.table().columns[0]._cells)
+
+
+def test_one_up_or_down_at_a_time(paths: Paths) -> None:
+    from hotstack.errors import HotstackError
+    from hotstack.runlock import exclusive
+
+    with exclusive(paths, "up"), pytest.raises(HotstackError, match="another hotstack up or down"), \
+            exclusive(paths, "down"):
+        pass
+    with exclusive(paths, "up"):  # released
+        pass
