@@ -87,3 +87,18 @@ def run_graph(deps: Mapping[str, Iterable[str]], work: Callable[[str], R], *,
         raise ValueError(f"dependency cycle among: {', '.join(pending)}")
     run.not_started = pending
     return run
+
+
+def critical_path(deps: Mapping[str, Iterable[str]], seconds: Mapping[str, float]) -> tuple[float, list[str]]:
+    """The slowest dependency chain: each node's own time (`seconds`, 0 when absent) summed
+    along the path whose sum is largest. Returns (total, the path from its first node)."""
+    graph = restrict(deps)
+    best: dict[str, tuple[float, list[str]]] = {}
+
+    def finish(name: str) -> tuple[float, list[str]]:
+        if name not in best:
+            before = max((finish(dep) for dep in graph[name]), default=(0.0, []), key=lambda b: b[0])
+            best[name] = (before[0] + seconds.get(name, 0.0), [*before[1], name])
+        return best[name]
+
+    return max((finish(name) for name in graph), default=(0.0, []), key=lambda b: b[0])

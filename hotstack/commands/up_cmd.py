@@ -16,7 +16,7 @@ from hotstack.paths import Paths
 from hotstack.progress import ServiceView
 from hotstack.render import render
 from hotstack.settings import Settings
-from hotstack.stack import Outcome, launch
+from hotstack.stack import Notify, Outcome, launch
 
 
 def selection(cat: Catalog, only: tuple[str, ...]) -> list[str] | None:
@@ -50,19 +50,28 @@ def report_json(ok: bool, elapsed: float, results: dict[str, Outcome]) -> dict[s
                          for name, o in results.items()}}
 
 
-def up(settings: Settings, as_json: bool, *, only: tuple[str, ...] = ()) -> int:
-    """`hotstack up [--only SERVICE ...] [--json]`: exit 0 when everything is healthy."""
-    started = time.monotonic()
+def bring_up(settings: Settings, notify: Notify, *, only: tuple[str, ...] = ()
+             ) -> tuple[dict[str, Outcome], HotstackError | None]:
+    """Render, build what is missing, start in graph order, write clouds.yaml once keystone is up."""
     paths = Paths(settings.data_dir)
     rendered = render(settings, paths)
     cat = catalog.build(settings, paths)
     names = selection(cat, only)
     if todo := missing_images(cat, names, settings.release):
         build_missing(settings, todo)
-    with runlock.exclusive(paths, "up"), ServiceView() as view:
-        results, failure = launch(cat, rendered.hashes, view.notify, names=names)
+    with runlock.exclusive(paths, "up"):
+        results, failure = launch(cat, rendered.hashes, notify, names=names)
     if "keystone" in results:
         clouds.write_clouds_yaml(settings, paths, with_user=False)
+    return results, failure
+
+
+def up(settings: Settings, as_json: bool, *, only: tuple[str, ...] = ()) -> int:
+    """`hotstack up [--only SERVICE ...] [--json]`: exit 0 when everything is healthy."""
+    started = time.monotonic()
+    paths = Paths(settings.data_dir)
+    with ServiceView() as view:
+        results, failure = bring_up(settings, view.notify, only=only)
     elapsed = time.monotonic() - started
     if as_json:
         emit_json(report_json(failure is None, elapsed, results))

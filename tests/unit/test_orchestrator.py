@@ -8,7 +8,7 @@ import time
 import pytest
 
 from hotstack.containers import Container
-from hotstack.orchestrator import closure, reverse, run_graph
+from hotstack.orchestrator import closure, critical_path, reverse, run_graph
 from hotstack.stack import decide
 
 
@@ -101,3 +101,12 @@ def test_decide_from_observed_state() -> None:
     assert decide(_container("running", "old"), "abc") == "recreated"
     assert decide(_container("exited", "old"), "abc") == "created"
     assert decide(_container("running", "abc"), "abc") is None  # keep it if it answers
+
+
+def test_critical_path_is_the_slowest_chain_of_own_times() -> None:
+    deps = {"mariadb": (), "rabbitmq": (), "keystone": ("mariadb",), "glance": ("keystone",),
+            "nova-api": ("glance", "rabbitmq"), "heat": ("keystone",)}
+    seconds = {"mariadb": 5, "rabbitmq": 30, "keystone": 15, "glance": 17, "nova-api": 30, "heat": 50}
+    assert critical_path(deps, seconds) == (70, ["mariadb", "keystone", "heat"])
+    assert critical_path(deps, {**seconds, "heat": 1}) == (67, ["mariadb", "keystone", "glance", "nova-api"])
+    assert critical_path({}, {}) == (0.0, [])
