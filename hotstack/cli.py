@@ -147,6 +147,50 @@ def guest_image(obj: Ctx, output: Path | None, as_json: bool) -> None:
     run(lambda: guest_command(obj.settings(), output, as_json))
 
 
+@cli.command()
+@click.option("--only", multiple=True, metavar="SERVICE",
+              help="Bring up only these services (and what they depend on must be healthy).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def up(obj: Ctx, only: tuple[str, ...], as_json: bool) -> None:
+    """Bring the cloud up: check, prepare, render, build what is missing, start in order, set up."""
+    from hotstack.commands.up_cmd import up as up_command
+
+    run(lambda: up_command(obj.settings(), as_json, only=only))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def down(obj: Ctx, as_json: bool) -> None:
+    """Stop and remove every container in reverse dependency order; keep all data."""
+    from hotstack.commands.down_cmd import down as down_command
+
+    run(lambda: down_command(obj.settings(), as_json))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
+@click.pass_obj
+def status(obj: Ctx, as_json: bool) -> None:
+    """Every service: container, state, health, uptime, endpoint."""
+    from hotstack.commands.status_cmd import status as status_command
+
+    run(lambda: status_command(obj.settings(), as_json))
+
+
+@cli.command()
+@click.argument("service")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines.")
+@click.option("--tail", type=click.IntRange(min=0), default=None, help="Only the last N lines.")
+@click.pass_obj
+def logs(obj: Ctx, service: str, follow: bool, tail: int | None) -> None:
+    """The log of one service's container."""
+    from hotstack.commands.logs_cmd import logs as logs_command
+
+    run(lambda: logs_command(obj.settings(), service, follow, tail))
+
+
 @cli.command("setup-cloud")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 @click.pass_obj
