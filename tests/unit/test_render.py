@@ -218,6 +218,10 @@ def test_uwsgi_apps_listen_on_their_endpoint_port(rendered: tuple[Settings, Path
         assert "apparmor" not in uwsgi["plugins"] and "logto" not in uwsgi, name
         assert ("module" in uwsgi) != ("wsgi-file" in uwsgi), name
         assert int(uwsgi["processes"]) <= 2, name
+        # uwsgi's http-socket closes after each response; clients must be told.
+        assert uwsgi["add-header"] == "Connection: close", name
+    glance = parse_ini(read(paths, "glance/hotstack-uwsgi.ini"))["uwsgi"]
+    assert glance["http-chunked-input"] == "true" and int(glance["chunked-input-limit"]) > 1 << 20
     metadata = parse_ini(read(paths, "nova/hotstack-uwsgi-metadata.ini"))["uwsgi"]
     assert metadata["http-socket"] == "0.0.0.0:8775"
     assert metadata["module"] == "nova.wsgi.metadata:application"
