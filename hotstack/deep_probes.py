@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from hotstack import clouds, ovsdb_rpc
@@ -25,6 +26,7 @@ API_PATHS: dict[str, str] = {
 
 
 REQUEST_TIMEOUT_S = 20
+CLOCK_SLACK_S = 2.0  # service records keep whole seconds
 CATALOG_MISSES = {"ServiceDisabledException", "EndpointNotFound", "EndpointException"}
 
 
@@ -93,13 +95,27 @@ def api(admin: Admin, svc: Service) -> Check:
     return check
 
 
+def reported_since(updated_at: str | None, since: float | None) -> bool:
+    """Did a service record's heartbeat (`updated_at`, UTC without zone) come after `since`
+    (unix time)? A record keeps saying "up" for a minute after its process is gone, so a fresh
+    container's probe waits for the new process's own report."""
+    if since is None:
+        return True
+    if not updated_at:
+        return False
+    when = datetime.fromisoformat(updated_at.replace(" ", "T")).replace(tzinfo=UTC)
+    return when.timestamp() >= since - CLOCK_SLACK_S
+
+
 def compute_service(admin: Admin, binary: str, host: str | None,
-                    then: Callable[[float], str] | None = None) -> Check:
-    """`binary` is up in nova's service list (on `host` when given); then `then` (cell mapping)."""
+                    then: Callable[[float], str] | None = None, since: float | None = None) -> Check:
+    """`binary` is up in nova's service list (on `host` when given) and has reported since the
+    container started; then `then` (cell mapping)."""
     def check(timeout: float) -> str:
         found = [s for s in admin.listing(lambda c: c.compute.services(binary=binary))
                  if host is None or s.host == host]
-        _require_up(found, binary, "nova's service list", lambda s: s.state == "up")
+        _require_up(found, binary, "nova's service list",
+                    lambda s: s.state == "up" and reported_since(s.updated_at, since))
         return f"{binary} up" + (f"; {then(timeout)}" if then else "")
     return check
 
@@ -112,10 +128,11 @@ def network_agent(admin: Admin, binary: str) -> Check:
     return check
 
 
-def volume_service(admin: Admin, binary: str) -> Check:
+def volume_service(admin: Admin, binary: str, since: float | None = None) -> Check:
     def check(timeout: float) -> str:
         found = admin.listing(lambda c: c.block_storage.services(binary=binary))
-        _require_up(found, binary, "cinder's service list", lambda s: s.state == "up")
+        _require_up(found, binary, "cinder's service list",
+                    lambda s: s.state == "up" and reported_since(s.updated_at, since))
         return f"{binary} up"
     return check
 
@@ -124,7 +141,7 @@ def _require_up(found: list[Any], binary: str, where: str, is_up: Callable[[Any]
     if not found:
         raise Miss(f"{binary} is not in {where} yet")
     if not any(is_up(item) for item in found):
-        raise Miss(f"{binary} is in {where} but not up")
+        raise Miss(f"{binary} is in {where} but not up (since its container started)")
 
 
 def chassis(sb_host: str, sb_port: int, hostname: str) -> Check:

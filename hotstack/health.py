@@ -17,9 +17,10 @@ _WIRE = {"tcp": probes.tcp, "mysql": probes.mysql, "amqp": probes.amqp, "ovsdb":
 
 
 def full_check(cat: Catalog, svc: Service, admin: Admin,
-               map_compute_host: Callable[[float], str] | None = None) -> Check:
+               map_compute_host: Callable[[float], str] | None = None, since: float | None = None) -> Check:
     """The catalog probe of `svc`; `map_compute_host` makes nova-compute's probe include the cell
-    mapping (see jobs.ensure_host_mapped)."""
+    mapping (see JobRunner.map_compute_host); `since` (when its container was created) makes
+    service-list probes wait for a report of the new process."""
     p = svc.probe
     if p.kind in _WIRE:
         return _WIRE[p.kind](p.host, p.port)
@@ -34,11 +35,11 @@ def full_check(cat: Catalog, svc: Service, admin: Admin,
     if p.kind == "compute_service":
         compute = p.binary == "nova-compute"
         return deep_probes.compute_service(admin, p.binary, cat.settings.nova.host if compute else None,
-                                           map_compute_host if compute else None)
+                                           map_compute_host if compute else None, since)
     if p.kind == "network_agent":
         return deep_probes.network_agent(admin, p.binary)
     if p.kind == "volume_service":
-        return deep_probes.volume_service(admin, p.binary)
+        return deep_probes.volume_service(admin, p.binary, since)
     if p.kind == "chassis":
         # The Chassis row outlives its controller (the SB DB is persistent): also ask the
         # running ovn-controller whether it is connected to the southbound DB.

@@ -119,8 +119,8 @@ class Stack:
             if kept is not None:
                 return kept
             action = "recreated"
-        self._create(svc, action)
-        result = self._probe(svc, svc.probe.deadline_s)
+        created_at = self._create(svc, action)
+        result = self._probe(svc, svc.probe.deadline_s, since=created_at)
         if not result.ok:
             self.notify(name, "failed", result.detail)
             raise ProbeFailed(svc, result, containers.last_logs(svc.container, LOG_LINES))
@@ -140,18 +140,21 @@ class Stack:
         self.notify(svc.name, "healthy", "kept")
         return Outcome("kept", None, result)
 
-    def _create(self, svc: Service, action: Action) -> None:
+    def _create(self, svc: Service, action: Action) -> float:
+        """Replace the container; returns the unix time just before the new one was created."""
         self.notify(svc.name, "starting", action)
         if svc.container in self.snapshot:
             containers.remove(svc.container, timeout=stop_timeout(svc))
         ensure_data_dirs(self.cat, svc)
         self._jobs(svc, after_start=False)
+        created_at = time.time()
         try:
             self._compose_up(svc)
         except CommandError as exc:
             self.notify(svc.name, "failed", "podman-compose up failed")
             raise HotstackError(f"{svc.name}: creating its container failed: {exc.message}",
                                 hint=f"see `hotstack logs {svc.name}` if the container exists") from exc
+        return created_at
 
     def _compose_up(self, svc: Service) -> None:
         """podman-compose creates the network on first use; two doing it at once collide, so
@@ -170,9 +173,9 @@ class Stack:
                     return
         up()
 
-    def _probe(self, svc: Service, deadline_s: float) -> ProbeResult:
+    def _probe(self, svc: Service, deadline_s: float, since: float | None = None) -> ProbeResult:
         self.notify(svc.name, "probing", health.describe(svc))
-        check = health.full_check(self.cat, svc, self.admin, self.jobs.map_compute_host)
+        check = health.full_check(self.cat, svc, self.admin, self.jobs.map_compute_host, since)
         return probes.until(probes.unless_exited(check, svc.container, containers.state), deadline_s, svc.probe.kind)
 
     def _jobs(self, svc: Service, *, after_start: bool) -> None:

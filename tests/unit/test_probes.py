@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -182,3 +183,12 @@ def test_chassis_probe_waits_for_both_rows(ovsdb: int) -> None:
     _insert(ovsdb, "Chassis_Private", {"name": "abc-123"})
     result = until(check, 2)
     assert result.ok and result.detail == "chassis abc-123 registered"
+
+
+def test_a_service_record_counts_only_when_reported_after_the_container_started() -> None:
+    started = datetime(2026, 11, 23, 19, 10, 13, tzinfo=UTC).timestamp()
+    assert deep_probes.reported_since("2026-11-23T19:10:20.000000", started)
+    assert deep_probes.reported_since("2026-11-23 19:10:12", started)  # whole seconds: slack
+    assert not deep_probes.reported_since("2026-11-23T19:09:40.000000", started)  # the old process
+    assert not deep_probes.reported_since(None, started)
+    assert deep_probes.reported_since(None, None)  # kept containers: no start to compare with
