@@ -30,6 +30,7 @@ from hotstack.errors import CommandError, HotstackError
 from hotstack.fsutil import write_if_changed
 from hotstack.probes import Miss
 from hotstack.render import project
+from hotstack.secrets import MASK
 from hotstack.settings import ip_in
 
 JOBS_FILE = "jobs.json"
@@ -182,12 +183,19 @@ class JobRunner:
             proc = podman.run(args, input=stdin, env=env, timeout=RUN_TIMEOUT_S, check=False)
         except CommandError as exc:
             raise HotstackError(f"job {job.name} failed: {exc.message}") from exc
-        output = (proc.stdout or "") + (proc.stderr or "")
+        output = self.redact((proc.stdout or "") + (proc.stderr or ""))
         write_if_changed(log, f"$ podman {' '.join(args)}\n{output}", mode=0o600)
         if proc.returncode != 0:
             tail = "\n".join(output.strip().splitlines()[-30:])
             raise HotstackError(f"job {job.name} failed (exit {proc.returncode}):\n{tail}",
                                 hint=f"full output in {log}; fix the cause and run `hotstack up` again")
+
+    def redact(self, text: str) -> str:
+        """Job output with every secret value masked (an SQL error may quote its statement)."""
+        for value in sorted(self.secrets.values(), key=len, reverse=True):
+            if value:
+                text = text.replace(value, MASK)
+        return text
 
     def map_compute_host(self, timeout: float) -> str:
         """One attempt at mapping this host's nova-compute to a cell (for nova-compute's probe)."""

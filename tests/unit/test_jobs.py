@@ -96,3 +96,14 @@ def test_parse_ps() -> None:
     assert found["hotstack-mariadb"].uptime_s(1700000010) == 10
     assert not found["hotstack-rabbitmq"].running and found["hotstack-rabbitmq"].uptime_s() is None
     assert parse_ps("") == {} and parse_ps("null") == {}
+
+
+def test_job_output_never_shows_a_secret(settings: Settings, paths: Paths, tmp_path: Path) -> None:
+    from hotstack.deep_probes import Admin
+    from hotstack.jobs import JobRunner
+
+    cat = catalog.build(settings, paths)
+    runner = JobRunner(cat, Admin(cat), JobLog(tmp_path / "jobs.json", "2025.1"), {"db_nova": "f00dfeed1234"},
+                       lambda: {})
+    error = "ERROR 1064 (42000) near 'IDENTIFIED BY 'f00dfeed1234';' at line 2"
+    assert runner.redact(error) == "ERROR 1064 (42000) near 'IDENTIFIED BY '********';' at line 2"
