@@ -123,7 +123,7 @@ class Stack:
         result = self._probe(svc, svc.probe.deadline_s, since=created_at)
         if not result.ok:
             self.notify(name, "failed", result.detail)
-            raise ProbeFailed(svc, result, containers.last_logs(svc.container, LOG_LINES))
+            raise ProbeFailed(svc, result, self.jobs.redact(containers.last_logs(svc.container, LOG_LINES)))
         self._jobs(svc, after_start=True)
         self.notify(name, "healthy", action)
         return Outcome(action, round(time.monotonic() - start, 1), result)
