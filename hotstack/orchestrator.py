@@ -57,15 +57,18 @@ def closure(deps: Mapping[str, Iterable[str]], names: Iterable[str]) -> list[str
 
 
 def run_graph(deps: Mapping[str, Iterable[str]], work: Callable[[str], R], *,
-              workers: int = DEFAULT_WORKERS, on_ready: Callable[[str], None] | None = None) -> GraphRun[R]:
+              workers: int = DEFAULT_WORKERS, on_ready: Callable[[str], None] | None = None,
+              on_interrupt: Callable[[], None] | None = None) -> GraphRun[R]:
     """Run `work(name)` for every node, each once its dependencies succeeded, in parallel.
 
-    `work` signals failure by raising. Ready nodes start in the mapping's order."""
+    `work` signals failure by raising. Ready nodes start in the mapping's order. On Ctrl-C,
+    `on_interrupt` tells running work to stop, queued work is dropped and nothing is awaited."""
     graph = restrict(deps)
     run: GraphRun[R] = GraphRun()
     pending = list(graph)
     running: dict[Future[R], str] = {}
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hotstack") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hotstack")
+    try:
         while True:
             if not run.failed:
                 for name in [n for n in pending if graph[n] <= run.results.keys()]:
@@ -83,6 +86,12 @@ def run_graph(deps: Mapping[str, Iterable[str]], work: Callable[[str], R], *,
                     run.failed[name] = exc
                 else:
                     run.results[name] = future.result()
+    except KeyboardInterrupt:
+        if on_interrupt:
+            on_interrupt()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     if pending and not run.failed:
         raise ValueError(f"dependency cycle among: {', '.join(pending)}")
     run.not_started = pending

@@ -9,6 +9,7 @@ live in :mod:`hotstack.deep_probes`.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,10 +44,14 @@ class ProbeResult:
 
 
 def until(check: Check, deadline_s: float, kind: str = "", *,
-          clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> ProbeResult:
-    """Retry `check` with backoff until it passes or `deadline_s` has passed (at least one try)."""
+          clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+          cancelled: threading.Event | None = None) -> ProbeResult:
+    """Retry `check` with backoff until it passes or `deadline_s` has passed (at least one try),
+    or until `cancelled` is set."""
     start, delay = clock(), FIRST_DELAY_S
     while True:
+        if cancelled is not None and cancelled.is_set():
+            return ProbeResult(False, "interrupted", clock() - start, kind)
         remaining = deadline_s - (clock() - start)
         try:
             detail = check(max(0.2, min(ATTEMPT_TIMEOUT_S, remaining)))

@@ -94,6 +94,7 @@ class Stack:
         log = jobs.JobLog(cat.paths.state / jobs.JOBS_FILE, cat.settings.release)
         self.jobs = jobs.JobRunner(cat, self.admin, log, secrets, self.compose)
         self._network_lock = threading.Lock()
+        self.cancelled = threading.Event()  # Ctrl-C: probes stop at their next attempt
         self._network_ready: bool | None = None  # looked up on the first create
 
     def compose_document(self) -> dict[str, Any]:
@@ -176,7 +177,8 @@ class Stack:
     def _probe(self, svc: Service, deadline_s: float, since: float | None = None) -> ProbeResult:
         self.notify(svc.name, "probing", health.describe(svc))
         check = health.full_check(self.cat, svc, self.admin, self.jobs.map_compute_host, since)
-        return probes.until(probes.unless_exited(check, svc.container, containers.state), deadline_s, svc.probe.kind)
+        return probes.until(probes.unless_exited(check, svc.container, containers.state), deadline_s, svc.probe.kind,
+                            cancelled=self.cancelled)
 
     def _jobs(self, svc: Service, *, after_start: bool) -> None:
         self.jobs.run_pending(svc, after_start=after_start,
@@ -194,7 +196,7 @@ def launch(cat: Catalog, hashes: dict[str, str], notify: Notify, *, names: list[
     stack = Stack(cat, hashes, notify, snapshot)
     for name in deps:
         notify(name, "waiting", "")
-    run = orchestrator.run_graph(deps, stack.bring_up)
+    run = orchestrator.run_graph(deps, stack.bring_up, on_interrupt=stack.cancelled.set)
     for name, exc in run.failed.items():
         if not isinstance(exc, ProbeFailed):  # a probe miss already said so, with its detail
             notify(name, "failed", str(exc).splitlines()[0])

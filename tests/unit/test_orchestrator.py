@@ -110,3 +110,22 @@ def test_critical_path_is_the_slowest_chain_of_own_times() -> None:
     assert critical_path(deps, seconds) == (70, ["mariadb", "keystone", "heat"])
     assert critical_path(deps, {**seconds, "heat": 1}) == (67, ["mariadb", "keystone", "glance", "nova-api"])
     assert critical_path({}, {}) == (0.0, [])
+
+
+def test_ctrl_c_tells_running_work_to_stop_and_waits_for_nothing() -> None:
+    stop = threading.Event()
+    main = threading.get_ident()
+
+    def work(name: str) -> str:
+        if name == "interrupt":
+            import _thread
+
+            _thread.interrupt_main()
+            return name
+        stop.wait(5)
+        return name
+
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_graph({"slow": (), "interrupt": (), "later": ("slow",)}, work, on_interrupt=stop.set)
+    assert time.monotonic() - start < 2 and threading.get_ident() == main
