@@ -116,3 +116,23 @@ def test_sql_job_creates_the_database_and_user(infra: tuple[Catalog, dict[str, s
                                                            "SHOW DATABASES LIKE 'keystone'"])
     assert code == 0 and out.split() == ["keystone", "keystone"]
     assert not JobLog(cat.paths.state / JOBS_FILE, cat.settings.release).done("keystone-database")
+
+
+def test_run_jobs_get_secrets_by_name_and_fail_clearly(infra: tuple[Catalog, dict[str, str]]) -> None:
+    from hotstack.catalog import Job
+    from hotstack.errors import HotstackError
+
+    cat, hashes = infra
+    _, notify = _events()
+    start_all(cat, hashes, notify, names=["memcached"])  # type: ignore[arg-type]
+    stack = Stack(cat, hashes, notify)  # type: ignore[arg-type]
+    secret = stack.jobs.secrets["rabbitmq_password"]
+    check = Job("itest-env", "run", ("sh", "-c", 'test "${#SECRET_X}" -eq 32 && echo "has $SECRET_X"'),
+                env_secrets=(("SECRET_X", "rabbitmq_password"),))
+    stack.jobs.run_one(cat["memcached"], check)
+    log = (cat.paths.logs / "jobs" / "itest-env.log").read_text()
+    assert "--env SECRET_X " in log and "has ********" in log and secret not in log
+
+    broken = Job("itest-broken", "run", ("sh", "-c", "echo boom >&2; exit 3"))
+    with pytest.raises(HotstackError, match=r"job itest-broken failed \(exit 3\):\nboom"):
+        stack.jobs.run_one(cat["memcached"], broken)
