@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from ipaddress import IPv4Address
 from typing import Any
 
 from hotstack.catalog import Catalog, Probe, Service
@@ -32,6 +33,12 @@ def _health_command(svc: Service) -> str:
         return f"bash -c '</dev/tcp/127.0.0.1/{svc.endpoint.port}'"
     binary = probe.binary if probe.binary.startswith(svc.name.split("-")[0]) else svc.command[0]
     return f"pgrep -f {shlex.quote(binary)} >/dev/null"
+
+
+def mac_for(ip: IPv4Address) -> str:
+    """A fixed, locally administered MAC per address: a recreated container keeps its MAC, so
+    haproxy and its peers do not send to a stale neighbour entry for ~40 s after a restart."""
+    return "02:00:" + ":".join(f"{octet:02x}" for octet in ip.packed)
 
 
 def extra_hosts(cat: Catalog) -> list[str]:
@@ -68,7 +75,8 @@ def service_definition(cat: Catalog, svc: Service, image: str, config_digest: st
     if svc.host_network:
         d["network_mode"] = "host"
     else:
-        d["networks"] = {cat.settings.network.podman_network: {"ipv4_address": str(cat.ip(svc.name))}}
+        ip = cat.ip(svc.name)
+        d["networks"] = {cat.settings.network.podman_network: {"ipv4_address": str(ip), "mac_address": mac_for(ip)}}
         d["hostname"] = svc.name
     if svc.user:
         d["user"] = svc.user

@@ -83,3 +83,12 @@ def test_compute_paths_are_identical_inside_and_outside(cat: Catalog) -> None:
 def test_each_database_has_one_owner(cat: Catalog) -> None:
     owners = Counter(db for svc in cat for db in svc.database)
     assert owners and all(n == 1 for n in owners.values())
+
+
+def test_each_bridged_service_has_a_fixed_mac_of_its_own(cat: Catalog) -> None:
+    from hotstack.compose import mac_for
+
+    macs = [mac_for(cat.ip(s.name)) for s in cat if not s.host_network]
+    assert len(set(macs)) == len(macs)
+    assert all(m.startswith("02:00:") for m in macs)  # locally administered, unicast
+    assert mac_for(cat.ip("keystone")) == mac_for(cat.ip("keystone"))
