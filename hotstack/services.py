@@ -229,7 +229,7 @@ def nova(c: _Ctx) -> list[Service]:
         ),
         Service(
             "nova-novncproxy", "nova", ("nova-novncproxy", *cmd, "--web", "/usr/share/novnc"),
-            Probe("tcp", c.ip(27), 6080, deadline_s=60), depends_on=("nova-api",), slot=27, user="nova",
+            Probe("tcp", c.ip(27), s.ports.novnc, deadline_s=60), depends_on=("nova-api",), slot=27, user="nova",
             configs=conf, endpoint=c.endpoint("novnc", "novnc", s.ports.novnc),
         ),
         Service(
