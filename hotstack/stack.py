@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from hotstack import containers, health, jobs, orchestrator, probes
+from hotstack import containers, health, jobs, neighbours, orchestrator, probes
 from hotstack.catalog import USERS, Catalog, Service
 from hotstack.containers import Container
 from hotstack.deep_probes import Admin
@@ -151,6 +151,8 @@ class Stack:
         created_at = time.time()
         try:
             self._compose_up(svc)
+            if not svc.host_network:
+                neighbours.forget(str(self.cat.ip(svc.name)))
         except CommandError as exc:
             self.notify(svc.name, "failed", "podman-compose up failed")
             raise HotstackError(f"{svc.name}: creating its container failed: {exc.message}",

@@ -1,5 +1,6 @@
-"""`hotstack up`: render, build what is missing, start every service in dependency order with
-health gating, write clouds.yaml. A no-op on a healthy, unchanged stack."""
+"""`hotstack up`: render, check and prepare the host, build what is missing, start every service
+in dependency order with health gating, write clouds.yaml. A no-op on a healthy, unchanged stack
+(the host checks are skipped when every container is running with its current config)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any
 
 import click
 
-from hotstack import catalog, clouds, image_build, images, runlock
+from hotstack import catalog, clouds, containers, image_build, images, runlock
 from hotstack.catalog import Catalog
 from hotstack.cli import emit_json
+from hotstack.containers import Container
 from hotstack.errors import BadInput, HotstackError
 from hotstack.paths import Paths
 from hotstack.progress import ServiceView
@@ -50,17 +52,44 @@ def report_json(ok: bool, elapsed: float, results: dict[str, Outcome]) -> dict[s
                          for name, o in results.items()}}
 
 
-def bring_up(settings: Settings, notify: Notify, *, only: tuple[str, ...] = ()
+def all_current(cat: Catalog, names: list[str] | None, hashes: dict[str, str], found: dict[str, Container]) -> bool:
+    """Is every selected service's container running with its rendered config?"""
+    for name in names or cat.services:
+        current = found.get(cat[name].container)
+        if current is None or not current.running or current.config_hash != hashes.get(name):
+            return False
+    return True
+
+
+def ensure_host(settings: Settings, paths: Paths) -> None:
+    """doctor (a failed check stops `up`), then prepare (idempotent), progress on stderr."""
+    from hotstack.host import doctor, plan
+    from hotstack.host.progress import console_progress
+    from hotstack.host.step import run_plan
+
+    fatal = [f for f in doctor.run(settings, paths)["findings"] if f["level"] == "fail"]
+    if fatal:
+        raise HotstackError("the host is not ready: " + "; ".join(f"{f['check']}: {f['message']}" for f in fatal),
+                            hint="; ".join(f["fix"] for f in fatal if f.get("fix")) or "see `hotstack doctor`")
+    _console, progress = console_progress(as_json=True)  # stderr: stdout may carry --json
+    run_plan(plan.steps(settings, paths), False, progress)
+
+
+def bring_up(settings: Settings, notify: Notify, *, only: tuple[str, ...] = (), host: bool = True
              ) -> tuple[dict[str, Outcome], HotstackError | None]:
-    """Render, build what is missing, start in graph order, write clouds.yaml once keystone is up."""
+    """Render, check and prepare the host unless every container is already current, build what
+    is missing, start in graph order, write clouds.yaml once keystone is up."""
     paths = Paths(settings.data_dir)
     rendered = render(settings, paths)
     cat = catalog.build(settings, paths)
     names = selection(cat, only)
-    if todo := missing_images(cat, names, settings.release):
-        build_missing(settings, todo)
     with runlock.exclusive(paths, "up"):
-        results, failure = launch(cat, rendered.hashes, notify, names=names)
+        found = containers.snapshot()
+        if host and not all_current(cat, names, rendered.hashes, found):
+            ensure_host(settings, paths)
+        if todo := missing_images(cat, names, settings.release):
+            build_missing(settings, todo)
+        results, failure = launch(cat, rendered.hashes, notify, names=names, snapshot=found)
     if "keystone" in results:
         clouds.write_clouds_yaml(settings, paths, with_user=False)
     return results, failure

@@ -72,3 +72,15 @@ def test_one_up_or_down_at_a_time(paths: Paths) -> None:
         pass
     with exclusive(paths, "up"):  # released
         pass
+
+
+def test_host_checks_are_skipped_only_when_every_container_is_current(settings: Settings, paths: Paths) -> None:
+    from hotstack.commands.up_cmd import all_current
+
+    cat = catalog.build(settings, paths)
+    hashes = {name: f"h-{name}" for name in cat.services}
+    found = {cat[n].container: Container(cat[n].container, n, "running", f"h-{n}", 1.0) for n in cat.services}
+    assert all_current(cat, None, hashes, found)
+    assert not all_current(cat, None, {**hashes, "keystone": "new"}, found)
+    found["hotstack-mariadb"] = Container("hotstack-mariadb", "mariadb", "exited", "h-mariadb", 0.0)
+    assert not all_current(cat, None, hashes, found) and all_current(cat, ["memcached"], hashes, found)
