@@ -84,3 +84,19 @@ def test_host_checks_are_skipped_only_when_every_container_is_current(settings: 
     assert not all_current(cat, None, {**hashes, "keystone": "new"}, found)
     found["hotstack-mariadb"] = Container("hotstack-mariadb", "mariadb", "exited", "h-mariadb", 0.0)
     assert not all_current(cat, None, hashes, found) and all_current(cat, ["memcached"], hashes, found)
+
+
+def test_up_json_on_failure_prints_the_report_then_raises(settings: Settings, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from hotstack.commands import up_cmd
+    from hotstack.errors import HotstackError
+
+    probe = ProbeResult(True, "ok", 1.0)
+    failure = HotstackError("keystone is not healthy: probe token missed its 120 s deadline")
+    monkeypatch.setattr(up_cmd, "bring_up", lambda *a, **k: ({"mariadb": Outcome("kept", None, probe)}, failure))
+    with pytest.raises(HotstackError, match="keystone is not healthy"):
+        up_cmd.up(settings, True)
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is False and report["services"] == {"mariadb": {"action": "kept", "healthy_after_s": None}}
