@@ -75,6 +75,14 @@ def ensure_host(settings: Settings, paths: Paths) -> None:
     run_plan(plan.steps(settings, paths), False, progress)
 
 
+def has_user_cloud(paths: Paths) -> bool:
+    """Did `setup-cloud` already add the hotstack-os entry (keep it when rewriting the file)?"""
+    try:
+        return clouds.USER_CLOUD in paths.clouds_yaml.read_text()
+    except OSError:
+        return False
+
+
 def bring_up(settings: Settings, notify: Notify, *, only: tuple[str, ...] = (), host: bool = True
              ) -> tuple[dict[str, Outcome], HotstackError | None]:
     """Render, check and prepare the host unless every container is already current, build what
@@ -91,7 +99,7 @@ def bring_up(settings: Settings, notify: Notify, *, only: tuple[str, ...] = (), 
             build_missing(settings, todo)
         results, failure = launch(cat, rendered.hashes, notify, names=names, snapshot=found)
     if "keystone" in results:
-        clouds.write_clouds_yaml(settings, paths, with_user=False)
+        clouds.write_clouds_yaml(settings, paths, with_user=has_user_cloud(paths))
     return results, failure
 
 
