@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import click
+import yaml
 
 from hotstack import catalog, clouds, containers, image_build, images, runlock
 from hotstack.catalog import Catalog
@@ -78,9 +79,10 @@ def ensure_host(settings: Settings, paths: Paths) -> None:
 def has_user_cloud(paths: Paths) -> bool:
     """Did `setup-cloud` already add the hotstack-os entry (keep it when rewriting the file)?"""
     try:
-        return clouds.USER_CLOUD in paths.clouds_yaml.read_text()
-    except OSError:
+        data = yaml.safe_load(paths.clouds_yaml.read_text()) or {}
+    except (OSError, yaml.YAMLError):
         return False
+    return isinstance(data, dict) and clouds.USER_CLOUD in (data.get("clouds") or {})
 
 
 def bring_up(settings: Settings, notify: Notify, *, only: tuple[str, ...] = (), host: bool = True

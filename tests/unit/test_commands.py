@@ -100,3 +100,14 @@ def test_up_json_on_failure_prints_the_report_then_raises(settings: Settings, mo
         up_cmd.up(settings, True)
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is False and report["services"] == {"mariadb": {"action": "kept", "healthy_after_s": None}}
+
+
+def test_the_user_cloud_entry_is_kept_once_it_exists(paths: Paths) -> None:
+    from hotstack.commands.up_cmd import has_user_cloud
+
+    assert not has_user_cloud(paths)
+    paths.clouds_yaml.parent.mkdir(parents=True, exist_ok=True)
+    paths.clouds_yaml.write_text("clouds:\n  hotstack-os-admin: {}\n")
+    assert not has_user_cloud(paths)
+    paths.clouds_yaml.write_text("clouds:\n  hotstack-os-admin: {}\n  hotstack-os: {}\n")
+    assert has_user_cloud(paths)
