@@ -124,3 +124,6 @@ def ensure_stack_domain(conn: Any, cat: Catalog, password: str, changes: list[st
     if not conn.identity.validate_user_has_domain_role(domain, user, role):
         conn.identity.assign_domain_role_to_user(domain, user, role)
         changes.append(f"role admin for {HEAT_DOMAIN_ADMIN} on domain {HEAT_DOMAIN}")
+    # Heat gives the users it makes for wait conditions and software deployments this role;
+    # without it such stacks fail with "Can't find role heat_stack_user".
+    ensure_role(conn, "heat_stack_user", changes)

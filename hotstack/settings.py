@@ -195,9 +195,11 @@ def check_consistency(s: Settings) -> None:
     for other in ("container_cidr", "provider_cidr"):
         if net.tenant_cidr.overlaps(getattr(net, other)):
             _reject("network.tenant_cidr", net.tenant_cidr, f"must not overlap network.{other} {getattr(net, other)}")
-    for cidr_key, cidr in (("container_cidr", net.container_cidr), ("provider_cidr", net.provider_cidr)):
-        if cidr.prefixlen > 28:
-            _reject(f"network.{cidr_key}", cidr, "must have room for at least 14 hosts (prefix /28 or shorter)")
+    # The catalog's fixed address slots and the one-shot job containers need a /26.
+    if net.container_cidr.prefixlen > 26:
+        _reject("network.container_cidr", net.container_cidr, "must have room for 62 hosts (prefix /26 or shorter)")
+    if net.provider_cidr.prefixlen > 28:
+        _reject("network.provider_cidr", net.provider_cidr, "must have room for at least 14 hosts (prefix /28 or shorter)")
     if net.int_bridge == net.ex_bridge:
         _reject("network.ex_bridge", net.ex_bridge, "must differ from network.int_bridge")
     seen: dict[int, str] = {}

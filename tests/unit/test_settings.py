@@ -35,6 +35,7 @@ BAD: list[tuple[str, Any, str]] = [
     ("network.brex_ip", "172.31.0.255", "host address"),
     ("network.brex_ip", "hello", "IPv4 address"),
     ("network.provider_cidr", "172.31.0.128/30", "at least 14 hosts"),
+    ("network.container_cidr", "172.31.0.0/27", "62 hosts"),
     ("network.mtu", 100, "greater than or equal to 1280"),
     ("network.mtu", 65000, "less than or equal to 9000"),
     ("network.mtu", "big", "valid integer"),
