@@ -316,6 +316,15 @@ def heat(c: _Ctx) -> list[Service]:
                   Job("heat-stack-domain", "keystone", ("stack-domain",))),
         ),
         Service(
+            # Servers in stacks get their metadata (and wait conditions their signals) here.
+            "heat-api-cfn", "heat", ("uwsgi", "--ini", "/etc/heat/hotstack-uwsgi-cfn.ini"),
+            Probe("http", c.ip(35), s.ports.heat_cfn, "/", statuses=(200, 300), deadline_s=90),
+            depends_on=("heat-api",), slot=35, user="heat",
+            configs=(*conf, _conf("heat", "hotstack-uwsgi-cfn.ini")),
+            endpoint=c.endpoint("cloudformation", "heat-cfn", s.ports.heat_cfn, "/v1"), keystone_user="heat",
+            jobs=(Job("heat-api-cfn-keystone", "keystone", ("service",)),),
+        ),
+        Service(
             "heat-engine", "heat", ("heat-engine", "--config-file", "/etc/heat/heat.conf"),
             Probe("exec", command=("sh", "-c", "pgrep -f heat-engine >/dev/null"), deadline_s=60),
             depends_on=("heat-api",), slot=33, user="heat", configs=conf,

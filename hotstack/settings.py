@@ -104,6 +104,7 @@ class PortSettings(_Section):
     neutron: Port = 9696
     cinder: Port = 8776
     heat: Port = 8004
+    heat_cfn: Port = 8000
     novnc: Port = 6080
     haproxy_stats: Port = 8404
     horizon: Port = 8080

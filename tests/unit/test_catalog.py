@@ -16,7 +16,8 @@ REQUIRED = {
     "mariadb", "rabbitmq", "memcached", "dnsmasq", "haproxy", "keystone", "glance", "placement",
     "nova-api", "nova-metadata", "nova-conductor", "nova-scheduler", "nova-compute", "nova-novncproxy",
     "ovn-nb-db", "ovn-sb-db", "ovn-northd", "ovn-controller", "neutron-server",
-    "neutron-ovn-metadata-agent", "cinder-api", "cinder-scheduler", "cinder-volume", "heat-api", "heat-engine",
+    "neutron-ovn-metadata-agent", "cinder-api", "cinder-scheduler", "cinder-volume", "heat-api", "heat-api-cfn",
+    "heat-engine",
 }
 
 
