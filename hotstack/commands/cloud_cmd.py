@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from hotstack.cli import emit_json
-from hotstack.cloud import setup_cloud
+from hotstack.cloud import Outcome, setup_cloud
 from hotstack.clouds import USER_CLOUD, connect, write_clouds_yaml
 from hotstack.errors import HotstackError
+from hotstack.fsutil import sha256, write_if_changed
 from hotstack.paths import Paths
 from hotstack.secrets import Secrets
-from hotstack.settings import Settings
+from hotstack.settings import Settings, dump
 from hotstack.smoke import run_smoke
+
+SETUP_RECORD = "post-setup.json"
 
 
 def guest_image_for(settings: Settings, paths: Paths, progress: Callable[[str], None]) -> tuple[Path, str]:
@@ -31,14 +35,34 @@ def guest_image_for(settings: Settings, paths: Paths, progress: Callable[[str], 
     return image.path, image.format
 
 
+def post_setup(settings: Settings, paths: Paths, progress: Callable[[str], None]) -> list[Outcome]:
+    """Every post-setup step (each looks first, so a re-run changes nothing), then clouds.yaml
+    with both entries; success is recorded with a digest of the settings it used."""
+    password = Secrets(paths.secrets_file).ensure(["hotstack_user_password"])["hotstack_user_password"]
+    guest = guest_image_for(settings, paths, progress)
+    outcomes = setup_cloud(connect(settings, paths), lambda: connect(settings, paths, USER_CLOUD),
+                           settings, password, guest, progress)
+    write_clouds_yaml(settings, paths, with_user=True)
+    write_if_changed(paths.state / SETUP_RECORD, json.dumps({"settings": settings_digest(settings)}) + "\n")
+    return outcomes
+
+
+def settings_digest(settings: Settings) -> str:
+    return sha256(json.dumps(dump(settings), sort_keys=True))[:16]
+
+
+def post_setup_current(settings: Settings, paths: Paths) -> bool:
+    """Did a post-setup with these settings already succeed (so `up` on a kept stack skips it)?"""
+    try:
+        return bool(json.loads((paths.state / SETUP_RECORD).read_text())["settings"] == settings_digest(settings))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def setup_cloud_command(settings: Settings, as_json: bool) -> int:
     paths = Paths(settings.data_dir)
     echo = (lambda line: click.echo(line, err=True)) if as_json else click.echo
-    password = Secrets(paths.secrets_file).ensure(["hotstack_user_password"])["hotstack_user_password"]
-    guest = guest_image_for(settings, paths, echo)
-    outcomes = setup_cloud(connect(settings, paths), lambda: connect(settings, paths, USER_CLOUD),
-                           settings, password, guest, echo)
-    write_clouds_yaml(settings, paths, with_user=True)
+    outcomes = post_setup(settings, paths, echo)
     if as_json:
         emit_json({"ok": True, "changes": [{"thing": o.thing, "action": o.action} for o in outcomes]})
     else:

@@ -105,12 +105,24 @@ def bring_up(settings: Settings, notify: Notify, *, only: tuple[str, ...] = (), 
     return results, failure
 
 
+def cloud_setup_needed(settings: Settings, paths: Paths, results: dict[str, Outcome]) -> bool:
+    """Post-setup runs after a run that (re)created anything, or until one has succeeded with
+    these settings; a fully kept stack skips it, which keeps a no-op `up` fast."""
+    from hotstack.commands.cloud_cmd import post_setup_current
+
+    return any(o.action != "kept" for o in results.values()) or not post_setup_current(settings, paths)
+
+
 def up(settings: Settings, as_json: bool, *, only: tuple[str, ...] = ()) -> int:
     """`hotstack up [--only SERVICE ...] [--json]`: exit 0 when everything is healthy."""
     started = time.monotonic()
     paths = Paths(settings.data_dir)
     with ServiceView() as view:
         results, failure = bring_up(settings, view.notify, only=only)
+    if failure is None and not only and cloud_setup_needed(settings, paths, results):
+        from hotstack.commands.cloud_cmd import post_setup
+
+        post_setup(settings, paths, lambda line: click.echo(f"post-setup: {line}", err=True))
     elapsed = time.monotonic() - started
     if as_json:
         emit_json(report_json(failure is None, elapsed, results))
@@ -119,7 +131,8 @@ def up(settings: Settings, as_json: bool, *, only: tuple[str, ...] = ()) -> int:
         click.echo(f"{len(results)} services healthy in {elapsed:.1f} s "
                    f"({counts['created']} created, {counts['recreated']} recreated, {counts['kept']} kept)")
         if "keystone" in results:
-            click.echo(f"credentials: openstack --os-cloud {clouds.ADMIN_CLOUD} (in {paths.system_clouds_yaml})")
+            click.echo(f"credentials: openstack --os-cloud {clouds.ADMIN_CLOUD} (or {clouds.USER_CLOUD}), "
+                       f"from {paths.system_clouds_yaml}")
     if failure is not None:
         raise failure
     return 0

@@ -1,0 +1,42 @@
+"""When `up` runs post-setup: after anything was (re)created, or until one succeeded with these settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hotstack.commands.cloud_cmd import SETUP_RECORD, post_setup_current, settings_digest
+from hotstack.commands.up_cmd import cloud_setup_needed
+from hotstack.paths import Paths
+from hotstack.probes import ProbeResult
+from hotstack.settings import Settings, load
+from hotstack.stack import Outcome
+
+KEPT = Outcome("kept", None, ProbeResult(True, "ok", 0.0))
+CREATED = Outcome("created", 3.0, ProbeResult(True, "ok", 0.0))
+
+
+def record(paths: Paths, digest: str) -> None:
+    (paths.state).mkdir(parents=True, exist_ok=True)
+    (paths.state / SETUP_RECORD).write_text(json.dumps({"settings": digest}))
+
+
+def test_kept_stack_with_a_current_record_skips(settings: Settings, paths: Paths) -> None:
+    record(paths, settings_digest(settings))
+    assert post_setup_current(settings, paths)
+    assert not cloud_setup_needed(settings, paths, {"keystone": KEPT})
+
+
+def test_anything_created_runs_it(settings: Settings, paths: Paths) -> None:
+    record(paths, settings_digest(settings))
+    assert cloud_setup_needed(settings, paths, {"keystone": KEPT, "nova-api": CREATED})
+
+
+def test_no_record_or_other_settings_run_it(settings: Settings, paths: Paths, tmp_path: Path,
+                                             config_file: Path) -> None:
+    assert cloud_setup_needed(settings, paths, {"keystone": KEPT})
+    record(paths, settings_digest(settings))
+    changed = load(config_file, {"data_dir": str(settings.data_dir), "quotas.instances": "5"}, environ={})
+    assert cloud_setup_needed(changed, paths, {"keystone": KEPT})
+    (paths.state / SETUP_RECORD).write_text("not json")
+    assert not post_setup_current(settings, paths)
