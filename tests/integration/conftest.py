@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hostfixtures import netns
 
 from hotstack import image_build, podman
 from hotstack.image_build import BuildOptions
@@ -23,3 +25,9 @@ def hotstack_images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     if not report.ok:
         pytest.fail(f"building image {report.failed} failed:\n" + "\n".join(report.log_tail))
     return report.refs
+
+
+@pytest.fixture
+def ns() -> Iterator[str]:
+    """A network namespace of the test's own, removed afterwards."""
+    yield from netns()

@@ -52,3 +52,8 @@ def ovsdb(tmp_path: Path) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def ip(ns: str, *args: str) -> str:
+    """`ip -n NS ARGS...`, its output (the namespace is the test's own)."""
+    return subprocess.run(["ip", "-n", ns, *args], check=True, capture_output=True, text=True).stdout

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Iterator
-
 import pytest
-from hostfixtures import netns
+from hostfixtures import ip
 
 from hotstack.errors import BadInput
 from hotstack.host.net import BrexAddress
@@ -17,13 +14,6 @@ from hotstack.settings import Settings
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def ns() -> Iterator[str]:
-    yield from netns()
-
-
-def ip(ns: str, *args: str) -> str:
-    return subprocess.run(["ip", "-n", ns, *args], check=True, capture_output=True, text=True).stdout
 
 
 @pytest.fixture

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Iterator
-
 import pytest
-from hostfixtures import netns
+from hostfixtures import ip
 
 from hotstack.neighbours import forget
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def ns() -> Iterator[str]:
-    yield from netns()
-
-
-def ip(ns: str, *args: str) -> str:
-    return subprocess.run(["ip", "-n", ns, *args], check=True, capture_output=True, text=True).stdout
 
 
 def test_a_stale_entry_is_dropped_and_others_stay(ns: str) -> None:
