@@ -200,7 +200,8 @@ def check_consistency(s: Settings) -> None:
     if net.container_cidr.prefixlen > 26:
         _reject("network.container_cidr", net.container_cidr, "must have room for 62 hosts (prefix /26 or shorter)")
     if net.provider_cidr.prefixlen > 28:
-        _reject("network.provider_cidr", net.provider_cidr, "must have room for at least 14 hosts (prefix /28 or shorter)")
+        _reject("network.provider_cidr", net.provider_cidr,
+                "must have room for at least 14 hosts (prefix /28 or shorter)")
     if net.int_bridge == net.ex_bridge:
         _reject("network.ex_bridge", net.ex_bridge, "must differ from network.int_bridge")
     seen: dict[int, str] = {}

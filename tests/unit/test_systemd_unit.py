@@ -25,7 +25,8 @@ def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path) -> None:
     exe.chmod(0o755)
     unit = tmp_path / "hotstack.service"
     # Requires= names a unit this host may not have; verify the rest of the file strictly.
-    unit.write_text(render_unit(tmp_path / "hotstack.yaml", str(exe)).replace("Requires=openvswitch-switch.service\n", ""))
+    text = render_unit(tmp_path / "hotstack.yaml", str(exe))
+    unit.write_text(text.replace("Requires=openvswitch-switch.service\n", ""))
     result = cmd.run(["systemd-analyze", "verify", "--man=no", str(unit)], check=False)
     problems = [line for line in (result.stderr + result.stdout).splitlines()
                 if "hotstack.service" in line and "not found" not in line]
