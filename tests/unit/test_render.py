@@ -406,3 +406,13 @@ def test_template_asking_for_an_unlisted_secret_fails(make_settings: Loader, tmp
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     with pytest.raises(HotstackError, match="unknown secret"):
         env.from_string("{{ secret('root_password') }}").render(ctx)
+
+
+def test_sectionless_key_value_files_parse_too(rendered: tuple[Settings, Paths, render.RenderResult]) -> None:
+    """rabbitmq.conf and dnsmasq.conf have no sections: with one prepended, configparser reads
+    every line as a key (= value) — no stray syntax, no None (their own tools check them above)."""
+    _, paths, _ = rendered
+    for name in ("rabbitmq/rabbitmq.conf", "dnsmasq/dnsmasq.conf"):
+        parser = parse_ini("[top]\n" + read(paths, name), allow_no_value=True)
+        values = ini_values(parser)
+        assert values and all(v is None or v.strip() != "None" for _, _, v in values), name
