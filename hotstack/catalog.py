@@ -113,10 +113,11 @@ class Service:
     keystone_user: str | None = None
     profile: str | None = None  # optional services are enabled by settings
     env: tuple[tuple[str, str], ...] = ()
+    prefix: str = "hotstack"  # the deployment's name (settings.name)
 
     @property
     def container(self) -> str:
-        return f"hotstack-{self.name}"
+        return f"{self.prefix}-{self.name}"
 
     @property
     def host_network(self) -> bool:

@@ -86,7 +86,7 @@ def load_compose(compose_file: Path) -> dict[str, Any]:
 def run_args(definition: dict[str, Any], job: Job, ip: str | None = None) -> list[str]:
     """`podman run` arguments for a throwaway container shaped like the service's own (on the
     container network at `ip`, never at the service's own address)."""
-    args = ["run", "--rm", "--replace", "--name", f"hotstack-job-{job.name}"]
+    args = ["run", "--rm", "--replace", "--name", f"{definition['container_name']}-job"]
     if definition.get("network_mode") == "host":
         args += ["--network", "host"]
     for net in definition.get("networks") or {}:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 from hotstack.catalog import ConfigFile, Endpoint, Job, Probe, Service, Volume
@@ -345,5 +346,6 @@ def horizon(c: _Ctx) -> list[Service]:
 
 def all_services(s: Settings, p: Paths) -> list[Service]:
     c = _Ctx(s, p)
-    return [*infra(c), *ovn(c), *keystone(c), *image_and_placement(c), *nova(c), *neutron(c),
-            *cinder(c), *heat(c), *horizon(c)]
+    defined = [*infra(c), *ovn(c), *keystone(c), *image_and_placement(c), *nova(c), *neutron(c),
+               *cinder(c), *heat(c), *horizon(c)]
+    return [dataclasses.replace(svc, prefix=s.name) for svc in defined]

@@ -147,6 +147,7 @@ class GuestSettings(_Section):
 
 
 class Settings(_Section):
+    name: Name = "hotstack"  # this deployment's name: its containers are <name>-<service>
     data_dir: AbsPath = Path("/var/lib/hotstack-os")
     region: Name = "RegionOne"
     release: Annotated[Literal[RELEASES], BeforeValidator(_release)] = "2025.1"  # type: ignore[valid-type]

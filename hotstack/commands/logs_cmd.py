@@ -11,7 +11,7 @@ from hotstack.settings import Settings
 def logs(settings: Settings, name: str, follow: bool, tail: int | None = None) -> int:
     """Copies `podman logs` of hotstack-NAME to stdout; exit code of podman logs."""
     cat = catalog.build(settings, Paths(settings.data_dir))
-    service = name.removeprefix("hotstack-")
+    service = name.removeprefix(f"{settings.name}-")
     if service not in cat.services:
         raise BadInput(f"unknown service {name!r}", hint=f"services: {', '.join(cat.services)}")
     container = cat[service].container

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,3 +32,34 @@ def hotstack_images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def ns() -> Iterator[str]:
     """A network namespace of the test's own, removed afterwards."""
     yield from netns()
+
+
+# A second deployment beside any real one: its own name (container names), podman network,
+# addresses and ports, so integration stacks never touch the real stack (and run while it is up).
+TEST_NAME = "hsitest"
+TEST_NETWORK = {"network.podman_network": "hsitest", "network.container_cidr": "10.213.46.0/26",
+                "network.provider_cidr": "10.213.46.128/25", "network.brex_ip": "10.213.46.129",
+                "network.ex_bridge": "hsitest-ex", "network.int_bridge": "hsitest-int"}
+TEST_PORTS = {f"ports.{name}": str(port + 10000) for name, port in {
+    "keystone": 5000, "glance": 9292, "placement": 8778, "nova": 8774, "nova_metadata": 8775, "neutron": 9696,
+    "cinder": 8776, "heat": 8004, "heat_cfn": 8000, "novnc": 6080, "haproxy_stats": 8404, "horizon": 8080,
+    "dns": 53}.items()}
+
+
+def isolated_overrides(data_dir: Path) -> dict[str, str]:
+    return {"name": TEST_NAME, "data_dir": str(data_dir), **TEST_NETWORK, **TEST_PORTS}
+
+
+@pytest.fixture
+def test_brex() -> Iterator[str]:
+    """The test deployment's brex_ip on a Linux bridge the test owns (removed afterwards): what
+    `prepare` gives the real stack on hot-ex, without touching hot-ex."""
+    bridge, address = TEST_NETWORK["network.ex_bridge"], TEST_NETWORK["network.brex_ip"]
+    subprocess.run(["ip", "link", "del", bridge], capture_output=True)
+    subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
+    try:
+        subprocess.run(["ip", "addr", "add", f"{address}/25", "dev", bridge], check=True)
+        subprocess.run(["ip", "link", "set", bridge, "up"], check=True)
+        yield address
+    finally:
+        subprocess.run(["ip", "link", "del", bridge], capture_output=True)

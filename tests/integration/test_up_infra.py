@@ -1,7 +1,7 @@
 """The real infra images through the orchestrator: MariaDB, RabbitMQ and memcached come up with
 their real probes (MySQL greeting, AMQP handshake, TCP), a second run keeps everything, a killed
-container is healed, and an SQL job creates a database. A test-only data dir, podman network
-and CIDR; nothing is published on the host. Everything made is removed at the end."""
+container is healed, and an SQL job creates a database. A test-only deployment (conftest: its own
+name, data dir, podman network and CIDR); nothing is published on the host; all removed at the end."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import isolated_overrides
 
 from hotstack import catalog, containers, podman
 from hotstack.catalog import Catalog
-from hotstack.images import image_ref
 from hotstack.jobs import JOBS_FILE, JobLog
 from hotstack.paths import Paths
 from hotstack.render import render
@@ -23,43 +23,26 @@ from hotstack.stack import Stack, start_all
 pytestmark = [pytest.mark.integration, pytest.mark.images]
 
 INFRA = ["mariadb", "rabbitmq", "memcached"]
-NETWORK = "hotstack-itest"
-CIDR = "10.213.45.0/25"
-
-
-def _infra_image() -> str | None:
-    """The infra image of this checkout, else the newest one built (the test is about the
-    orchestration, not about which Containerfile revision made the image)."""
-    if not podman.available():
-        return None
-    if podman.image_exists(ref := image_ref("infra")):
-        return ref
-    out = podman.run(["images", "--format", "{{.Repository}}:{{.Tag}}", "localhost/hotstack/infra"]).stdout
-    tags = [line for line in out.split() if not line.endswith(":<none>")]
-    return tags[0] if tags else None
 
 
 @pytest.fixture
-def infra(tmp_path: Path, config_file: Path) -> Iterator[tuple[Catalog, dict[str, str]]]:
-    infra_image = _infra_image()
-    if infra_image is None:
-        pytest.skip("needs podman and an infra image (hotstack build infra)")
-    settings = load(config_file, {"data_dir": str(tmp_path / "data"), "network.podman_network": NETWORK,
-                                  "network.container_cidr": CIDR}, environ={})
+def infra(tmp_path: Path, config_file: Path,
+          hotstack_images: dict[str, str]) -> Iterator[tuple[Catalog, dict[str, str]]]:
+    settings = load(config_file, isolated_overrides(tmp_path / "data"), environ={})
     paths = Paths(settings.data_dir)
     cat = catalog.build(settings, paths)
-    existing = containers.snapshot()
-    if any(cat[name].container in existing for name in INFRA):
-        pytest.skip("hotstack's own infra containers exist on this host (a real stack is up)")
-    had_network = containers.network_exists(NETWORK)
-    hashes = render(settings, paths, lambda name: infra_image if name == "infra" else image_ref(name)).hashes
+    for name in INFRA:  # left over from an interrupted run
+        containers.remove(cat[name].container, timeout=5)
+    network = settings.network.podman_network
+    had_network = containers.network_exists(network)
+    hashes = render(settings, paths).hashes
     try:
         yield cat, hashes
     finally:
         for name in INFRA:
             containers.remove(cat[name].container, timeout=5)
-        if not had_network and containers.network_exists(NETWORK):
-            podman.run(["network", "rm", NETWORK], check=False)
+        if not had_network and containers.network_exists(network):
+            podman.run(["network", "rm", network], check=False)
 
 
 def _events() -> tuple[list[tuple[str, str, str]], object]:

@@ -3,22 +3,21 @@
 through haproxy on brex_ip; a second run keeps everything; a killed keystone is healed; a broken
 keystone config fails the run naming keystone and showing its log.
 
-Needs the images and `hotstack prepare` (brex_ip on hot-ex); it uses the real container names and
-haproxy's ports, so it is skipped while a real stack is up. Data in a temp dir; all removed."""
+A deployment of its own (name, network, ports, a bridge with its brex_ip: see conftest), so it
+runs beside a real stack and on an unprepared host. Data in a temp dir; all removed."""
 
 from __future__ import annotations
 
 import dataclasses
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import isolated_overrides
 
 from hotstack import catalog, containers, podman
 from hotstack.catalog import Catalog
-from hotstack.commands.up_cmd import missing_images
 from hotstack.paths import Paths
 from hotstack.render import render
 from hotstack.settings import load
@@ -28,27 +27,15 @@ pytestmark = [pytest.mark.integration, pytest.mark.images]
 NAMES = ["keystone"]
 
 
-def _brex_assigned(address: str) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind((address, 0))
-        except OSError:
-            return False
-    return True
-
-
 @pytest.fixture
-def stack(tmp_path: Path, config_file: Path) -> Iterator[tuple[Catalog, dict[str, str]]]:
-    settings = load(config_file, {"data_dir": str(tmp_path / "data")}, environ={})
+def stack(tmp_path: Path, config_file: Path, hotstack_images: dict[str, str],
+          test_brex: str) -> Iterator[tuple[Catalog, dict[str, str]]]:
+    settings = load(config_file, isolated_overrides(tmp_path / "data"), environ={})
     paths = Paths(settings.data_dir)
     cat = catalog.build(settings, paths)
-    if not podman.available() or missing_images(cat, NAMES, settings.release):
-        pytest.skip("needs podman and the images (hotstack build)")
-    if not _brex_assigned(str(settings.network.brex_ip)):
-        pytest.skip("needs a prepared host (brex_ip on hot-ex: hotstack prepare)")
     wanted = catalog_closure(cat)
-    if any(cat[name].container in containers.snapshot() for name in wanted):
-        pytest.skip("a hotstack stack is up on this host; this test uses the same container names")
+    for name in wanted:  # left over from an interrupted run
+        containers.remove(cat[name].container, timeout=5)
     had_network = containers.network_exists(settings.network.podman_network)
     try:
         yield cat, render(settings, paths).hashes
@@ -94,4 +81,4 @@ def test_keystone_token_keep_heal_and_a_broken_config(stack: tuple[Catalog, dict
         start_all(cat, {**hashes, "keystone": "broken"}, _quiet, names=NAMES)
     message = str(failed.value)
     assert message.startswith("keystone is not healthy: probe token")
-    assert "last 30 log lines of hotstack-keystone" in message and "hotstack logs keystone" in message
+    assert f"last 30 log lines of {cat['keystone'].container}" in message and "hotstack logs keystone" in message

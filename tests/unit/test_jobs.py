@@ -26,7 +26,7 @@ def test_run_job_mirrors_the_service_definition_and_passes_secrets_by_name(setti
     definition = service_definition(cat, svc, "localhost/hotstack/keystone:abc", "digest")
     bootstrap = next(j for j in svc.jobs if j.name == "keystone-bootstrap")
     args = run_args(definition, bootstrap, "172.31.0.126")
-    assert args[:5] == ["run", "--rm", "--replace", "--name", "hotstack-job-keystone-bootstrap"]
+    assert args[:5] == ["run", "--rm", "--replace", "--name", "hotstack-keystone-job"]
     assert args[5:9] == ["--network", settings.network.podman_network, "--ip", "172.31.0.126"]
     for volume in definition["volumes"]:
         assert args[args.index(volume) - 1] == "--volume"
