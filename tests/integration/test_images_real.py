@@ -5,6 +5,8 @@ Run after `hotstack build`:  pytest -m images tests/integration/test_images_real
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from hotstack import image_build, images, podman
@@ -43,13 +45,17 @@ CHECKS: dict[str, list[str]] = {
 }
 
 
+def in_image(ref: str, script: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run a shell script in a throwaway container of the image, with no network."""
+    return podman.run(["run", "--rm", "--network", "none", ref, "sh", "-c", script], check=False, timeout=timeout)
+
+
 @pytest.mark.parametrize("name", sorted(CHECKS))
 def test_image_programs_answer(name: str, hotstack_images: dict[str, str]) -> None:
     ref = hotstack_images[name]
     script = " && ".join(f"( {c} ) >/dev/null 2>&1 || {{ echo 'FAILED: {c}'; exit 1; }}"
                          for c in CHECKS[name])
-    proc = podman.run(["run", "--rm", "--network", "none", ref, "sh", "-c", script],
-                      check=False, timeout=120)
+    proc = in_image(ref, script, timeout=120)
     assert proc.returncode == 0, f"{name}: {proc.stdout}{proc.stderr}"
 
 
@@ -59,8 +65,7 @@ def test_no_apt_lists_or_debs_in_image(name: str, hotstack_images: dict[str, str
     script = ("test -z \"$(ls /var/lib/apt/lists | grep -v -e lock -e partial -e auxfiles)\" "
               "&& test -z \"$(ls /var/cache/apt/archives/*.deb 2>/dev/null)\" "
               "&& test -z \"$(ls /var/cache/hotstack 2>/dev/null)\"")
-    proc = podman.run(["run", "--rm", "--network", "none", ref, "sh", "-c", script],
-                      check=False, timeout=60)
+    proc = in_image(ref, script)
     assert proc.returncode == 0, f"{name} carries apt lists or downloaded packages"
 
 
@@ -70,8 +75,7 @@ def test_no_secret_or_identity_baked_in(name: str, hotstack_images: dict[str, st
     script = ("! test -e /var/lib/rabbitmq/.erlang.cookie && ! test -s /etc/machine-id "
               "&& ! ls /etc/keystone/fernet-keys/* 2>/dev/null "
               "&& ! grep -rlE 'BEGIN ([A-Z]+ )?PRIVATE KEY' /etc /var/lib 2>/dev/null")
-    proc = podman.run(["run", "--rm", "--network", "none", ref, "sh", "-c", script],
-                      check=False, timeout=60)
+    proc = in_image(ref, script)
     assert proc.returncode == 0, f"{name} carries a secret or machine identity: {proc.stdout}"
 
 
@@ -83,6 +87,5 @@ def test_optional_horizon_image() -> None:
         pytest.skip("horizon is optional and not built (hotstack build --only horizon)")
     script = ("python3 -c 'import openstack_dashboard, horizon' && uwsgi --version "
               "&& test -z \"$(ls -A /var/lib/openstack-dashboard/secret-key)\"")
-    proc = podman.run(["run", "--rm", "--network", "none", ref, "sh", "-c", script],
-                      check=False, timeout=60)
+    proc = in_image(ref, script)
     assert proc.returncode == 0, proc.stdout + proc.stderr
