@@ -74,7 +74,7 @@ def ensure_data_dirs(cat: Catalog, svc: Service) -> None:
     for volume in svc.volumes:
         source = Path(volume.source)
         if source.is_relative_to(cat.paths.data_dir) and not source.exists():
-            source.mkdir(parents=True, mode=0o750)
+            source.mkdir(parents=True, mode=0o750, exist_ok=True)  # services sharing a volume start in parallel
             if os.geteuid() == 0:
                 os.chown(source, uid, uid)
 
