@@ -129,10 +129,10 @@ class Smoke:
         vol = bs.create_volume(name=f"{PREFIX}-volume", size=1)
         self.later("volume", lambda: bs.delete_volume(vol, ignore_missing=True))
         bs.wait_for_status(vol, "available", failures=["error"], wait=120, interval=1)
-        att = self.conn.compute.create_volume_attachment(self.server, volume_id=vol.id)
+        att = self.conn.compute.create_volume_attachment(self.server, volume=vol)
         bs.wait_for_status(vol, "in-use", failures=["error"], wait=120, interval=1)
         wait_for("guest sees vdb", lambda: "vdb" in self._last_disks(), 90, 2)
-        self.conn.compute.delete_volume_attachment(self.server, vol.id)
+        self.conn.compute.delete_volume_attachment(self.server, vol)
         bs.wait_for_status(vol, "available", failures=["error", "error_detaching"], wait=120, interval=1)
         return f"volume {vol.id} attached as {att.device or 'vdb'}, seen by the guest, detached"
 
