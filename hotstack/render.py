@@ -20,13 +20,13 @@ from hotstack.catalog import USERS, Catalog, ConfigFile
 from hotstack.compose import network_definition, service_definition
 from hotstack.errors import HotstackError
 from hotstack.fsutil import sha256, write_if_changed
+from hotstack.hostfacts import resolved
 from hotstack.paths import Paths, template_root
 from hotstack.secrets import Secrets
 from hotstack.services import nfs_mount_dir, nfs_share
 from hotstack.settings import Settings
 
 HASHES_FILE = "hashes.json"
-FACTS_FILE = "host-facts.json"
 
 
 @dataclass
@@ -51,27 +51,6 @@ def secret_names(cat: Catalog) -> list[str]:
 def project(service: str) -> str:
     """The OpenStack project a service belongs to (its DB user and config dir): nova-api → nova."""
     return service.split("-")[0]
-
-
-def host_facts(paths: Paths) -> dict[str, Any]:
-    """What host preparation detected (virt type, NFS mode, datapath); empty before `prepare`."""
-    try:
-        data = json.loads((paths.state / FACTS_FILE).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def resolved(settings: Settings, paths: Paths) -> dict[str, str]:
-    """Settings whose `auto` is decided by the host; before detection, this machine kind's safe choice."""
-    facts = host_facts(paths)
-    virt = settings.nova.virt_type
-    nfs = settings.cinder.nfs_mode
-    return {
-        "virt_type": virt if virt != "auto" else str(facts.get("virt_type", "qemu")),
-        "nfs_mode": nfs if nfs != "auto" else str(facts.get("nfs_mode", "local")),
-        "datapath_type": str(facts.get("datapath_type", "netdev")),
-    }
 
 
 def context(cat: Catalog, secrets: dict[str, str]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 
 from hotstack.catalog import ConfigFile, Endpoint, Job, Probe, Service, Volume
+from hotstack.hostfacts import resolved
 from hotstack.paths import Paths
 from hotstack.settings import Settings, ip_in
 
@@ -194,13 +195,18 @@ def nova(c: _Ctx) -> list[Service]:
     cmd = ("--config-file", "/etc/nova/nova.conf")
     cells = ("sh", "-c", "nova-manage cell_v2 list_cells | grep -q ' cell1 ' || "
                          "nova-manage cell_v2 create_cell --name cell1 --verbose")
-    compute_vols = (
+    compute_vols: tuple[Volume, ...] = (
         Volume("/run/libvirt", "/run/libvirt"), Volume("/run/openvswitch", "/run/openvswitch"),
         Volume("/dev/pts", "/dev/pts"), Volume("/lib/modules", "/lib/modules", read_only=True),
         Volume(str(p.nova_instances), str(p.nova_instances)),
-        Volume(str(p.cinder_nfs), nfs_mount_dir(s, p)),
         c.data("nova", "/var/lib/nova"),
     )
+    compute_confs: tuple[ConfigFile, ...] = conf
+    if resolved(s, p)["nfs_mode"] == "local":
+        # nova mounts a volume's share on attach and unmounts it on detach; with no kernel NFS,
+        # its `mount -t nfs` reaches a helper that bind-mounts the export directory instead.
+        compute_vols += (Volume(str(p.cinder_nfs), str(p.cinder_nfs)),)
+        compute_confs += (ConfigFile("nova/mount.nfs", "/sbin/mount.nfs", "root", 0o755),)
     return [
         Service(
             "nova-api", "nova", _uwsgi("nova"), Probe("api", deadline_s=120),
@@ -237,7 +243,7 @@ def nova(c: _Ctx) -> list[Service]:
             "nova-compute", "nova-compute", ("nova-compute", *cmd),
             Probe("compute_service", binary="nova-compute", deadline_s=240),
             depends_on=("nova-conductor", "neutron-ovn-metadata-agent", "ovn-controller"),
-            privileged=True, volumes=compute_vols, configs=conf,
+            privileged=True, volumes=compute_vols, configs=compute_confs,
             jobs=(Job("nova-discover-hosts", "exec", ("nova-manage", "cell_v2", "discover_hosts", "--verbose"),
                       after_start=True),),
         ),

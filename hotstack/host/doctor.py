@@ -13,8 +13,8 @@ from hotstack.errors import HotstackError
 from hotstack.host import daemons, facts, listeners, net, nfs, ovs, runtime
 from hotstack.host.firewall import api_ports
 from hotstack.host.system import Host
+from hotstack.hostfacts import host_facts
 from hotstack.paths import Paths
-from hotstack.render import host_facts
 from hotstack.settings import Settings
 
 GB = 1024**3

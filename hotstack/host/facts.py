@@ -1,6 +1,6 @@
 """What host preparation detected, for render to resolve the `auto` settings.
 
-Written to <state>/host-facts.json (render.FACTS_FILE): virt_type, nfs_mode, datapath_type,
+Written to <state>/host-facts.json (hostfacts.FACTS_FILE): virt_type, nfs_mode, datapath_type,
 runtime. Everything is re-detected on each run except the virt type, whose probe starts real
 guests (seconds): its result is kept while libvirt's version and /dev/kvm stay the same.
 """
@@ -18,8 +18,8 @@ from hotstack.host import libvirt as virt
 from hotstack.host import nfs, ovs, runtime
 from hotstack.host.step import Step
 from hotstack.host.system import Host
+from hotstack.hostfacts import FACTS_FILE, host_facts
 from hotstack.paths import Paths
-from hotstack.render import FACTS_FILE, host_facts
 from hotstack.settings import Settings
 
 
