@@ -34,7 +34,7 @@ CHECKS: dict[str, list[str]] = {
                      "python3 -c 'import libvirt, os_vif'", "ovsdb-client --version",
                      "! test -e /usr/sbin/libvirtd", "! command -v qemu-system-x86_64",
                      "id -u nova | grep -qx 42404"],
-    "neutron": ["neutron-server --version", "test -x /usr/bin/neutron-ovn-metadata-agent",
+    "neutron": ["neutron-server --version", "test -x /usr/bin/neutron-ovn-metadata-agent", "iptables-save --version",
                 "haproxy -v", "ovsdb-client --version", "ip -V", "id -u neutron | grep -qx 42405"],
     "cinder": ["cinder-manage --version", "uwsgi --version", "qemu-img --version",
                "test -x /sbin/mount.nfs", "test -x /usr/bin/cinder-volume",
