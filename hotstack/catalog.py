@@ -90,6 +90,7 @@ class Job:
     kind: Literal["sql", "run", "exec", "keystone"]
     argv: tuple[str, ...] = ()
     after_start: bool = False  # run once the service is healthy instead of before it starts
+    in_service: str | None = None  # exec: run in this service's container instead of the owner's
     env_secrets: tuple[tuple[str, str], ...] = ()  # (ENV_NAME, secret name): passed by environment
 
 

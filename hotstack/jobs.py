@@ -35,11 +35,8 @@ from hotstack.settings import ip_in
 
 JOBS_FILE = "jobs.json"
 RUN_TIMEOUT_S = 900
-# exec jobs that need another container's config (nova-manage needs the DB settings of nova.conf).
 JOB_ADDRESSES = 8
-EXEC_IN = {"nova-discover-hosts": "nova-conductor"}
 LIST_HOSTS = ("nova-manage", "cell_v2", "list_hosts")
-DISCOVER_HOSTS = ("nova-manage", "cell_v2", "discover_hosts", "--verbose")
 
 
 class JobLog:
@@ -171,7 +168,7 @@ class JobRunner:
             finally:
                 self._addresses.put(ip)
         elif job.kind == "exec":
-            container = self.cat[EXEC_IN.get(job.name, svc.name)].container
+            container = self.cat[job.in_service or svc.name].container
             self._podman(job, containers.exec_args(container, job.argv))
         else:
             raise HotstackError(f"job {job.name}: unknown kind {job.kind!r}")
@@ -199,10 +196,12 @@ class JobRunner:
 
     def map_compute_host(self, timeout: float) -> str:
         """One attempt at mapping this host's nova-compute to a cell (for nova-compute's probe)."""
-        host, container = self.cat.settings.nova.host, self.cat["nova-conductor"].container
-        if self.log.done("nova-discover-hosts"):  # host mappings live in the API database
+        discover = next(j for j in self.cat["nova-compute"].jobs if j.kind == "exec")
+        host = self.cat.settings.nova.host
+        container = self.cat[discover.in_service or "nova-compute"].container
+        if self.log.done(discover.name):  # host mappings live in the API database
             return f"{host} mapped to a cell (recorded)"
-        for argv in (LIST_HOSTS, DISCOVER_HOSTS, LIST_HOSTS):
+        for argv in (LIST_HOSTS, discover.argv, LIST_HOSTS):
             code, out = containers.exec_in(container, argv, timeout=max(timeout, 60), check=False)
             if argv is LIST_HOSTS and code == 0 and host_listed(out, host):
                 return f"{host} mapped to a cell"

@@ -244,8 +244,9 @@ def nova(c: _Ctx) -> list[Service]:
             Probe("compute_service", binary="nova-compute", deadline_s=240),
             depends_on=("nova-conductor", "neutron-ovn-metadata-agent", "ovn-controller"),
             privileged=True, volumes=compute_vols, configs=compute_confs,
+            # nova-manage needs nova.conf's database settings: it runs in nova-conductor.
             jobs=(Job("nova-discover-hosts", "exec", ("nova-manage", "cell_v2", "discover_hosts", "--verbose"),
-                      after_start=True),),
+                      after_start=True, in_service="nova-conductor"),),
         ),
     ]
 
