@@ -31,8 +31,8 @@ def _health_command(svc: Service) -> str:
         return f"bash -c '</dev/tcp/127.0.0.1/{probe.port}'"
     if svc.endpoint:
         return f"bash -c '</dev/tcp/127.0.0.1/{svc.endpoint.port}'"
-    binary = probe.binary if probe.binary.startswith(svc.name.split("-")[0]) else svc.command[0]
-    return f"pgrep -f {shlex.quote(binary)} >/dev/null"
+    # The rest run one long-lived program named like the service (ovn-controller, nova-conductor, ...).
+    return f"pgrep -f {shlex.quote(svc.name)} >/dev/null"
 
 
 def mac_for(ip: IPv4Address) -> str:

@@ -100,3 +100,13 @@ def test_each_bridged_service_has_a_fixed_mac_of_its_own(cat: Catalog) -> None:
     assert len(set(macs)) == len(macs)
     assert all(m.startswith("02:00:") for m in macs)  # locally administered, unicast
     assert mac_for(cat.ip("keystone")) == mac_for(cat.ip("keystone"))
+
+
+def test_every_compose_healthcheck_names_its_own_service(cat: Catalog) -> None:
+    """A process check must be able to fail: it looks for the service's own program."""
+    from hotstack.compose import healthcheck
+
+    for svc in cat:
+        command = healthcheck(svc)["test"][1]
+        if "pgrep" in command:
+            assert f"pgrep -f {svc.name} " in command, (svc.name, command)
