@@ -12,7 +12,8 @@ from hotstack.host.libvirt import KvmDevice, NovaPaths
 from hotstack.host.net import BrexAddress
 from hotstack.host.netns import SharedNetns
 from hotstack.host.nfs import LocalShare, NfsExports, choose_mode
-from hotstack.host.ovs import OvsBridges
+from hotstack.host.ovs import OvsBridges, datapath_type
+from hotstack.host.ovs_offload import OvsUserspaceOffload
 from hotstack.host.runtime import PodmanRuntime
 from hotstack.host.step import Step
 from hotstack.host.system import Host
@@ -27,7 +28,10 @@ def steps(s: Settings, paths: Paths, host: Host | None = None) -> list[Step]:
     plan: list[Step] = [PodmanRuntime(paths, host.proc / "self" / "mountinfo")]
     if host.start_daemons:
         plan.append(Daemons("ovs-daemons", ovs_daemons(host), host))
-    plan += [OvsBridges(cat, host), BrexAddress(s, host), HostsBlock(cat, host.etc_hosts)]
+    plan.append(OvsBridges(cat, host))
+    if datapath_type(host) == "netdev":
+        plan.append(OvsUserspaceOffload(host, s.network.int_bridge))
+    plan += [BrexAddress(s, host), HostsBlock(cat, host.etc_hosts)]
     if host.mounts:
         plan.append(SharedNetns(host.run_netns, paths.state / "netns-mount"))
     if host.libvirt_uri == "qemu:///system":
