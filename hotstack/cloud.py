@@ -3,6 +3,7 @@ through openstacksdk — every `ensure_*` looks first and changes only what diff
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,9 +149,21 @@ def ensure_quotas(admin: Any, s: Settings, project_id: str) -> list[Outcome]:
     return out
 
 
+def same_content(image: Any, path: Path) -> bool:
+    """Does glance hold exactly this file? (Its multihash: the size alone misses a rebuilt guest.)"""
+    algo, value = getattr(image, "hash_algo", None), getattr(image, "hash_value", None)
+    if image.size != path.stat().st_size or not algo or not value:
+        return False
+    digest = hashlib.new(algo)
+    with path.open("rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    return bool(digest.hexdigest() == value)
+
+
 def ensure_guest_image(admin: Any, image_file: Path, disk_format: str) -> list[Outcome]:
     existing = admin.image.find_image(GUEST_IMAGE)
-    if existing is not None and existing.status == "active" and existing.size == image_file.stat().st_size:
+    if existing is not None and existing.status == "active" and same_content(existing, image_file):
         return []
     if existing is not None:
         admin.image.delete_image(existing)

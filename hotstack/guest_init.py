@@ -8,6 +8,10 @@ prints fixed `HOTSTACK-*` lines on its serial console (nova's console log reads 
   HOTSTACK-DISKS vda vdb            the block devices, at boot and again whenever the set changes
   HOTSTACK-GUEST-READY              booted, network tried (lease or not); printed once
   HOTSTACK-METADATA ok <uuid>       the metadata service answered (or `failed` after retries)
+
+It also answers TCP on port 22 (the port the default security group opens) with one line,
+`HOTSTACK-TCP hotstack-guest`, so the host can prove TCP reaches the guest through its
+floating IP (no sshd: the line is all a client gets).
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ MARKER = "HOTSTACK-GUEST-READY"
 UDHCPC_SCRIPT = "/etc/udhcpc.script"
 MODULE_DIR = "/lib/modules"
 METADATA_URL = "http://169.254.169.254/openstack/latest/meta_data.json"
+TCP_PORT = 22
+TCP_GREETING = "HOTSTACK-TCP hotstack-guest"
+TCP_HELLO = "/bin/hotstack-hello"  # what the TCP listener runs for each connection
 KERNEL_CMDLINE = "console=tty0 console=ttyS0,115200n8 panic=10 loglevel=4"
 
 _INIT_HEAD = r"""#!/bin/sh
@@ -87,6 +94,7 @@ power_button() {
 seen=$(disks)
 say "HOTSTACK-DISKS $seen"
 say "__MARKER__"
+nc -ll -p __TCP_PORT__ -e __HELLO__ >/dev/null 2>&1 &
 metadata &
 power_button
 while true; do
@@ -159,10 +167,17 @@ def module_lines(modules: Sequence[str]) -> str:
 
 
 def init_script(modules: Sequence[str]) -> str:
-    """The guest's /init: mounts, modules in order, DHCP, disks, marker, metadata, forever."""
+    """The guest's /init: mounts, modules in order, DHCP, disks, marker, TCP greeter, metadata,
+    forever."""
     net = _INIT_NET.replace("__SCRIPT__", UDHCPC_SCRIPT)
-    tail = _INIT_TAIL.replace("__METADATA__", METADATA_URL).replace("__MARKER__", MARKER)
+    tail = (_INIT_TAIL.replace("__METADATA__", METADATA_URL).replace("__MARKER__", MARKER)
+            .replace("__TCP_PORT__", str(TCP_PORT)).replace("__HELLO__", TCP_HELLO))
     return _INIT_HEAD + module_lines(modules) + net + tail
+
+
+def hello_script() -> str:
+    """Run per TCP connection: one greeting line on the connection (stdout), then close."""
+    return f"#!/bin/sh\necho '{TCP_GREETING}'\n"
 
 
 def udhcpc_script() -> str:

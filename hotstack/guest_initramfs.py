@@ -45,7 +45,7 @@ def cpio_newc(entries: Iterable[Entry]) -> bytes:
 
 
 def entries(busybox: bytes, modules: Mapping[str, bytes]) -> list[Entry]:
-    """Everything in the guest's root: busybox, /init, the DHCP hook and the modules.
+    """Everything in the guest's root: busybox, /init, the DHCP and TCP hooks and the modules.
 
     `modules` maps a module name to its (uncompressed) .ko, in load order.
     """
@@ -58,6 +58,7 @@ def entries(busybox: bytes, modules: Mapping[str, bytes]) -> list[Entry]:
         Entry("init", stat.S_IFREG | 0o755, guest_init.init_script(list(modules)).encode()),
         Entry(guest_init.UDHCPC_SCRIPT.lstrip("/"), stat.S_IFREG | 0o755,
               guest_init.udhcpc_script().encode()),
+        Entry(guest_init.TCP_HELLO.lstrip("/"), stat.S_IFREG | 0o755, guest_init.hello_script().encode()),
     ]
     module_dir = guest_init.MODULE_DIR.lstrip("/")
     items += [Entry(f"{module_dir}/{name}.ko", stat.S_IFREG | 0o644, data)

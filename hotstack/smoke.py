@@ -1,21 +1,23 @@
 """The smoke test: what the cloud's users need, done once as the `hotstack` user, timed.
 
-server → console marker → floating IP ping → volume attach/seen/detach → trunk with a VLAN
-subport → heat stack. Everything made is removed at the end, even on failure (unless keep).
+server → console marker and metadata read → floating IP ping → TCP through the floating IP
+→ volume attach/seen/detach → trunk with a VLAN subport → heat stack. Everything made is
+removed at the end, even on failure (unless keep); what an earlier `--keep` run left is
+removed before starting.
 """
 
 from __future__ import annotations
 
-import contextlib
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from hotstack.cloud import GUEST_IMAGE, PRIVATE_NET, PUBLIC_NET
+from hotstack.guest_init import MARKER, TCP_GREETING, TCP_PORT
 from hotstack.icmp import ping
 
-MARKER = "HOTSTACK-GUEST-READY"
 PREFIX = "hotstack-smoke"
 Progress = Callable[[str], None]
 
@@ -107,10 +109,12 @@ class Smoke:
         def seen() -> bool:
             return MARKER in self._console()
         wait_for("console marker", seen, 120, 2)
-        # The guest reads the metadata service right after the marker (through OVN's metadata
-        # agent); its answer is part of the detail, not a gate.
-        with contextlib.suppress(StepFailed):
-            wait_for("metadata answer", lambda: "HOTSTACK-METADATA" in self._console(), 30, 2)
+        # Right after the marker the guest reads the metadata service: TCP from the guest through
+        # OVN (and its conntrack) to the metadata agent's proxy.
+        answer = wait_for("metadata answer", lambda: self._line("HOTSTACK-METADATA"), 90, 2)
+        if not answer.startswith("HOTSTACK-METADATA ok"):
+            raise StepFailed(f"the guest could not read the metadata service ({answer}): see "
+                             "`hotstack logs neutron-ovn-metadata-agent` and the ovnmeta namespace")
         lines = [ln.strip() for ln in self._console().splitlines() if ln.startswith("HOTSTACK-")]
         wanted = ("HOTSTACK-IP", "HOTSTACK-DISKS", "HOTSTACK-GUEST-READY", "HOTSTACK-METADATA")
         return "; ".join(ln for ln in lines if ln.startswith(wanted))
@@ -118,11 +122,17 @@ class Smoke:
     def floating_ip_ping(self) -> str:
         public = self.conn.network.find_network(PUBLIC_NET)
         port = next(iter(self.conn.network.ports(device_id=self.server.id)))
-        self.fip = self.conn.network.create_ip(floating_network_id=public.id, port_id=port.id)
+        self.fip = self.conn.network.create_ip(floating_network_id=public.id, port_id=port.id,
+                                               description=PREFIX)
         self.later("floating ip", lambda: self.conn.network.delete_ip(self.fip, ignore_missing=True))
         address = self.fip.floating_ip_address
         rtt = wait_for(f"ping {address}", lambda: ping(address, timeout=1.0), 90, 0.5)
         return f"{address} answered in {rtt * 1000:.1f} ms"
+
+    def floating_ip_tcp(self) -> str:
+        address = self.fip.floating_ip_address
+        line = wait_for(f"TCP {address}:{TCP_PORT}", lambda: greeting(address, TCP_PORT), 60, 1)
+        return f"{address}:{TCP_PORT} answered {line!r}"
 
     def volume_attach(self) -> str:
         bs = self.conn.block_storage
@@ -163,9 +173,13 @@ class Smoke:
         except Exception:  # the console RPC times out now and then (SANDBOX); the poll retries
             return ""
 
-    def _last_disks(self) -> str:
-        lines = [ln for ln in self._console().splitlines() if ln.startswith("HOTSTACK-DISKS")]
+    def _line(self, prefix: str) -> str:
+        """The last console line starting with prefix ("" when none yet)."""
+        lines = [ln.strip() for ln in self._console().splitlines() if ln.startswith(prefix)]
         return lines[-1] if lines else ""
+
+    def _last_disks(self) -> str:
+        return self._line("HOTSTACK-DISKS")
 
     def _delete_server(self) -> None:
         self.conn.compute.delete_server(self.server, ignore_missing=True)
@@ -180,6 +194,56 @@ class Smoke:
                 problems.append(f"{label}: {exc}")
         self.cleanup.clear()
         return problems
+
+
+def sweep_leftovers(conn: Any) -> list[str]:
+    """Remove what an earlier `smoke --keep` (or a killed run) left, so names are unique again."""
+    removed: list[str] = []
+    net, orch = conn.network, conn.orchestration
+    for stack in orch.stacks():
+        if stack.name == f"{PREFIX}-stack":
+            orch.delete_stack(stack)
+            orch.wait_for_delete(stack, interval=2, wait=180)
+            removed.append(f"stack {stack.id}")
+    for server in conn.compute.servers(name=f"^{PREFIX}-server$"):
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, interval=1, wait=120)
+        removed.append(f"server {server.id}")
+    ports = [p for name in ("parent", "subport") for p in net.ports(name=f"{PREFIX}-{name}")]
+    for fip in net.ips():
+        if fip.description == PREFIX or fip.port_id in {p.id for p in ports}:
+            net.delete_ip(fip)
+            removed.append(f"floating IP {fip.floating_ip_address}")
+    for trunk in net.trunks(name=f"{PREFIX}-trunk"):
+        net.delete_trunk(trunk)
+        removed.append(f"trunk {trunk.id}")
+    for port in ports:
+        net.delete_port(port, ignore_missing=True)
+        removed.append(f"port {port.name}")
+    for network in net.networks(name=f"{PREFIX}-vlan"):
+        net.delete_network(network)
+        removed.append(f"network {network.name}")
+    for volume in conn.block_storage.volumes(name=f"{PREFIX}-volume"):
+        conn.block_storage.delete_volume(volume)
+        removed.append(f"volume {volume.id}")
+    return removed
+
+
+def greeting(address: str, port: int, timeout: float = 3.0) -> str | None:
+    """The guest's TCP greeting line, or None when the connection or the line does not come."""
+    try:
+        with socket.create_connection((address, port), timeout=timeout) as conn:
+            conn.settimeout(timeout)
+            data = b""
+            while b"\n" not in data and len(data) < 256:
+                chunk = conn.recv(256)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError:
+        return None
+    line = data.decode(errors="replace").strip()
+    return line if line == TCP_GREETING else None
 
 
 def stack_template(flavor: str) -> dict[str, Any]:
@@ -202,9 +266,11 @@ def stack_template(flavor: str) -> dict[str, Any]:
 def run_smoke(conn: Any, progress: Progress, *, keep: bool = False) -> Report:
     smoke = Smoke(conn, progress)
     start = time.monotonic()
+    if left := sweep_leftovers(conn):
+        progress("removed what an earlier run left: " + ", ".join(left))
     steps: list[tuple[str, Callable[[], str]]] = [
         ("server", smoke.server_active), ("console", smoke.console_marker), ("ping", smoke.floating_ip_ping),
-        ("volume", smoke.volume_attach), ("trunk", smoke.trunk_subport),
+        ("tcp", smoke.floating_ip_tcp), ("volume", smoke.volume_attach), ("trunk", smoke.trunk_subport),
         ("heat", lambda: smoke.heat_stack(stack_template(smoke.flavor))),
     ]
     try:

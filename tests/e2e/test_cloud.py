@@ -49,4 +49,5 @@ def test_smoke_passes(live: tuple[Settings, Paths]) -> None:
     settings, paths = live
     report = run_smoke(connect(settings, paths, USER_CLOUD), print)
     assert report.ok, report.as_json()
-    assert set(report.steps) == {"server", "console", "ping", "volume", "trunk", "heat"}
+    assert set(report.steps) == {"server", "console", "ping", "tcp", "volume", "trunk", "heat"}
+    assert "HOTSTACK-METADATA ok" in report.steps["console"].detail

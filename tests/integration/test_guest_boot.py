@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 
 from hotstack.guest import GuestImage, build_guest_image
-from hotstack.guest_init import MARKER
+from hotstack.guest_init import MARKER, TCP_GREETING, TCP_PORT
+from hotstack.smoke import greeting
 
 QEMU = "qemu-system-x86_64"
 TOOLS = (QEMU, "qemu-img", "mkfs.vfat", "syslinux", "mcopy", "apt-cache", "apt-get")
@@ -46,6 +47,12 @@ def qemu_argv(image: Path, disks: list[Path], log: Path, qmp: Path, netdev: str)
     return [QEMU, "-machine", "accel=tcg", "-m", "256", "-nographic", "-monitor", "none",
             "-serial", f"file:{log}", "-qmp", f"unix:{qmp},server=on,wait=off", *drives,
             "-netdev", netdev, "-device", "virtio-net-pci,netdev=n0"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def metadata_netdev(tmp_path: Path) -> str:
@@ -169,8 +176,16 @@ def test_guest_boots_takes_dhcp_sees_disks_and_powers_off(image: GuestImage,
         assert "HOTSTACK-POWEROFF" in log.read_text(errors="replace")
 
 
-def test_guest_reads_the_metadata_service(image: GuestImage, tmp_path: Path) -> None:
-    with booted(image, tmp_path, netdev=metadata_netdev(tmp_path)) as (_, log, _qmp):
+def test_guest_reads_the_metadata_service_and_answers_tcp(image: GuestImage, tmp_path: Path) -> None:
+    port = free_port()
+    netdev = f"{metadata_netdev(tmp_path)},hostfwd=tcp:127.0.0.1:{port}-:{TCP_PORT}"
+    with booted(image, tmp_path, netdev=netdev) as (_, log, _qmp):
         text = wait_for(log, lambda t: "HOTSTACK-METADATA" in t, 60)
         assert re.search(rf"^HOTSTACK-METADATA ok {UUID}\s*$", text, re.M), text
         assert re.search(r"^HOTSTACK-IP 169\.254\.169\.15/16 ", text, re.M), text
+        # The greeter smoke connects to through the floating IP; twice, as it serves every client.
+        for _ in range(2):
+            deadline = time.monotonic() + 20
+            while (line := greeting("127.0.0.1", port)) is None and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert line == TCP_GREETING

@@ -99,7 +99,17 @@ def test_dhcp_hook_uses_the_router_without_classless_routes(tmp_path: Path) -> N
     assert console.startswith("HOTSTACK-IP 10.0.2.15/24 ")
 
 
-@pytest.mark.parametrize("text", [guest_init.init_script(ORDER), guest_init.udhcpc_script()])
+def test_init_answers_tcp_with_the_greeting(tmp_path: Path) -> None:
+    script = guest_init.init_script(ORDER)
+    assert f"nc -ll -p {guest_init.TCP_PORT} -e {guest_init.TCP_HELLO}" in script
+    hello = tmp_path / "hello"
+    hello.write_text(guest_init.hello_script())
+    out = subprocess.run(["sh", str(hello)], check=True, capture_output=True, text=True).stdout
+    assert out == guest_init.TCP_GREETING + "\n"
+
+
+@pytest.mark.parametrize("text", [guest_init.init_script(ORDER), guest_init.udhcpc_script(),
+                                  guest_init.hello_script()])
 def test_scripts_parse_as_posix_shell(text: str, tmp_path: Path) -> None:
     path = tmp_path / "script"
     path.write_text(text)
@@ -227,6 +237,8 @@ def test_initramfs_holds_init_busybox_console_and_modules() -> None:
     assert stat.S_ISCHR(entries["dev/console"][0]) and entries["dev/console"][1] == 5
     assert entries["bin/sh"][2] == b"busybox" and entries["lib/modules/virtio.ko"][2] == b"KO"
     assert "etc/udhcpc.script" in entries
+    hello_mode, _, hello = entries[guest_init.TCP_HELLO.lstrip("/")]
+    assert hello_mode & 0o111 and hello == guest_init.hello_script().encode()
 
 
 # --- build and skip ---------------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
+from hotstack.cloud import same_content
 from hotstack.commands.cloud_cmd import SETUP_RECORD, post_setup_current, settings_digest
 from hotstack.commands.up_cmd import cloud_setup_needed
 from hotstack.paths import Paths
@@ -40,3 +43,15 @@ def test_no_record_or_other_settings_run_it(settings: Settings, paths: Paths, tm
     assert cloud_setup_needed(changed, paths, {"keystone": KEPT})
     (paths.state / SETUP_RECORD).write_text("not json")
     assert not post_setup_current(settings, paths)
+
+
+def test_guest_image_is_compared_by_content_not_size(tmp_path: Path) -> None:
+    """A rebuilt guest of the same size must replace glance's copy (the record is glance's
+    image fields, as openstacksdk returns them)."""
+    image = tmp_path / "guest.img"
+    image.write_bytes(b"new guest" * 1000)
+    record = SimpleNamespace(size=9000, hash_algo="sha512", hash_value=hashlib.sha512(image.read_bytes()).hexdigest())
+    assert same_content(record, image)
+    image.write_bytes(b"old guest" * 1000)  # same size, other bytes
+    assert not same_content(record, image)
+    assert not same_content(SimpleNamespace(size=9000, hash_algo=None, hash_value=None), image)
