@@ -7,9 +7,13 @@ the paths qemu opens, and the privileged daemon can create tap devices and plug 
 host's OVS. The session driver (qemu:///session under a dedicated user) could do none of that
 without extra privileges, and would die with the container.
 
-The virt type is decided by trying, not by listing: a tiny transient guest with no disk is
-defined and started as `kvm` with the CPU model nova uses for kvm (host-model); if it is still
-running a second later the host can run kvm guests, else nova gets `qemu` (TCG) and a warning.
+The virt type is decided by trying, not by listing: a tiny transient guest is defined and
+started as `kvm` with the CPU model nova uses for kvm (host-model); if it is still running a
+few seconds later the host can run kvm guests, else nova gets `qemu` (TCG) and a warning. The
+guest boots a one-MiB SYSLINUX disk that waits at its prompt, switching between real and
+protected mode on every BIOS call, as a guest's boot loader does: some nested hosts run a
+BIOS that boots nothing happily and then fail those switches (qemu pauses the guest with an
+"emulation failure"), which an empty guest never shows.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import grp
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,10 +31,15 @@ import libvirt
 
 from hotstack.catalog import USERS
 from hotstack.errors import HotstackError
+from hotstack.guest import mcopy_argv, mkfs_argv, syslinux_argv
+from hotstack.host import cmd
 from hotstack.host.step import Step
 from hotstack.paths import Paths
 
 PROBE_NAME = "hotstack-virt-probe"
+PROBE_VERSION = "syslinux-1"  # part of the probe key: a new probe re-decides cached results
+PROBE_PROMPT = "boot:"  # what the probe disk's loader prints on the serial port
+PROBE_CFG = "SERIAL 0 115200\nPROMPT 1\nTIMEOUT 0\nDEFAULT none\n"
 KVM_DEVICE = Path("/dev/kvm")
 
 
@@ -47,43 +58,74 @@ def connect(uri: str) -> Any:
                             hint="start libvirtd (libvirtd -d, or systemctl start libvirtd)") from exc
 
 
-def probe_xml(virt_type: str) -> str:
+def probe_disk(folder: Path) -> Path:
+    """A 1 MiB FAT disk whose SYSLINUX waits at its prompt forever (folder: readable by qemu)."""
+    img, cfg = folder / "probe.img", folder / "syslinux.cfg"
+    cfg.write_text(PROBE_CFG)
+    hint = "install dosfstools, syslinux and mtools (scripts/install-deps)"
+    cmd.run(mkfs_argv(img, 1024), hint=hint)
+    cmd.run(syslinux_argv(img), hint=hint)
+    cmd.run(mcopy_argv(img, cfg), hint=hint)
+    img.chmod(0o644)
+    return img
+
+
+def probe_xml(virt_type: str, disk: Path | None) -> str:
     cpu = "<cpu mode='host-model'/>" if virt_type == "kvm" else ""
+    devices = (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{disk}'/>"
+               "<target dev='vda' bus='virtio'/><readonly/></disk>") if disk else ""
     return (f"<domain type='{virt_type}'><name>{PROBE_NAME}-{virt_type}</name>"
             "<memory unit='MiB'>32</memory><vcpu>1</vcpu>"
-            "<os><type arch='x86_64'>hvm</type><boot dev='network'/></os>"
-            f"{cpu}<on_poweroff>destroy</on_poweroff><on_crash>destroy</on_crash><devices/></domain>")
+            "<os><type arch='x86_64'>hvm</type><boot dev='hd'/></os>"
+            f"{cpu}<on_poweroff>destroy</on_poweroff><on_crash>destroy</on_crash>"
+            f"<devices>{devices}</devices></domain>")
 
 
-def guest_runs(conn: Any, virt_type: str, settle_s: float = 1.0) -> tuple[bool, str]:
-    """Start a transient guest of virt_type; (still running after settle_s, why not)."""
+def guest_runs(conn: Any, virt_type: str, disk: Path | None = None, settle_s: float = 3.0) -> tuple[bool, str]:
+    """Start a transient guest of virt_type; (still running after settle_s, why not).
+    A guest that stops or pauses earlier (an emulation failure) is not waited for."""
     try:
-        dom = conn.createXML(probe_xml(virt_type), 0)
+        dom = conn.createXML(probe_xml(virt_type, disk), 0)
     except libvirt.libvirtError as exc:
         return False, str(exc).splitlines()[-1]
     try:
-        time.sleep(settle_s)
-        state = dom.state()[0]
-        return state == libvirt.VIR_DOMAIN_RUNNING, f"guest state {state} after {settle_s:g} s"
+        deadline = time.monotonic() + settle_s
+        while True:
+            state = dom.state()[0]
+            if state != libvirt.VIR_DOMAIN_RUNNING:
+                return False, f"guest {_STATES.get(state, state)} while its boot loader ran"
+            if time.monotonic() >= deadline:
+                return True, ""
+            time.sleep(0.2)
+    except libvirt.libvirtError as exc:  # it went away on its own
+        return False, str(exc).splitlines()[-1]
     finally:
         with contextlib.suppress(libvirt.libvirtError):  # already gone
             dom.destroy()
 
 
+_STATES = {libvirt.VIR_DOMAIN_PAUSED: "paused (emulation failure?)", libvirt.VIR_DOMAIN_SHUTOFF: "shut off",
+           libvirt.VIR_DOMAIN_CRASHED: "crashed"}
+
+
 def probe_virt_type(uri: str) -> tuple[str, str]:
     """('kvm' | 'qemu', warning or '')."""
     conn = connect(uri)
+    folder = Path(tempfile.mkdtemp(prefix="hotstack-virt-probe."))
     try:
-        ok, why = guest_runs(conn, "kvm")
+        folder.chmod(0o755)  # qemu runs as its own user
+        disk = probe_disk(folder)
+        ok, why = guest_runs(conn, "kvm", disk)
         if ok:
             return "kvm", ""
-        ok_qemu, why_qemu = guest_runs(conn, "qemu")
+        ok_qemu, why_qemu = guest_runs(conn, "qemu", disk)
         if not ok_qemu:
             raise HotstackError(f"libvirt at {uri} cannot start a qemu guest: {why_qemu}",
                                 hint="check /var/log/libvirt/qemu/ and that qemu-system-x86 is installed")
         return "qemu", f"KVM guests do not run here ({why}); nova uses qemu (TCG emulation, slower)"
     finally:
         conn.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def probe_key(uri: str) -> str:
@@ -92,7 +134,7 @@ def probe_key(uri: str) -> str:
     try:
         kvm = KVM_DEVICE.stat() if KVM_DEVICE.exists() else None
         dev = f"{kvm.st_mode:o}:{kvm.st_gid}" if kvm else "none"
-        return f"{conn.getType()}:{conn.getVersion()}:{conn.getLibVersion()}:{dev}"
+        return f"{conn.getType()}:{conn.getVersion()}:{conn.getLibVersion()}:{dev}:{PROBE_VERSION}"
     finally:
         conn.close()
 

@@ -26,6 +26,7 @@ from hotstack.host.system import Host
 
 MARK = "hotstack"  # Bridge external_ids key marking the bridges hotstack made
 OWNS_SYSTEM_ID = "hotstack-system-id"  # set when hotstack, not ovs-ctl, chose the system-id
+CHASSIS_IDX = "ovn-chassis-idx-"  # other_config keys ovn-controller writes
 OVN_KEYS = ("ovn-remote", "ovn-encap-type", "ovn-encap-ip", "ovn-bridge", "ovn-bridge-mappings",
             "ovn-bridge-datapath-type", "ovn-cms-options")
 
@@ -158,11 +159,17 @@ class OvsBridges(Step):
             keys = [k for k in (*OVN_KEYS, OWNS_SYSTEM_ID) if k in current]
             if current.get(OWNS_SYSTEM_ID):
                 keys.append("system-id")
+            # ovn-controller's own per-chassis bookkeeping (it runs only for hotstack)
+            other = api.db_get("Open_vSwitch", ".", "other_config").execute(check_error=True)
+            chassis_keys = [k for k in other if k.startswith(CHASSIS_IDX)]
             with api.transaction(check_error=True) as txn:
                 for br in ours:
                     txn.add(api.del_br(br, if_exists=True))
                 if keys:
                     txn.add(api.db_remove("Open_vSwitch", ".", "external_ids", *keys))
+                if chassis_keys:
+                    txn.add(api.db_remove("Open_vSwitch", ".", "other_config", *chassis_keys))
         done += [f"deleted bridge {br}" for br in ours]
         done += [f"removed external_ids:{k}" for k in keys if k != OWNS_SYSTEM_ID]
+        done += [f"removed other_config:{k}" for k in chassis_keys]
         return done

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import grp
 import os
+import shutil
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -31,6 +34,28 @@ def test_probe_virt_type_and_key() -> None:
     assert virt.probe_virt_type(TEST_URI) == ("kvm", "")
     key = virt.probe_key(TEST_URI)
     assert key.startswith("TEST:") and key == virt.probe_key(TEST_URI)
+    assert key.endswith(virt.PROBE_VERSION)  # a new probe re-decides what an old one cached
+
+
+@pytest.mark.skipif(not all(map(shutil.which, ("qemu-system-x86_64", "mkfs.vfat", "syslinux", "mcopy"))),
+                    reason="needs qemu-system-x86, dosfstools, syslinux, mtools")
+def test_probe_disk_really_boots_its_loader(tmp_path: Path) -> None:
+    """The probe only means something if the loader runs: a disk that did not boot would leave
+    the BIOS idling, which every host runs. Under qemu TCG the loader's prompt must appear."""
+    disk, serial = virt.probe_disk(tmp_path), tmp_path / "serial.log"
+    qemu = subprocess.Popen(["qemu-system-x86_64", "-machine", "accel=tcg", "-m", "32", "-nographic",
+                             "-monitor", "none", "-nodefaults", "-serial", f"file:{serial}",
+                             "-drive", f"file={disk},if=virtio,format=raw,readonly=on"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while virt.PROBE_PROMPT not in (serial.read_text(errors="replace") if serial.exists() else ""):
+            assert time.monotonic() < deadline, "the probe disk's loader never printed its prompt"
+            time.sleep(0.2)
+        assert qemu.poll() is None  # still waiting at the prompt, as the probe expects
+    finally:
+        qemu.kill()
+        qemu.wait()
 
 
 def test_unreachable_libvirt_says_what_to_do() -> None:

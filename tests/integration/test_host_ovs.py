@@ -46,6 +46,7 @@ def state(host: Host) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
 
 def test_apply_twice_then_remove(settings: Settings, paths: Paths, host: Host, db: str) -> None:
     vsctl(db, "set", "Open_vSwitch", ".", "external_ids:keep-me=yes")
+    vsctl(db, "set", "Open_vSwitch", ".", "other_config:ovn-chassis-idx-abc=1", "other_config:vlan-limit=0")
     vsctl(db, "add-br", "someone-elses")
     step = ovs.OvsBridges(catalog.build(settings, paths), host)
     assert step.check()
@@ -76,6 +77,9 @@ def test_apply_twice_then_remove(settings: Settings, paths: Paths, host: Host, d
     bridges, _, ids = state(host)
     assert set(bridges) == {"someone-elses"}
     assert ids["keep-me"] == "yes"
+    with ovs.session(host) as api:
+        other = api.db_get("Open_vSwitch", ".", "other_config").execute(check_error=True)
+    assert other == {"vlan-limit": "0"}  # ovn-controller's chassis index goes, the rest stays
     assert not any(k.startswith("ovn-") for k in ids)
     assert "system-id" not in ids  # hotstack chose it, so hotstack removes it
     assert system_id
