@@ -196,10 +196,11 @@ class NovaPaths(Step):
 
     id = "nova-paths"
 
-    def __init__(self, paths: Paths) -> None:
+    def __init__(self, paths: Paths, uri: str | None = None) -> None:
         self.dirs = (paths.nova_instances, paths.nova_mnt)
         self.data_dir = paths.data_dir
         self.uid = USERS["nova"]
+        self.uri = uri  # where nova's guests run, so remove() can take them away too
 
     def describe(self) -> str:
         return f"{', '.join(map(str, self.dirs))} owned by nova ({self.uid}), mode 0755"
@@ -223,4 +224,24 @@ class NovaPaths(Step):
             d.chmod(0o755)
 
     def remove(self) -> list[str]:
-        return []  # the data dir is removed as a whole by clean
+        """Nova's guests (their disks live under the instances directory) are stopped and
+        undefined; the directories themselves go with the data dir, removed as a whole by clean."""
+        if self.uri is None:
+            return []
+        conn = connect(self.uri)
+        removed = []
+        try:
+            for dom in conn.listAllDomains():
+                if f"'{self.dirs[0]}/" not in dom.XMLDesc(0).replace('"', "'"):
+                    continue
+                if dom.isActive():
+                    dom.destroy()
+                if dom.isPersistent():
+                    try:
+                        dom.undefine()
+                    except libvirt.libvirtError:  # a UEFI guest: its NVRAM file goes too
+                        dom.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+                removed.append(f"removed nova's guest {dom.name()}")
+        finally:
+            conn.close()
+        return removed

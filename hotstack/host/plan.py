@@ -36,7 +36,7 @@ def steps(s: Settings, paths: Paths, host: Host | None = None) -> list[Step]:
         plan.append(SharedNetns(host.run_netns, paths.state / "netns-mount"))
     if host.libvirt_uri == "qemu:///system":
         plan += [KvmDevice(paths.state / "kvm-device"), Daemons("libvirt-daemons", libvirt_daemons(), host)]
-    plan.append(NovaPaths(paths))
+    plan.append(NovaPaths(paths, host.libvirt_uri))
     mode, _ = choose_mode(s, host)
     if mode == "nfs":
         plan.append(NfsExports(s, paths, host))

@@ -75,6 +75,27 @@ def test_nova_paths(tmp_path: Path) -> None:
     assert step.check() == []
 
 
+def test_nova_paths_remove_takes_novas_guests_only(tmp_path: Path) -> None:
+    paths = Paths(tmp_path / "data")
+    conn = virt.connect(TEST_URI)  # the test driver's state is shared by the process's connections
+
+    def domain(name: str, disk: Path) -> str:
+        return (f"<domain type='test'><name>{name}</name><memory>8192</memory><os><type>hvm</type></os>"
+                f"<devices><disk type='file' device='disk'><source file='{disk}'/><target dev='vda'/></disk>"
+                "</devices></domain>")
+
+    conn.defineXML(domain("instance-00000001", paths.nova_instances / "abc" / "disk")).create()
+    conn.defineXML(domain("someone-elses", tmp_path / "elsewhere.img"))
+    try:
+        assert virt.NovaPaths(paths, TEST_URI).remove() == ["removed nova's guest instance-00000001"]
+        names = {d.name() for d in conn.listAllDomains()}
+        assert "someone-elses" in names and "instance-00000001" not in names
+        assert virt.NovaPaths(paths).remove() == []  # no libvirt given: nothing to look at
+    finally:
+        conn.lookupByName("someone-elses").undefine()
+        conn.close()
+
+
 def test_kvm_device_mode_and_restore(tmp_path: Path) -> None:
     try:
         kvm_gid = grp.getgrnam("kvm").gr_gid
