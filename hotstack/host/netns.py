@@ -4,7 +4,8 @@ neutron's OVN metadata agent runs in a container with /run/netns mounted `shared
 namespaces it creates must be visible on the host (and to ovs-vswitchd). podman refuses shared
 propagation unless the source is on a shared mount, so /run/netns is bind-mounted onto itself
 and made shared — only when it is not already. A marker in hotstack's state dir records that
-hotstack made the mount, so `clean` undoes it only then.
+hotstack made the mount, so `clean` undoes it only then. `clean` also deletes the agent's
+`ovnmeta-*` namespaces, which outlive its container (they are mounts under /run/netns).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ def mount_propagation(mountinfo: str, target: Path) -> str | None:
             optional = fields[6:fields.index("-")]
             found = "shared" if any(f.startswith("shared:") for f in optional) else "private"
     return found
+
+
+METADATA_PREFIX = "ovnmeta-"  # the OVN metadata agent's namespaces
 
 
 def bind_argv(target: Path) -> list[str]:
@@ -64,9 +68,16 @@ class SharedNetns(Step):
             cmd.run(shared_argv(self.target))
 
     def remove(self) -> list[str]:
+        removed = []
+        mountinfo = self.mountinfo.read_text()
+        for ns in sorted(self.target.glob(f"{METADATA_PREFIX}*")):
+            if mount_propagation(mountinfo, ns) is not None:  # a live namespace is a mount here
+                cmd.run(["umount", str(ns)])
+            ns.unlink()
+            removed.append(f"deleted network namespace {ns.name}")
         if not self.marker.exists():
-            return []
+            return removed
         if self._state() is not None:
             cmd.run(["umount", str(self.target)])
         self.marker.unlink()
-        return [f"unmounted {self.target} (hotstack had bind-mounted it)"]
+        return [*removed, f"unmounted {self.target} (hotstack had bind-mounted it)"]
