@@ -1,3 +1,3 @@
-from hotstack.cli import main
+from hotstack.cli.main import main
 
 main()

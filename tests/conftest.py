@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hotstack import fsutil
-from hotstack.paths import Paths
-from hotstack.settings import Settings, load
+from hotstack.core import fsutil
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings, load
 
 GUARDED = (Path("/etc"), Path("/var/lib"), Path.home())
 
@@ -30,7 +30,7 @@ def guard_host(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: pytest.
             return real(path, content, mode=mode)
 
         monkeypatch.setattr(fsutil, "write_if_changed", guarded)
-        for mod in ("hotstack.render", "hotstack.secrets"):
+        for mod in ("hotstack.render.configs", "hotstack.core.secrets"):
             monkeypatch.setattr(f"{mod}.write_if_changed", guarded, raising=False)
     yield
 

@@ -11,12 +11,12 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from hotstack import image_build
-from hotstack.cli import emit_json
-from hotstack.image_base import BaseMethod
-from hotstack.image_build import BuildOptions, BuildReport, Progress
-from hotstack.paths import Paths
-from hotstack.settings import Settings
+from hotstack.cli.main import emit_json
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
+from hotstack.images import builder
+from hotstack.images.base import BaseMethod
+from hotstack.images.builder import BuildOptions, BuildReport, Progress
 
 _STYLE = {"queued": "dim", "building": "yellow", "done": "green", "kept": "cyan", "failed": "red"}
 
@@ -72,8 +72,8 @@ def run_build(opts: BuildOptions, only: list[str] | None, *, as_json: bool) -> B
     view = BuildView(console)
     if console.is_terminal:
         with Live(view, console=console, refresh_per_second=4, transient=False):
-            return image_build.build(only, opts, view.update)
-    return image_build.build(only, opts, view.update)
+            return builder.build(only, opts, view.update)
+    return builder.build(only, opts, view.update)
 
 
 def print_report(report: BuildReport, *, as_json: bool) -> None:

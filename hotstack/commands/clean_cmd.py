@@ -6,14 +6,15 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from hotstack.cli import emit_json
-from hotstack.errors import EXIT_FAILURE, EXIT_OK, BadInput, HotstackError
-from hotstack.host import containers, plan
-from hotstack.host.progress import console_progress
+from hotstack.cli.main import emit_json
+from hotstack.cli.steps import console_progress
+from hotstack.containers import cleanup
+from hotstack.core.errors import EXIT_FAILURE, EXIT_OK, BadInput, HotstackError
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
+from hotstack.host import plan
 from hotstack.host.step import remove_plan
 from hotstack.host.system import Host
-from hotstack.paths import Paths
-from hotstack.settings import Settings
 
 
 def mounts_under(root: Path, mountinfo: Path = Path("/proc/self/mountinfo")) -> list[str]:
@@ -34,7 +35,7 @@ def remove_data(paths: Paths) -> list[str]:
 
 def clean(settings: Settings, yes: bool, images: bool, as_json: bool, host: Host | None = None) -> int:
     if not yes:
-        raise BadInput("clean deletes hotstack's containers, data, bridges and host settings",
+        raise BadInput("clean deletes hotstack's cleanup, data, bridges and host settings",
                        hint="run `hotstack clean --yes` to confirm")
     paths = Paths(settings.data_dir)
     console, progress = console_progress(as_json)
@@ -51,10 +52,10 @@ def clean(settings: Settings, yes: bool, images: bool, as_json: bool, host: Host
         progress(step_id, "removed" if done else "ok", done)
         changes.extend({"step": step_id, "change": d} for d in done)
 
-    phase("containers", lambda: containers.remove_containers(paths))
-    phase("podman-network", lambda: containers.remove_network(settings))
+    phase("containers", lambda: cleanup.remove_containers(paths))
+    phase("podman-network", lambda: cleanup.remove_network(settings))
     if images:
-        phase("images", containers.remove_images)
+        phase("images", cleanup.remove_images)
     result = remove_plan(plan.steps(settings, paths, host), progress)
     changes += result["changes"]
     errors += result["errors"]

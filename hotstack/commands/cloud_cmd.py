@@ -8,15 +8,15 @@ from pathlib import Path
 
 import click
 
-from hotstack.cli import emit_json
-from hotstack.cloud import Outcome, setup_cloud
-from hotstack.clouds import USER_CLOUD, connect, write_clouds_yaml
-from hotstack.errors import HotstackError
-from hotstack.fsutil import sha256, write_if_changed
-from hotstack.paths import Paths
-from hotstack.secrets import Secrets
-from hotstack.settings import Settings, dump
-from hotstack.smoke import run_smoke
+from hotstack.cli.main import emit_json
+from hotstack.cloud.post_setup import Outcome, setup_cloud
+from hotstack.cloud.smoke import run_smoke
+from hotstack.core.credentials import USER_CLOUD, connect, write_clouds_yaml
+from hotstack.core.errors import HotstackError
+from hotstack.core.fsutil import sha256, write_if_changed
+from hotstack.core.paths import Paths
+from hotstack.core.secrets import Secrets
+from hotstack.core.settings import Settings, dump
 
 SETUP_RECORD = "post-setup.json"
 
@@ -29,7 +29,7 @@ def guest_image_for(settings: Settings, paths: Paths, progress: Callable[[str], 
             raise HotstackError(f"setting guest.image = {settings.guest.image!r}: no such file",
                                 hint="give a local image file, or unset guest.image to build hotstack's own")
         return path, "qcow2" if path.suffix == ".qcow2" else "raw"
-    from hotstack.guest import build_guest_image
+    from hotstack.guest.image import build_guest_image
 
     image = build_guest_image(paths.guest_image, paths.guest_cache, progress=progress)
     return image.path, image.format

@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 import yaml
 
-from hotstack.cli import emit_json
-from hotstack.paths import Paths
-from hotstack.secrets import MASK, Secrets
-from hotstack.settings import Settings, dump
+from hotstack.cli.main import emit_json
+from hotstack.core.paths import Paths
+from hotstack.core.secrets import MASK, Secrets
+from hotstack.core.settings import Settings, dump
 
 
 def show(settings: Settings, as_json: bool) -> int:

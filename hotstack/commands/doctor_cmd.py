@@ -5,12 +5,12 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from hotstack.cli import emit_json
-from hotstack.errors import EXIT_FAILURE, EXIT_OK
+from hotstack.cli.main import emit_json
+from hotstack.core.errors import EXIT_FAILURE, EXIT_OK
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
 from hotstack.host import doctor as checks
 from hotstack.host.system import Host
-from hotstack.paths import Paths
-from hotstack.settings import Settings
 
 STYLE = {"ok": "green", "warn": "yellow", "fail": "red"}
 

@@ -1,4 +1,4 @@
-"""`hotstack down`: stop and remove the containers, dependents first; all data stays."""
+"""`hotstack down`: stop and remove the control, dependents first; all data stays."""
 
 from __future__ import annotations
 
@@ -6,30 +6,32 @@ import time
 
 import click
 
-from hotstack import catalog, containers, orchestrator, runlock
+from hotstack import catalog
 from hotstack.catalog import Catalog
-from hotstack.cli import emit_json
-from hotstack.errors import HotstackError
-from hotstack.orchestrator import GraphRun
-from hotstack.paths import Paths
-from hotstack.progress import ServiceView
-from hotstack.settings import Settings
-from hotstack.stack import stop_timeout
+from hotstack.cli.live import ServiceView
+from hotstack.cli.main import emit_json
+from hotstack.containers import control
+from hotstack.core import graph, runlock
+from hotstack.core.errors import HotstackError
+from hotstack.core.graph import GraphRun
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
+from hotstack.stack.bringup import stop_timeout
 
 
 def _stop_all(cat: Catalog) -> GraphRun[None]:
     """Remove every existing container, each once the services depending on it are gone."""
-    present = containers.snapshot()
+    present = control.snapshot()
     deps = {svc.name: svc.depends_on for svc in cat}
-    rev = orchestrator.reverse(deps)
+    rev = graph.reverse(deps)
     todo = {name: rev[name] for name in deps if cat[name].container in present}
     with ServiceView(verb="down") as view:
         def stop(name: str) -> None:
             view.notify(name, "stopping")
-            containers.remove(cat[name].container, timeout=stop_timeout(cat[name]))
+            control.remove(cat[name].container, timeout=stop_timeout(cat[name]))
             view.notify(name, "stopped")
 
-        return orchestrator.run_graph(todo, stop)
+        return graph.run_graph(todo, stop)
 
 
 def down(settings: Settings, as_json: bool) -> int:

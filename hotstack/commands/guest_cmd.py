@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from hotstack.cli import emit_json
-from hotstack.guest import build_guest_image
-from hotstack.paths import Paths
-from hotstack.settings import Settings
+from hotstack.cli.main import emit_json
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
+from hotstack.guest.image import build_guest_image
 
 
 def guest_image(settings: Settings, output: Path | None, as_json: bool) -> int:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from hotstack import catalog, containers
-from hotstack.errors import BadInput, HotstackError
-from hotstack.paths import Paths
-from hotstack.settings import Settings
+from hotstack import catalog
+from hotstack.containers import control
+from hotstack.core.errors import BadInput, HotstackError
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
 
 
 def logs(settings: Settings, name: str, follow: bool, tail: int | None = None) -> int:
@@ -15,6 +16,6 @@ def logs(settings: Settings, name: str, follow: bool, tail: int | None = None) -
     if service not in cat.services:
         raise BadInput(f"unknown service {name!r}", hint=f"services: {', '.join(cat.services)}")
     container = cat[service].container
-    if container not in containers.snapshot():
+    if container not in control.snapshot():
         raise HotstackError(f"{service} has no container", hint="`hotstack up` creates it")
-    return containers.stream_logs(container, follow=follow, tail=tail)
+    return control.stream_logs(container, follow=follow, tail=tail)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 
-from hotstack.cli import emit_json
+from hotstack.cli.main import emit_json
+from hotstack.cli.steps import console_progress
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
 from hotstack.host import plan
-from hotstack.host.progress import console_progress
 from hotstack.host.step import run_plan
 from hotstack.host.system import Host
-from hotstack.paths import Paths
-from hotstack.settings import Settings
 
 
 def prepare(settings: Settings, dry_run: bool, as_json: bool, host: Host | None = None) -> int:

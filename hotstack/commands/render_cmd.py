@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from hotstack.cli import emit_json
-from hotstack.paths import Paths
-from hotstack.render import render
-from hotstack.settings import Settings
+from hotstack.cli.main import emit_json
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
+from hotstack.render.configs import render
 
 
 def render_command(settings: Settings, output: Path | None, as_json: bool) -> int:

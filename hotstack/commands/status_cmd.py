@@ -10,13 +10,15 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from hotstack import catalog, containers, health
+from hotstack import catalog
 from hotstack.catalog import Catalog, Service
-from hotstack.cli import emit_json
-from hotstack.containers import Container
-from hotstack.paths import Paths
-from hotstack.render import HASHES_FILE
-from hotstack.settings import Settings
+from hotstack.cli.main import emit_json
+from hotstack.containers import control
+from hotstack.containers.control import Container
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
+from hotstack.probes import health
+from hotstack.render.configs import HASHES_FILE
 
 
 def _uptime(seconds: float | None) -> str:
@@ -54,7 +56,7 @@ def rows(cat: Catalog, snapshot: dict[str, Container]) -> list[dict[str, Any]]:
 def status(settings: Settings, as_json: bool) -> int:
     """`hotstack status [--json]`: exit 0 when every service is running and answering, else 1."""
     cat = catalog.build(settings, Paths(settings.data_dir))
-    found = rows(cat, containers.snapshot())
+    found = rows(cat, control.snapshot())
     if as_json:
         emit_json({"services": found})
     else:

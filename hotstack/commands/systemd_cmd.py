@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from hotstack.settings import DEFAULT_CONFIG
-from hotstack.systemd_unit import UnitPaths, install, uninstall
+from hotstack.core.settings import DEFAULT_CONFIG
+from hotstack.host.systemd import UnitPaths, install, uninstall
 
 
 def systemd_command(action: str, config: Path | None) -> int:

@@ -10,16 +10,21 @@ from typing import Any
 import click
 import yaml
 
-from hotstack import catalog, clouds, containers, image_build, images, runlock
+from hotstack import catalog
 from hotstack.catalog import Catalog
-from hotstack.cli import emit_json
-from hotstack.containers import Container
-from hotstack.errors import BadInput, HotstackError
-from hotstack.paths import Paths
-from hotstack.progress import ServiceView
-from hotstack.render import render
-from hotstack.settings import Settings
-from hotstack.stack import Notify, Outcome, launch
+from hotstack.cli.live import ServiceView
+from hotstack.cli.main import emit_json
+from hotstack.containers import control
+from hotstack.containers.control import Container
+from hotstack.core import credentials as clouds
+from hotstack.core import runlock
+from hotstack.core.errors import BadInput, HotstackError
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
+from hotstack.images import builder
+from hotstack.images import refs as images
+from hotstack.render.configs import render
+from hotstack.stack.bringup import Notify, Outcome, launch
 
 
 def selection(cat: Catalog, only: tuple[str, ...]) -> list[str] | None:
@@ -33,7 +38,7 @@ def missing_images(cat: Catalog, names: list[str] | None, release: str) -> list[
     """Images the selected services need that are not built yet (one podman call)."""
     wanted = {cat[n].image for n in (names or cat.services)}
     refs = images.all_refs(release)
-    present = image_build.local_images()
+    present = builder.local_images()
     return sorted(name for name in wanted if refs.get(name) not in present)
 
 
@@ -64,8 +69,8 @@ def all_current(cat: Catalog, names: list[str] | None, hashes: dict[str, str], f
 
 def ensure_host(settings: Settings, paths: Paths) -> None:
     """doctor (a failed check stops `up`), then prepare (idempotent), progress on stderr."""
+    from hotstack.cli.steps import console_progress
     from hotstack.host import doctor, plan
-    from hotstack.host.progress import console_progress
     from hotstack.host.step import run_plan
 
     # The virtualization check only ever warns, and prepare's host-facts step makes the same KVM
@@ -97,7 +102,7 @@ def bring_up(settings: Settings, notify: Notify, *, only: tuple[str, ...] = (), 
     cat = catalog.build(settings, paths)
     names = selection(cat, only)
     with runlock.exclusive(paths, "up"):
-        found = containers.snapshot()
+        found = control.snapshot()
         if host and not all_current(cat, names, rendered.hashes, found):
             ensure_host(settings, paths)
         if todo := missing_images(cat, names, settings.release):

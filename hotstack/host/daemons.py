@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotstack.errors import HotstackError
-from hotstack.host import cmd
+from hotstack.core import runner
+from hotstack.core.errors import HotstackError
 from hotstack.host.step import Step
 from hotstack.host.system import Host
 
@@ -90,7 +90,7 @@ class Daemons(Step):
         started: set[tuple[str, ...]] = set()
         for daemon in down:
             if daemon.start not in started:
-                cmd.run(daemon.start, timeout=60, hint=f"start {daemon.name} by hand and look at its log")
+                runner.run(daemon.start, timeout=60, hint=f"start {daemon.name} by hand and look at its log")
                 started.add(daemon.start)
             self._wait(daemon)
 

@@ -8,14 +8,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from hotstack import catalog, podman
-from hotstack.errors import HotstackError
+from hotstack import catalog
+from hotstack.containers import podman
+from hotstack.core.errors import HotstackError
+from hotstack.core.hostfacts import host_facts
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
 from hotstack.host import daemons, facts, listeners, net, nfs, ovs, runtime
 from hotstack.host.firewall import api_ports
 from hotstack.host.system import Host
-from hotstack.hostfacts import host_facts
-from hotstack.paths import Paths
-from hotstack.settings import Settings
 
 GB = 1024**3
 HOTSTACK_OWNERS = ("conmon", "haproxy", "dnsmasq", "rootlessport", "netavark", "podman")

@@ -12,15 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hotstack import fsutil
-from hotstack.errors import HotstackError
+from hotstack.core import fsutil
+from hotstack.core.errors import HotstackError
+from hotstack.core.hostfacts import FACTS_FILE, host_facts
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
 from hotstack.host import libvirt as virt
 from hotstack.host import nfs, ovs, runtime
 from hotstack.host.step import Step
 from hotstack.host.system import Host
-from hotstack.hostfacts import FACTS_FILE, host_facts
-from hotstack.paths import Paths
-from hotstack.settings import Settings
 
 
 def virt_facts(s: Settings, host: Host, cached: dict[str, Any]) -> dict[str, str]:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 
 from hotstack.catalog import Catalog
-from hotstack.fsutil import sha256
-from hotstack.host import cmd
+from hotstack.core import runner
+from hotstack.core.fsutil import sha256
 from hotstack.host.step import Step
 from hotstack.host.system import Host
 
@@ -66,20 +66,20 @@ def fingerprint(body: list[str]) -> str:
 
 
 def list_argv(host: Host) -> list[str]:
-    return cmd.in_netns(host.netns, ["nft", "-j", "list", "table", *TABLE])
+    return runner.in_netns(host.netns, ["nft", "-j", "list", "table", *TABLE])
 
 
 def apply_argv(host: Host) -> list[str]:
-    return cmd.in_netns(host.netns, ["nft", "-f", "-"])
+    return runner.in_netns(host.netns, ["nft", "-f", "-"])
 
 
 def delete_argv(host: Host) -> list[str]:
-    return cmd.in_netns(host.netns, ["nft", "delete", "table", *TABLE])
+    return runner.in_netns(host.netns, ["nft", "delete", "table", *TABLE])
 
 
 def observed(host: Host) -> tuple[str, int] | None:
     """(first rule's comment, number of rules) or None when the table does not exist."""
-    proc = cmd.run(list_argv(host), check=False)
+    proc = runner.run(list_argv(host), check=False)
     if proc.returncode != 0:
         return None
     items = json.loads(proc.stdout).get("nftables", [])
@@ -107,10 +107,10 @@ class NftTable(Step):
         return [f"{verb} nftables table {' '.join(TABLE)} (API ports {api_ports(self.cat)})"]
 
     def apply(self) -> None:
-        cmd.run(apply_argv(self.host), input=ruleset(self.cat, self.nfs_server))
+        runner.run(apply_argv(self.host), input=ruleset(self.cat, self.nfs_server))
 
     def remove(self) -> list[str]:
         if observed(self.host) is None:
             return []
-        cmd.run(delete_argv(self.host))
+        runner.run(delete_argv(self.host))
         return [f"deleted nftables table {' '.join(TABLE)}"]

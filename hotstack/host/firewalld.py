@@ -9,7 +9,7 @@ iptables backend drops rules other programs added: podman's are restored right a
 from __future__ import annotations
 
 from hotstack.catalog import Catalog
-from hotstack.host import cmd
+from hotstack.core import runner
 from hotstack.host.firewall import api_ports
 from hotstack.host.step import Step
 
@@ -17,7 +17,7 @@ FC = "firewall-cmd"
 
 
 def running() -> bool:
-    return cmd.available(FC) and cmd.run([FC, "--state"], check=False).returncode == 0
+    return runner.available(FC) and runner.run([FC, "--state"], check=False).returncode == 0
 
 
 def zones(cat: Catalog) -> dict[str, tuple[str, str]]:
@@ -50,7 +50,7 @@ class FirewalldZones(Step):
         return "firewalld zones hotstack-os and hotstack-external with the API ports"
 
     def _listed(self, zone: str, what: str) -> list[str]:
-        proc = cmd.run([FC, f"--zone={zone}", f"--list-{what}"], check=False)
+        proc = runner.run([FC, f"--zone={zone}", f"--list-{what}"], check=False)
         return proc.stdout.split() if proc.returncode == 0 else []
 
     def check(self) -> list[str]:
@@ -64,26 +64,26 @@ class FirewalldZones(Step):
         return diffs
 
     def apply(self) -> None:
-        existing = cmd.run([FC, "--permanent", "--get-zones"]).stdout.split()
+        existing = runner.run([FC, "--permanent", "--get-zones"]).stdout.split()
         for zone, binding in zones(self.cat).items():
             for argv in zone_argv(zone, binding, self.ports):
                 if "--new-zone" in argv[-1] and zone in existing:
                     continue
-                cmd.run(argv)
+                runner.run(argv)
         self._reload()
 
     def _reload(self) -> None:
-        cmd.run([FC, "--reload"])
-        from hotstack import podman
+        runner.run([FC, "--reload"])
+        from hotstack.containers import podman
 
         if podman.available():
             podman.run(["network", "reload", "--all"], check=False)
 
     def remove(self) -> list[str]:
-        existing = cmd.run([FC, "--permanent", "--get-zones"]).stdout.split()
+        existing = runner.run([FC, "--permanent", "--get-zones"]).stdout.split()
         gone = [z for z in zones(self.cat) if z in existing]
         for zone in gone:
-            cmd.run([FC, "--permanent", f"--delete-zone={zone}"])
+            runner.run([FC, "--permanent", f"--delete-zone={zone}"])
         if gone:
             self._reload()
         return [f"deleted firewalld zone {z}" for z in gone]

@@ -11,8 +11,8 @@ import errno
 import socket
 from pathlib import Path
 
-from hotstack import fsutil
 from hotstack.catalog import Catalog
+from hotstack.core import fsutil
 from hotstack.host.step import Step
 
 BEGIN = "# BEGIN hotstack (managed by hotstack; edits inside are lost)"

@@ -30,11 +30,11 @@ from typing import Any
 import libvirt
 
 from hotstack.catalog import USERS
-from hotstack.errors import HotstackError
-from hotstack.guest import mcopy_argv, mkfs_argv, syslinux_argv
-from hotstack.host import cmd
+from hotstack.core import runner
+from hotstack.core.errors import HotstackError
+from hotstack.core.paths import Paths
+from hotstack.guest.image import mcopy_argv, mkfs_argv, syslinux_argv
 from hotstack.host.step import Step
-from hotstack.paths import Paths
 
 PROBE_NAME = "hotstack-virt-probe"
 PROBE_VERSION = "syslinux-1"  # part of the probe key: a new probe re-decides cached results
@@ -63,9 +63,9 @@ def probe_disk(folder: Path) -> Path:
     img, cfg = folder / "probe.img", folder / "syslinux.cfg"
     cfg.write_text(PROBE_CFG)
     hint = "install dosfstools, syslinux and mtools (scripts/install-deps)"
-    cmd.run(mkfs_argv(img, 1024), hint=hint)
-    cmd.run(syslinux_argv(img), hint=hint)
-    cmd.run(mcopy_argv(img, cfg), hint=hint)
+    runner.run(mkfs_argv(img, 1024), hint=hint)
+    runner.run(syslinux_argv(img), hint=hint)
+    runner.run(mcopy_argv(img, cfg), hint=hint)
     img.chmod(0o644)
     return img
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from pyroute2 import IPRoute
 
-from hotstack.errors import BadInput, HotstackError
+from hotstack.core.errors import BadInput, HotstackError
+from hotstack.core.settings import Settings, ip_in
 from hotstack.host.step import Step
 from hotstack.host.system import Host
-from hotstack.settings import Settings, ip_in
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hotstack.host import cmd
+from hotstack.core import runner
 from hotstack.host.step import Step
 
 
@@ -61,23 +61,23 @@ class SharedNetns(Step):
         state = self._state()
         if state is None:
             self.target.mkdir(parents=True, exist_ok=True)
-            cmd.run(bind_argv(self.target))
+            runner.run(bind_argv(self.target))
             self.marker.parent.mkdir(parents=True, exist_ok=True)
             self.marker.write_text("hotstack bind-mounted this path onto itself\n")
         if state != "shared":
-            cmd.run(shared_argv(self.target))
+            runner.run(shared_argv(self.target))
 
     def remove(self) -> list[str]:
         removed = []
         mountinfo = self.mountinfo.read_text()
         for ns in sorted(self.target.glob(f"{METADATA_PREFIX}*")):
             if mount_propagation(mountinfo, ns) is not None:  # a live namespace is a mount here
-                cmd.run(["umount", str(ns)])
+                runner.run(["umount", str(ns)])
             ns.unlink()
             removed.append(f"deleted network namespace {ns.name}")
         if not self.marker.exists():
             return removed
         if self._state() is not None:
-            cmd.run(["umount", str(self.target)])
+            runner.run(["umount", str(self.target)])
         self.marker.unlink()
         return [*removed, f"unmounted {self.target} (hotstack had bind-mounted it)"]

@@ -14,15 +14,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from hotstack import fsutil
 from hotstack.catalog import USERS
-from hotstack.host import cmd
+from hotstack.catalog.services import nfs_mount_dir
+from hotstack.core import fsutil, runner
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
 from hotstack.host.netns import mount_propagation
 from hotstack.host.step import Step
 from hotstack.host.system import Host
-from hotstack.paths import Paths
-from hotstack.services import nfs_mount_dir
-from hotstack.settings import Settings
 
 EXPORTS_FILE = "hotstack.exports"
 
@@ -33,7 +32,7 @@ def choose_mode(s: Settings, host: Host) -> tuple[str, str]:
         return s.cinder.nfs_mode, "set by cinder.nfs_mode"
     if not (host.kernel_has_filesystem("nfs") or host.kernel_has_filesystem("nfs4")):
         return "local", "the kernel has no NFS (/proc/filesystems): bind-mounted share"
-    if not cmd.available("exportfs"):
+    if not runner.available("exportfs"):
         return "local", "exportfs is not installed (apt-get install nfs-kernel-server for real NFS)"
     return "nfs", "the kernel has NFS and exportfs is installed"
 
@@ -82,13 +81,13 @@ class NfsExports(Step):
     def apply(self) -> None:
         _make_share_dir(self.p)
         if fsutil.write_if_changed(self.file, exports_line(self.s, self.p)):
-            cmd.run(["exportfs", "-ra"])
+            runner.run(["exportfs", "-ra"])
 
     def remove(self) -> list[str]:
         if not self.file.exists():
             return []
         self.file.unlink()
-        cmd.run(["exportfs", "-ra"], check=False)
+        runner.run(["exportfs", "-ra"], check=False)
         return [f"removed {self.file} and re-exported"]
 
 
@@ -116,10 +115,10 @@ class LocalShare(Step):
         _make_share_dir(self.p)
         if not self._mounted():
             self.mount_dir.mkdir(parents=True, exist_ok=True)
-            cmd.run(["mount", "--bind", str(self.p.cinder_nfs), str(self.mount_dir)])
+            runner.run(["mount", "--bind", str(self.p.cinder_nfs), str(self.mount_dir)])
 
     def remove(self) -> list[str]:
         if not self._mounted():
             return []
-        cmd.run(["umount", str(self.mount_dir)])
+        runner.run(["umount", str(self.mount_dir)])
         return [f"unmounted {self.mount_dir}"]

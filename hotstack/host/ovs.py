@@ -20,7 +20,7 @@ from ovsdbapp.backend.ovs_idl import connection
 from ovsdbapp.schema.open_vswitch import impl_idl
 
 from hotstack.catalog import Catalog
-from hotstack.errors import HotstackError
+from hotstack.core.errors import HotstackError
 from hotstack.host.step import Step
 from hotstack.host.system import Host
 

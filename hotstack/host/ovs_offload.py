@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from pyroute2.ethtool import Ethtool
 from pyroute2.netns import popns, pushns
 
-from hotstack.errors import HotstackError
-from hotstack.host import cmd
+from hotstack.core import runner
+from hotstack.core.errors import HotstackError
 from hotstack.host.daemons import OVS_CTL
 from hotstack.host.ovs import session
 from hotstack.host.step import Step
@@ -102,7 +102,7 @@ class OvsUserspaceOffload(Step):
         if self.restart is None:
             raise HotstackError(f"ovs-vswitchd must be restarted to apply other_config:{KEY}",
                                 hint="restart ovs-vswitchd, then run the command again")
-        cmd.run(self.restart, timeout=60, hint="restart ovs-vswitchd by hand and look at its log")
+        runner.run(self.restart, timeout=60, hint="restart ovs-vswitchd by hand and look at its log")
         self._wait_port()
 
     def _wait_port(self, timeout: float = 15.0) -> None:

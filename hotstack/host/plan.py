@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from hotstack import catalog
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
 from hotstack.host import firewalld
 from hotstack.host.daemons import Daemons, libvirt_daemons, ovs_daemons
 from hotstack.host.facts import HostFacts
@@ -17,8 +19,6 @@ from hotstack.host.ovs_offload import OvsUserspaceOffload
 from hotstack.host.runtime import PodmanRuntime
 from hotstack.host.step import Step
 from hotstack.host.system import Host
-from hotstack.paths import Paths
-from hotstack.settings import Settings
 
 
 def steps(s: Settings, paths: Paths, host: Host | None = None) -> list[Step]:

@@ -13,11 +13,10 @@ import resource
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotstack import fsutil
-from hotstack.errors import HotstackError
-from hotstack.host import cmd
+from hotstack.core import fsutil, runner
+from hotstack.core.errors import HotstackError
+from hotstack.core.paths import Paths
 from hotstack.host.step import Step
-from hotstack.paths import Paths
 
 CONF_NAME = "containers.conf"
 WANT_NOFILE = 65536
@@ -38,7 +37,7 @@ def cgroup_mode(mountinfo: str) -> str:
 
 
 def runtime_works(name: str) -> bool:
-    return cmd.available(name) and cmd.run([name, "--version"], check=False).returncode == 0
+    return runner.available(name) and runner.run([name, "--version"], check=False).returncode == 0
 
 
 def choose_runtime(mode: str) -> tuple[str, str]:

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hotstack.errors import BadInput, HotstackError
+from hotstack.core.errors import BadInput, HotstackError
 
 # progress(step id, status, details): status is ok | changed | would-change | removed | failed
 Progress = Callable[[str, str, list[str]], None]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from hotstack.clouds import USER_CLOUD, connect
-from hotstack.paths import Paths
-from hotstack.settings import Settings, load
-from hotstack.smoke import run_smoke
+from hotstack.cloud.smoke import run_smoke
+from hotstack.core.credentials import USER_CLOUD, connect
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings, load
 
 pytestmark = [pytest.mark.e2e, pytest.mark.host]
 

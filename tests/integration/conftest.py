@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from hostfixtures import netns
 
-from hotstack import image_build, podman
-from hotstack.image_build import BuildOptions
+from hotstack.containers import podman
+from hotstack.images import builder
+from hotstack.images.builder import BuildOptions
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +23,7 @@ def hotstack_images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     if not podman.available():
         pytest.skip("podman is not installed")
     work: Path = tmp_path_factory.mktemp("image-build")
-    report = image_build.build(None, BuildOptions(log_dir=work / "logs", cache_dir=work / "apt", parallel=3))
+    report = builder.build(None, BuildOptions(log_dir=work / "logs", cache_dir=work / "apt", parallel=3))
     if not report.ok:
         pytest.fail(f"building image {report.failed} failed:\n" + "\n".join(report.log_tail))
     return report.refs

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
 from hotstack.host import doctor
 from hotstack.host.system import Host
-from hotstack.paths import Paths
-from hotstack.settings import Settings
 
 pytestmark = pytest.mark.integration
 HOST = Host(libvirt_uri="test:///default", start_daemons=False)

@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from hotstack.guest import GuestImage, build_guest_image
-from hotstack.guest_init import MARKER, TCP_GREETING, TCP_PORT
-from hotstack.smoke import greeting
+from hotstack.cloud.smoke import greeting
+from hotstack.guest.image import GuestImage, build_guest_image
+from hotstack.guest.init import MARKER, TCP_GREETING, TCP_PORT
 
 QEMU = "qemu-system-x86_64"
 TOOLS = (QEMU, "qemu-img", "mkfs.vfat", "syslinux", "mcopy", "apt-cache", "apt-get")

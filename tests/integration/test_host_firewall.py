@@ -9,11 +9,11 @@ import pytest
 from hostfixtures import need, netns
 
 from hotstack import catalog
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
 from hotstack.host.firewall import NftTable, observed
 from hotstack.host.step import run_plan
 from hotstack.host.system import Host
-from hotstack.paths import Paths
-from hotstack.settings import Settings
 
 pytestmark = pytest.mark.integration
 

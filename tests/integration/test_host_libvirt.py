@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from hotstack.catalog import USERS
-from hotstack.errors import HotstackError
+from hotstack.core.errors import HotstackError
+from hotstack.core.paths import Paths
 from hotstack.host import libvirt as virt
 from hotstack.host.step import run_plan
-from hotstack.paths import Paths
 
 pytestmark = pytest.mark.integration
 TEST_URI = "test:///default"

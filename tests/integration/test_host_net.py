@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from hostfixtures import ip
 
-from hotstack.errors import BadInput
+from hotstack.core.errors import BadInput
+from hotstack.core.settings import Settings
 from hotstack.host.net import BrexAddress
 from hotstack.host.step import run_plan
 from hotstack.host.system import Host
-from hotstack.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from hostfixtures import need, ovsdb
 
-from hotstack.host import cmd, ovs_offload
+from hotstack.core import runner
+from hotstack.host import ovs_offload
 from hotstack.host.ovs import session
 from hotstack.host.step import remove_plan, run_plan
 from hotstack.host.system import Host
@@ -28,14 +29,14 @@ def vswitchd_argv(db: str, tmp_path: Path) -> list[str]:
 def restart_argv(db: str, tmp_path: Path, ns: str) -> list[str]:
     """What `ovs-ctl --no-ovsdb-server restart` does for the host's daemon, for the private one."""
     script = (f"ovs-appctl -t {tmp_path / 'vswitchd.ctl'} exit && " + " ".join(vswitchd_argv(db, tmp_path)))
-    return cmd.in_netns(ns, ["sh", "-c", script])
+    return runner.in_netns(ns, ["sh", "-c", script])
 
 
 @pytest.fixture
 def private_ovs(tmp_path: Path, ns: str) -> Iterator[str]:
     need("ovs-vswitchd", "ovs-appctl")
     for db in ovsdb(tmp_path):
-        subprocess.run(cmd.in_netns(ns, vswitchd_argv(db, tmp_path)), check=True, capture_output=True)
+        subprocess.run(runner.in_netns(ns, vswitchd_argv(db, tmp_path)), check=True, capture_output=True)
         try:
             subprocess.run(["ovs-vsctl", f"--db={db}", "add-br", BRIDGE, "--", "set", "bridge", BRIDGE,
                             "datapath_type=netdev"], check=True, capture_output=True, timeout=30)

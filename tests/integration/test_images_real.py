@@ -1,4 +1,4 @@
-"""Each built image starts and its main programs answer (real podman, the built images).
+"""Each built image starts and its main programs answer (real podman, the built refs).
 
 Run after `hotstack build`:  pytest -m images tests/integration/test_images_real.py
 """
@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 
-from hotstack import image_build, images, podman
+from hotstack.containers import podman
+from hotstack.images import builder, refs
 
 pytestmark = [pytest.mark.integration, pytest.mark.images]
 
@@ -82,8 +83,8 @@ def test_no_secret_or_identity_baked_in(name: str, hotstack_images: dict[str, st
 def test_optional_horizon_image() -> None:
     if not podman.available():
         pytest.skip("podman is not installed")
-    ref = images.image_ref("horizon")
-    if ref not in image_build.local_images():
+    ref = refs.image_ref("horizon")
+    if ref not in builder.local_images():
         pytest.skip("horizon is optional and not built (hotstack build --only horizon)")
     script = ("python3 -c 'import openstack_dashboard, horizon' && uwsgi --version "
               "&& test -z \"$(ls -A /var/lib/openstack-dashboard/secret-key)\"")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hostfixtures import ip
 
-from hotstack.neighbours import forget
+from hotstack.stack.neighbours import forget
 
 pytestmark = pytest.mark.integration
 

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from conftest import isolated_overrides
 
-from hotstack import catalog, containers, podman
+from hotstack import catalog
 from hotstack.catalog import Catalog
-from hotstack.jobs import JOBS_FILE, JobLog
-from hotstack.paths import Paths
-from hotstack.render import render
-from hotstack.settings import load
-from hotstack.stack import Stack, start_all
+from hotstack.containers import control, podman
+from hotstack.core.paths import Paths
+from hotstack.core.settings import load
+from hotstack.render.configs import render
+from hotstack.stack.bringup import Stack, start_all
+from hotstack.stack.jobs import JOBS_FILE, JobLog
 
 pytestmark = [pytest.mark.integration, pytest.mark.images]
 
@@ -32,16 +33,16 @@ def infra(tmp_path: Path, config_file: Path,
     paths = Paths(settings.data_dir)
     cat = catalog.build(settings, paths)
     for name in INFRA:  # left over from an interrupted run
-        containers.remove(cat[name].container, timeout=5)
+        control.remove(cat[name].container, timeout=5)
     network = settings.network.podman_network
-    had_network = containers.network_exists(network)
+    had_network = control.network_exists(network)
     hashes = render(settings, paths).hashes
     try:
         yield cat, hashes
     finally:
         for name in INFRA:
-            containers.remove(cat[name].container, timeout=5)
-        if not had_network and containers.network_exists(network):
+            control.remove(cat[name].container, timeout=5)
+        if not had_network and control.network_exists(network):
             podman.run(["network", "rm", network], check=False)
 
 
@@ -94,7 +95,7 @@ def test_sql_job_creates_the_database_and_user(infra: tuple[Catalog, dict[str, s
     job = next(j for j in cat["keystone"].jobs if j.kind == "sql")
     for _ in range(2):  # idempotent
         stack.jobs.run_one(cat["keystone"], job)
-    code, out = containers.exec_in(cat["mariadb"].container,
+    code, out = control.exec_in(cat["mariadb"].container,
                                    ["mariadb", "-N", "-e", "SELECT user FROM mysql.user WHERE user='keystone'; "
                                                            "SHOW DATABASES LIKE 'keystone'"])
     assert code == 0 and out.split() == ["keystone", "keystone"]
@@ -103,7 +104,7 @@ def test_sql_job_creates_the_database_and_user(infra: tuple[Catalog, dict[str, s
 
 def test_run_jobs_get_secrets_by_name_and_fail_clearly(infra: tuple[Catalog, dict[str, str]]) -> None:
     from hotstack.catalog import Job
-    from hotstack.errors import HotstackError
+    from hotstack.core.errors import HotstackError
 
     cat, hashes = infra
     _, notify = _events()

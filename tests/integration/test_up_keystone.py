@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 from conftest import isolated_overrides
 
-from hotstack import catalog, containers, podman
+from hotstack import catalog
 from hotstack.catalog import Catalog
-from hotstack.paths import Paths
-from hotstack.render import render
-from hotstack.settings import load
-from hotstack.stack import ProbeFailed, start_all
+from hotstack.containers import control, podman
+from hotstack.core.paths import Paths
+from hotstack.core.settings import load
+from hotstack.render.configs import render
+from hotstack.stack.bringup import ProbeFailed, start_all
 
 pytestmark = [pytest.mark.integration, pytest.mark.images]
 NAMES = ["keystone"]
@@ -35,19 +36,19 @@ def stack(tmp_path: Path, config_file: Path, hotstack_images: dict[str, str],
     cat = catalog.build(settings, paths)
     wanted = catalog_closure(cat)
     for name in wanted:  # left over from an interrupted run
-        containers.remove(cat[name].container, timeout=5)
-    had_network = containers.network_exists(settings.network.podman_network)
+        control.remove(cat[name].container, timeout=5)
+    had_network = control.network_exists(settings.network.podman_network)
     try:
         yield cat, render(settings, paths).hashes
     finally:
         for name in reversed(wanted):
-            containers.remove(cat[name].container, timeout=5)
+            control.remove(cat[name].container, timeout=5)
         if not had_network:
             podman.run(["network", "rm", settings.network.podman_network], check=False)
 
 
 def catalog_closure(cat: Catalog) -> list[str]:
-    from hotstack.orchestrator import closure
+    from hotstack.core.graph import closure
 
     return closure({svc.name: svc.depends_on for svc in cat}, NAMES)
 

@@ -8,9 +8,9 @@ import pytest
 
 from hotstack import catalog
 from hotstack.catalog import Catalog, Service
-from hotstack.compose import published
-from hotstack.paths import Paths
-from hotstack.settings import Settings, load
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings, load
+from hotstack.render.compose import published
 
 REQUIRED = {
     "mariadb", "rabbitmq", "memcached", "dnsmasq", "haproxy", "keystone", "glance", "placement",
@@ -94,7 +94,7 @@ def test_each_database_has_one_owner(cat: Catalog) -> None:
 
 
 def test_each_bridged_service_has_a_fixed_mac_of_its_own(cat: Catalog) -> None:
-    from hotstack.compose import mac_for
+    from hotstack.render.compose import mac_for
 
     macs = [mac_for(cat.ip(s.name)) for s in cat if not s.host_network]
     assert len(set(macs)) == len(macs)
@@ -104,7 +104,7 @@ def test_each_bridged_service_has_a_fixed_mac_of_its_own(cat: Catalog) -> None:
 
 def test_every_compose_healthcheck_names_its_own_service(cat: Catalog) -> None:
     """A process check must be able to fail: it looks for the service's own program."""
-    from hotstack.compose import healthcheck
+    from hotstack.render.compose import healthcheck
 
     for svc in cat:
         command = healthcheck(svc)["test"][1]

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from hotstack import __version__
-from hotstack.cli import cli
+from hotstack.cli.main import cli
 
 
 def invoke(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]

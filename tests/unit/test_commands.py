@@ -8,16 +8,16 @@ import pytest
 from rich.console import Console
 
 from hotstack import catalog
+from hotstack.cli.live import ServiceView
 from hotstack.commands.logs_cmd import logs
 from hotstack.commands.status_cmd import rows
 from hotstack.commands.up_cmd import report_json, selection
-from hotstack.containers import Container
-from hotstack.errors import BadInput
-from hotstack.paths import Paths
-from hotstack.probes import ProbeResult
-from hotstack.progress import ServiceView
-from hotstack.settings import Settings
-from hotstack.stack import Outcome
+from hotstack.containers.control import Container
+from hotstack.core.errors import BadInput
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
+from hotstack.probes.basic import ProbeResult
+from hotstack.stack.bringup import Outcome
 
 
 def test_unknown_services_are_bad_input(settings: Settings, paths: Paths) -> None:
@@ -64,8 +64,8 @@ def test_progress_prints_plain_lines_without_a_terminal() -> None:
 
 
 def test_one_up_or_down_at_a_time(paths: Paths) -> None:
-    from hotstack.errors import HotstackError
-    from hotstack.runlock import exclusive
+    from hotstack.core.errors import HotstackError
+    from hotstack.core.runlock import exclusive
 
     with exclusive(paths, "up"), pytest.raises(HotstackError, match="another hotstack up or down"), \
             exclusive(paths, "down"):
@@ -91,7 +91,7 @@ def test_up_json_on_failure_prints_the_report_then_raises(settings: Settings, mo
     import json
 
     from hotstack.commands import up_cmd
-    from hotstack.errors import HotstackError
+    from hotstack.core.errors import HotstackError
 
     probe = ProbeResult(True, "ok", 1.0)
     failure = HotstackError("keystone is not healthy: probe token missed its 120 s deadline")

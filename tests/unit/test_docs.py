@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hotstack.settings import Settings, dump
+from hotstack.core.settings import Settings, dump
 
 ROOT = Path(__file__).resolve().parents[2]
 

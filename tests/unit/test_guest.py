@@ -17,9 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from hotstack import guest, guest_debian, guest_init, guest_initramfs, guest_kernel, guest_sources
-from hotstack.errors import CommandError
-from hotstack.guest_kernel import Kernel, load_order
+from hotstack.core.errors import CommandError
+from hotstack.guest import debian as guest_debian
+from hotstack.guest import image as guest
+from hotstack.guest import init as guest_init
+from hotstack.guest import initramfs as guest_initramfs
+from hotstack.guest import kernel as guest_kernel
+from hotstack.guest import sources as guest_sources
+from hotstack.guest.kernel import Kernel, load_order
 
 ORDER = ["virtio_ring", "virtio", "virtio_pci", "failover", "net_failover", "virtio_net",
          "virtio_blk"]

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from hotstack.errors import BadInput, HotstackError
+from hotstack.core.errors import BadInput, HotstackError
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
 from hotstack.host import plan
 from hotstack.host.firewall import observed
 from hotstack.host.ovs import datapath_type
 from hotstack.host.step import Step, remove_plan, run_plan
 from hotstack.host.system import Host
-from hotstack.paths import Paths
-from hotstack.settings import Settings
 
 
 class Fake(Step):

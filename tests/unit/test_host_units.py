@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from hotstack import catalog
-from hotstack.errors import CommandError
-from hotstack.host import cmd, firewall, hosts, listeners, net, netns, nfs, runtime
+from hotstack.core import runner
+from hotstack.core.errors import CommandError
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
+from hotstack.host import firewall, hosts, listeners, net, netns, nfs, runtime
 from hotstack.host.system import Host
-from hotstack.paths import Paths
-from hotstack.settings import Settings
 
 MOUNTINFO = """\
 27 1 254:0 / / rw,relatime - ext4 /dev/vda rw
@@ -106,5 +107,5 @@ def test_listeners_parse() -> None:
 
 def test_cmd_error_shows_command_and_stderr() -> None:
     with pytest.raises(CommandError) as err:
-        cmd.run(["sh", "-c", "echo nope >&2; exit 3"])
+        runner.run(["sh", "-c", "echo nope >&2; exit 3"])
     assert "exit 3" in str(err.value) and "nope" in str(err.value)

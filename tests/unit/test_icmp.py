@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from hotstack.icmp import _checksum, echo_request, ping
+from hotstack.cloud.icmp import _checksum, echo_request, ping
 
 
 def test_echo_request_checksum_verifies() -> None:

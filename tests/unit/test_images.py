@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from hotstack import image_base, image_build, images, podman
-from hotstack.errors import BadInput
-from hotstack.paths import template_root
+from hotstack.containers import podman
+from hotstack.core.errors import BadInput
+from hotstack.core.paths import template_root
+from hotstack.images import base as image_base
+from hotstack.images import builder, refs
 
 REPO_IMAGES = template_root() / "compose" / "images"
 
@@ -32,7 +34,7 @@ def tree(tmp_path: Path) -> Path:
 
 
 def test_repository_images_are_discovered_with_their_parents() -> None:
-    specs = images.discover()
+    specs = refs.discover()
     assert {"base", "openstack", "infra", "keystone", "glance", "placement", "nova",
             "nova-compute", "neutron", "cinder", "heat", "ovn", "horizon"} <= set(specs)
     assert specs["base"].parent is None
@@ -42,21 +44,21 @@ def test_repository_images_are_discovered_with_their_parents() -> None:
 
 
 def test_tag_shape_and_stability(tree: Path) -> None:
-    ref = images.image_ref("nova", "2025.1", tree)
+    ref = refs.image_ref("nova", "2025.1", tree)
     assert re.fullmatch(r"localhost/hotstack/nova:[0-9a-f]{12}", ref)
-    assert images.image_ref("nova", "2025.1", tree) == ref
+    assert refs.image_ref("nova", "2025.1", tree) == ref
 
 
 def test_tag_does_not_depend_on_where_the_templates_live(tree: Path, tmp_path: Path) -> None:
     copy = tmp_path / "elsewhere"
     shutil.copytree(tree / "compose", copy / "compose")
-    assert images.all_refs("2025.1", copy) == images.all_refs("2025.1", tree)
+    assert refs.all_refs("2025.1", copy) == refs.all_refs("2025.1", tree)
 
 
 def test_changing_a_file_changes_the_image_and_its_children_only(tree: Path) -> None:
-    before = images.all_refs("2025.1", tree)
+    before = refs.all_refs("2025.1", tree)
     (tree / "compose/images/openstack/extra.conf").write_text("x = 1\n")
-    after = images.all_refs("2025.1", tree)
+    after = refs.all_refs("2025.1", tree)
     changed = {n for n in before if before[n] != after[n]}
     assert changed == {"openstack", "nova", "heat"}
 
@@ -64,58 +66,58 @@ def test_changing_a_file_changes_the_image_and_its_children_only(tree: Path) -> 
 def test_exec_bit_counts(tree: Path) -> None:
     script = tree / "compose/images/heat/helper"
     script.write_text("#!/bin/sh\n")
-    before = images.image_ref("heat", "2025.1", tree)
+    before = refs.image_ref("heat", "2025.1", tree)
     script.chmod(0o755)
-    assert images.image_ref("heat", "2025.1", tree) != before
+    assert refs.image_ref("heat", "2025.1", tree) != before
 
 
 def test_release_changes_every_tag(tree: Path) -> None:
-    a, b = images.all_refs("2025.1", tree), images.all_refs("2025.2", tree)
+    a, b = refs.all_refs("2025.1", tree), refs.all_refs("2025.2", tree)
     assert all(a[n] != b[n] for n in a)
 
 
 def test_unknown_parent_and_cycles_are_bad_input(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="parent 'nope'"):
-        images.discover(make_tree(tmp_path / "a", {"base": None, "x": "nope"}))
+        refs.discover(make_tree(tmp_path / "a", {"base": None, "x": "nope"}))
     with pytest.raises(BadInput, match="cycle"):
-        images.discover(make_tree(tmp_path / "b", {"base": None, "x": "y", "y": "x"}))
+        refs.discover(make_tree(tmp_path / "b", {"base": None, "x": "y", "y": "x"}))
     with pytest.raises(BadInput, match="no base"):
-        images.discover(make_tree(tmp_path / "c", {"x": None}))
+        refs.discover(make_tree(tmp_path / "c", {"x": None}))
 
 
 def test_selection_adds_parents_and_orders_them_first(tree: Path) -> None:
-    specs = images.discover(tree)
-    assert images.selection(specs, ["nova"]) == ["base", "openstack", "nova"]
-    everything = images.selection(specs, None)
+    specs = refs.discover(tree)
+    assert refs.selection(specs, ["nova"]) == ["base", "openstack", "nova"]
+    everything = refs.selection(specs, None)
     for name in everything:
-        for parent in images.ancestors(specs, name):
+        for parent in refs.ancestors(specs, name):
             assert everything.index(parent) < everything.index(name)
     with pytest.raises(BadInput, match="unknown image"):
-        images.selection(specs, ["nova", "swift"])
+        refs.selection(specs, ["nova", "swift"])
 
 
 def test_optional_images_only_by_name() -> None:
-    specs = images.discover()
-    assert "horizon" not in images.selection(specs, None)
-    assert "horizon" in images.selection(specs, ["horizon"])
+    specs = refs.discover()
+    assert "horizon" not in refs.selection(specs, None)
+    assert "horizon" in refs.selection(specs, ["horizon"])
 
 
 def test_ready_order_unblocks_children_then_longest_first(tree: Path) -> None:
-    specs = images.discover(tree)
-    order = image_build.ready_order(["infra", "openstack"], specs, {"infra": 100.0})
+    specs = refs.discover(tree)
+    order = builder.ready_order(["infra", "openstack"], specs, {"infra": 100.0})
     assert order == ["openstack", "infra"]
-    assert image_build.ready_order(["heat", "nova"], specs, {"heat": 90.0, "nova": 30.0}) == [
+    assert builder.ready_order(["heat", "nova"], specs, {"heat": 90.0, "nova": 30.0}) == [
         "heat", "nova"]
 
 
 def test_header_parsing_stops_at_first_instruction() -> None:
     text = "# parent: openstack\n# optional: true\nARG PARENT\n# parent: nope\n"
-    assert images.parse_header(text) == {"parent": "openstack", "optional": "true"}
+    assert refs.parse_header(text) == {"parent": "openstack", "optional": "true"}
 
 
 def test_build_args(tree: Path) -> None:
-    specs = images.discover(tree)
-    argv = image_build.build_args(specs["nova"], "localhost/hotstack/nova:abc",
+    specs = refs.discover(tree)
+    argv = builder.build_args(specs["nova"], "localhost/hotstack/nova:abc",
                                   "localhost/hotstack/openstack:def", Path("/c/apt"))
     assert argv[0] == "build"
     assert argv[argv.index("--build-arg") + 1] == "PARENT=localhost/hotstack/openstack:def"
@@ -123,7 +125,7 @@ def test_build_args(tree: Path) -> None:
     assert argv[argv.index("--tag") + 1] == "localhost/hotstack/nova:abc"
     assert argv[argv.index("--file") + 1].endswith("nova/Containerfile")
     assert argv[-1] == str(specs["nova"].directory)
-    base = image_build.build_args(specs["base"], "r", image_base.ROOTFS_REF, Path("/c"))
+    base = builder.build_args(specs["base"], "r", image_base.ROOTFS_REF, Path("/c"))
     assert f"ROOTFS={image_base.ROOTFS_REF}" in base
 
 
@@ -179,9 +181,9 @@ def test_trim_removes_docs_and_lists(tmp_path: Path) -> None:
 
 
 def test_report_json_shape() -> None:
-    report = image_build.BuildReport(elapsed_s=12.345)
-    report.images["nova"] = image_build.ImageResult("built", 61.23, 123)
-    report.images["base"] = image_build.ImageResult("kept", 0.0, 80)
+    report = builder.BuildReport(elapsed_s=12.345)
+    report.images["nova"] = builder.ImageResult("built", 61.23, 123)
+    report.images["base"] = builder.ImageResult("kept", 0.0, 80)
     assert report.to_json() == {
         "ok": True, "elapsed_s": 12.3,
         "images": {"nova": {"action": "built", "seconds": 61.2, "size_bytes": 123},
@@ -191,7 +193,7 @@ def test_report_json_shape() -> None:
 def test_only_the_two_wrappers_start_programs() -> None:
     """podman.py runs podman and podman-compose; host/cmd.py runs the host's tools. Nothing else
     may import subprocess, so every command line goes through one error path."""
-    package = Path(images.__file__).parent
+    package = Path(refs.__file__).parent
     wrappers = {package / "podman.py", package / "host" / "cmd.py"}
     offenders = [str(p.relative_to(package)) for p in package.rglob("*.py")
                  if p not in wrappers and re.search(r"^\s*(import subprocess|from subprocess )", p.read_text(), re.M)]
@@ -220,28 +222,28 @@ class FakePodman:
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakePodman:
     fake = FakePodman()
     monkeypatch.setattr(podman, "run_to_file", fake.run_to_file)
-    monkeypatch.setattr(image_build, "local_images", lambda: dict(fake.existing))
+    monkeypatch.setattr(builder, "local_images", lambda: dict(fake.existing))
     monkeypatch.setattr(podman, "image_size", lambda ref: fake.existing[ref])
     monkeypatch.setattr(image_base, "ensure_rootfs", lambda *a, **k: "kept")
     return fake
 
 
-def _opts(tree: Path, tmp_path: Path) -> image_build.BuildOptions:
-    return image_build.BuildOptions(log_dir=tmp_path / "logs", cache_dir=tmp_path / "cache",
+def _opts(tree: Path, tmp_path: Path) -> builder.BuildOptions:
+    return builder.BuildOptions(log_dir=tmp_path / "logs", cache_dir=tmp_path / "cache",
                                     parallel=3, root=tree)
 
 
 def test_build_runs_parents_first_then_keeps_everything(
         tree: Path, tmp_path: Path, fake: FakePodman) -> None:
     states: list[tuple[str, str]] = []
-    report = image_build.build(None, _opts(tree, tmp_path), lambda p: states.append((p.name, p.state)))
+    report = builder.build(None, _opts(tree, tmp_path), lambda p: states.append((p.name, p.state)))
     assert report.ok and {r.action for r in report.images.values()} == {"built"}
-    specs = images.discover(tree)
+    specs = refs.discover(tree)
     for name in specs:
-        for parent in images.ancestors(specs, name):
+        for parent in refs.ancestors(specs, name):
             assert fake.events.index(("end", parent)) < fake.events.index(("start", name))
     assert ("nova", "queued") in states and ("nova", "done") in states
-    again = image_build.build(None, _opts(tree, tmp_path))
+    again = builder.build(None, _opts(tree, tmp_path))
     assert {r.action for r in again.images.values()} == {"kept"}
     assert json_keys(again.to_json()) == {"ok", "elapsed_s", "images"}
 
@@ -253,7 +255,7 @@ def json_keys(data: dict[str, object]) -> set[str]:
 def test_build_failure_names_the_image_and_keeps_its_log(
         tree: Path, tmp_path: Path, fake: FakePodman) -> None:
     fake.fail = "openstack"
-    report = image_build.build(None, _opts(tree, tmp_path))
+    report = builder.build(None, _opts(tree, tmp_path))
     assert not report.ok and report.failed == "openstack"
     assert report.failed_log is not None and report.failed_log.exists()
     assert len(report.log_tail) == 30 and report.log_tail[-1] == "boom in openstack"
@@ -262,8 +264,8 @@ def test_build_failure_names_the_image_and_keeps_its_log(
 
 
 def test_disk_bytes_counts_shared_layers_once() -> None:
-    report = image_build.BuildReport(parents={"base": None, "openstack": "base", "nova": "openstack",
+    report = builder.BuildReport(parents={"base": None, "openstack": "base", "nova": "openstack",
                                               "heat": "openstack"})
     for name, size in {"base": 100, "openstack": 700, "nova": 900, "heat": 750}.items():
-        report.images[name] = image_build.ImageResult("kept", 0.0, size)
+        report.images[name] = builder.ImageResult("kept", 0.0, size)
     assert report.disk_bytes == 100 + 600 + 200 + 50

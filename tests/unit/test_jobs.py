@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 from hotstack import catalog
-from hotstack.compose import service_definition
-from hotstack.containers import compose_up_args, exec_args, parse_ps, service_subset
-from hotstack.jobs import JobLog, host_listed, job_addresses, run_args, sql_script
-from hotstack.paths import Paths
-from hotstack.settings import Settings
+from hotstack.containers.control import compose_up_args, exec_args, parse_ps, service_subset
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
+from hotstack.render.compose import service_definition
+from hotstack.stack.jobs import JobLog, host_listed, job_addresses, run_args, sql_script
 
 
 def test_sql_creates_databases_user_and_grants_idempotently() -> None:
@@ -99,8 +99,8 @@ def test_parse_ps() -> None:
 
 
 def test_job_output_never_shows_a_secret(settings: Settings, paths: Paths, tmp_path: Path) -> None:
-    from hotstack.deep_probes import Admin
-    from hotstack.jobs import JobRunner
+    from hotstack.probes.deep import Admin
+    from hotstack.stack.jobs import JobRunner
 
     cat = catalog.build(settings, paths)
     runner = JobRunner(cat, Admin(cat), JobLog(tmp_path / "jobs.json", "2025.1"), {"db_nova": "f00dfeed1234"},

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from hotstack.containers import Container
-from hotstack.orchestrator import closure, critical_path, reverse, run_graph
-from hotstack.stack import decide
+from hotstack.containers.control import Container
+from hotstack.core.graph import closure, critical_path, reverse, run_graph
+from hotstack.stack.bringup import decide
 
 
 class Recorder:

@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-from hotstack.cloud import same_content
+from hotstack.cloud.post_setup import same_content
 from hotstack.commands.cloud_cmd import SETUP_RECORD, post_setup_current, settings_digest
 from hotstack.commands.up_cmd import cloud_setup_needed
-from hotstack.paths import Paths
-from hotstack.probes import ProbeResult
-from hotstack.settings import Settings, load
-from hotstack.stack import Outcome
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings, load
+from hotstack.probes.basic import ProbeResult
+from hotstack.stack.bringup import Outcome
 
 KEPT = Outcome("kept", None, ProbeResult(True, "ok", 0.0))
 CREATED = Outcome("created", 3.0, ProbeResult(True, "ok", 0.0))

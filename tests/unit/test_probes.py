@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from hotstack import deep_probes, ovsdb_rpc, probes
-from hotstack.probes import Miss, parse_amqp_start, parse_mysql_greeting, until
+from hotstack.probes import basic, deep, ovsdb_rpc
+from hotstack.probes.basic import Miss, parse_amqp_start, parse_mysql_greeting, until
 
 
 def free_port() -> int:
@@ -57,10 +57,10 @@ def http_port() -> Iterator[int]:
 
 
 def test_tcp_passes_on_a_listener_and_misses_a_closed_port_by_its_deadline(listener: int) -> None:
-    ok = until(probes.tcp("127.0.0.1", listener), 2, "tcp")
+    ok = until(basic.tcp("127.0.0.1", listener), 2, "tcp")
     assert ok.ok and ok.seconds < 0.5 and "accepts" in ok.detail
     start = time.monotonic()
-    miss = until(probes.tcp("127.0.0.1", free_port()), 0.7, "tcp")
+    miss = until(basic.tcp("127.0.0.1", free_port()), 0.7, "tcp")
     assert not miss.ok and "ConnectionRefused" in miss.detail
     assert 0.6 <= time.monotonic() - start < 1.5
 
@@ -75,15 +75,15 @@ def test_tcp_passes_once_a_late_server_starts() -> None:
         sock.listen(1)
 
     threading.Thread(target=start_late).start()
-    result = until(probes.tcp("127.0.0.1", port), 5, "tcp")
+    result = until(basic.tcp("127.0.0.1", port), 5, "tcp")
     sock.close()
     assert result.ok and 0.4 < result.seconds < 2.5
 
 
 def test_http_status_set(http_port: int) -> None:
-    assert until(probes.http("127.0.0.1", http_port, "/stats"), 2).ok
-    assert until(probes.http("127.0.0.1", http_port, "/moved", (200, 302)), 2).ok  # no redirect following
-    miss = until(probes.http("127.0.0.1", http_port, "/nothing"), 0.3)
+    assert until(basic.http("127.0.0.1", http_port, "/stats"), 2).ok
+    assert until(basic.http("127.0.0.1", http_port, "/moved", (200, 302)), 2).ok  # no redirect following
+    miss = until(basic.http("127.0.0.1", http_port, "/nothing"), 0.3)
     assert not miss.ok and "404" in miss.detail
 
 
@@ -111,7 +111,7 @@ def test_a_probe_gives_up_at_once_when_the_container_has_exited() -> None:
         raise ConnectionRefusedError("refused")
 
     start = time.monotonic()
-    result = until(probes.unless_exited(refused, "hotstack-x", lambda _c: next(states)), 30)
+    result = until(basic.unless_exited(refused, "hotstack-x", lambda _c: next(states)), 30)
     assert not result.ok and time.monotonic() - start < 1.0
     assert result.detail.startswith("GiveUp: container hotstack-x is exited (refused)")
 
@@ -158,7 +158,7 @@ def ovsdb(tmp_path: Path) -> Iterator[int]:
     proc = subprocess.Popen(["ovsdb-server", f"--remote=ptcp:{port}:127.0.0.1", "--no-chdir",
                              f"--unixctl={tmp_path}/ctl", "--log-file=" + str(tmp_path / "log"), str(db)])
     try:
-        assert until(probes.tcp("127.0.0.1", port), 10).ok
+        assert until(basic.tcp("127.0.0.1", port), 10).ok
         yield port
     finally:
         proc.terminate()
@@ -171,12 +171,12 @@ def _insert(port: int, table: str, row: dict[str, str]) -> None:
 
 
 def test_ovsdb_echo_on_a_real_server(ovsdb: int) -> None:
-    result = until(probes.ovsdb("127.0.0.1", ovsdb), 5, "ovsdb")
+    result = until(basic.ovsdb("127.0.0.1", ovsdb), 5, "ovsdb")
     assert result.ok and result.detail == "OVSDB echo answered"
 
 
 def test_chassis_probe_waits_for_both_rows(ovsdb: int) -> None:
-    check = deep_probes.chassis("127.0.0.1", ovsdb, "compute1")
+    check = deep.chassis("127.0.0.1", ovsdb, "compute1")
     assert "no Chassis row" in until(check, 0.2).detail
     _insert(ovsdb, "Chassis", {"name": "abc-123", "hostname": "compute1.example"})
     assert "no Chassis_Private" in until(check, 0.2).detail
@@ -187,8 +187,8 @@ def test_chassis_probe_waits_for_both_rows(ovsdb: int) -> None:
 
 def test_a_service_record_counts_only_when_reported_after_the_container_started() -> None:
     started = datetime(2026, 11, 23, 19, 10, 13, tzinfo=UTC).timestamp()
-    assert deep_probes.reported_since("2026-11-23T19:10:20.000000", started)
-    assert deep_probes.reported_since("2026-11-23 19:10:12", started)  # whole seconds: slack
-    assert not deep_probes.reported_since("2026-11-23T19:09:40.000000", started)  # the old process
-    assert not deep_probes.reported_since(None, started)
-    assert deep_probes.reported_since(None, None)  # kept containers: no start to compare with
+    assert deep.reported_since("2026-11-23T19:10:20.000000", started)
+    assert deep.reported_since("2026-11-23 19:10:12", started)  # whole seconds: slack
+    assert not deep.reported_since("2026-11-23T19:09:40.000000", started)  # the old process
+    assert not deep.reported_since(None, started)
+    assert deep.reported_since(None, None)  # kept containers: no start to compare with

@@ -13,10 +13,13 @@ import jinja2
 import pytest
 import yaml
 
-from hotstack import catalog, images, podman, render
-from hotstack.errors import HotstackError
-from hotstack.paths import Paths, template_root
-from hotstack.settings import Settings, load
+from hotstack import catalog
+from hotstack.containers import podman
+from hotstack.core.errors import HotstackError
+from hotstack.core.paths import Paths, template_root
+from hotstack.core.settings import Settings, load
+from hotstack.images import refs
+from hotstack.render import configs as render
 
 
 def image_ref(name: str) -> str:
@@ -178,7 +181,7 @@ def _newest_image(name: str) -> str | None:
     """This checkout's image, else the newest one built (the check is about the config syntax)."""
     if not podman.available():
         return None
-    if podman.image_exists(ref := images.image_ref(name)):
+    if podman.image_exists(ref := refs.image_ref(name)):
         return ref
     out = podman.run(["images", "--format", "{{.Repository}}:{{.Tag}}", f"localhost/hotstack/{name}"]).stdout
     tags = [line for line in out.split() if not line.endswith(":<none>")]

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from hotstack.errors import BadInput
-from hotstack.settings import load
+from hotstack.core.errors import BadInput
+from hotstack.core.settings import load
 
 # (key path, bad value, a fragment of the rule the message must state)
 BAD: list[tuple[str, Any, str]] = [

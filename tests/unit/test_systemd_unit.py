@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hotstack.host import cmd
-from hotstack.systemd_unit import UnitPaths, install, render_unit, uninstall
+from hotstack.core import runner
+from hotstack.host.systemd import UnitPaths, install, render_unit, uninstall
 
 
 def test_unit_runs_up_and_down_as_a_oneshot() -> None:
@@ -27,7 +27,7 @@ def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path) -> None:
     # Requires= names a unit this host may not have; verify the rest of the file strictly.
     text = render_unit(tmp_path / "hotstack.yaml", str(exe))
     unit.write_text(text.replace("Requires=openvswitch-switch.service\n", ""))
-    result = cmd.run(["systemd-analyze", "verify", "--man=no", str(unit)], check=False)
+    result = runner.run(["systemd-analyze", "verify", "--man=no", str(unit)], check=False)
     problems = [line for line in (result.stderr + result.stdout).splitlines()
                 if "hotstack.service" in line and "not found" not in line]
     assert result.returncode == 0 and not problems, result.stderr

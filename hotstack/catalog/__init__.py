@@ -1,0 +1,12 @@
+"""The service catalog: the only list of services, ports, uids and probes hotstack knows.
+
+Owns the model (`model`), the service definitions (`services/`, one module per OpenStack
+project or infra group) and `build`, which fills them in from the settings. compose, haproxy,
+DNS, keystone endpoints, firewall, status and metrics targets derive from it. Imports only
+`hotstack.core`.
+"""
+
+from hotstack.catalog.builder import build
+from hotstack.catalog.model import USERS, Catalog, ConfigFile, Endpoint, Job, Probe, ProbeKind, Service, Volume
+
+__all__ = ["USERS", "Catalog", "ConfigFile", "Endpoint", "Job", "Probe", "ProbeKind", "Service", "Volume", "build"]

@@ -1,0 +1,196 @@
+"""Post-setup: what a fresh cloud needs before anyone can boot a VM on it, made idempotently
+through openstacksdk — every `ensure_*` looks first and changes only what differs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hotstack.core.credentials import USER_NAME, USER_PROJECT
+from hotstack.core.settings import Settings, ip_in
+
+Progress = Callable[[str], None]
+
+# name: (vcpus, ram MB, disk GB)
+FLAVORS: dict[str, tuple[int, int, int]] = {
+    "hotstack.tiny": (1, 192, 1),
+    "hotstack.small": (1, 1024, 10),
+    "hotstack.medium": (2, 2048, 20),
+    "hotstack.large": (2, 4096, 40),
+}
+PUBLIC_NET, PUBLIC_SUBNET = "public", "public-subnet"
+PRIVATE_NET, PRIVATE_SUBNET, ROUTER = "private", "private-subnet", "router"
+GUEST_IMAGE = "hotstack-guest"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    thing: str
+    action: str  # created | updated | unchanged
+
+
+def ensure_project_and_user(admin: Any, password: str) -> list[Outcome]:
+    ident = admin.identity
+    out = []
+    project = ident.find_project(USER_PROJECT, domain_id="default")
+    if project is None:
+        project = ident.create_project(name=USER_PROJECT, domain_id="default",
+                                       description="hotstack's own project (smoke tests, examples)")
+        out.append(Outcome(f"project {USER_PROJECT}", "created"))
+    user = ident.find_user(USER_NAME, domain_id="default")
+    if user is None:
+        user = ident.create_user(name=USER_NAME, password=password, domain_id="default",
+                                 default_project_id=project.id)
+        out.append(Outcome(f"user {USER_NAME}", "created"))
+    else:
+        # The secrets file is the source of truth: a restored data dir must keep working.
+        ident.update_user(user, password=password)
+    for role_name in ("member", "reader"):
+        role = ident.find_role(role_name)
+        if role is not None and not ident.validate_user_has_project_role(project, user, role):
+            ident.assign_project_role_to_user(project, user, role)
+            out.append(Outcome(f"role {role_name} for {USER_NAME}", "created"))
+    return out
+
+
+def ensure_flavors(admin: Any) -> list[Outcome]:
+    out = []
+    for name, (vcpus, ram, disk) in FLAVORS.items():
+        flavor = admin.compute.find_flavor(name, ignore_missing=True)
+        if flavor and (flavor.vcpus, flavor.ram, flavor.disk) == (vcpus, ram, disk):
+            continue
+        if flavor:
+            admin.compute.delete_flavor(flavor)  # flavors are immutable: replace a drifted one
+        admin.compute.create_flavor(name=name, vcpus=vcpus, ram=ram, disk=disk, is_public=True)
+        out.append(Outcome(f"flavor {name}", "updated" if flavor else "created"))
+    return out
+
+
+def ensure_public_network(admin: Any, s: Settings) -> list[Outcome]:
+    net, out = admin.network.find_network(PUBLIC_NET), []
+    if net is None:
+        net = admin.network.create_network(
+            name=PUBLIC_NET, is_router_external=True, is_shared=False,
+            provider_network_type="flat", provider_physical_network=s.network.physnet)
+        out.append(Outcome(f"network {PUBLIC_NET}", "created"))
+    if admin.network.find_subnet(PUBLIC_SUBNET, network_id=net.id) is None:
+        cidr = s.network.provider_cidr
+        # brex_ip is the gateway (the host); the pool is everything above it.
+        start, end = s.network.brex_ip + 1, ip_in(cidr, -1) - 1
+        admin.network.create_subnet(
+            name=PUBLIC_SUBNET, network_id=net.id, ip_version=4, cidr=str(cidr), gateway_ip=str(s.network.brex_ip),
+            is_dhcp_enabled=False, allocation_pools=[{"start": str(start), "end": str(end)}])
+        out.append(Outcome(f"subnet {PUBLIC_SUBNET} {cidr}", "created"))
+    return out
+
+
+def ensure_private_network(user: Any, s: Settings) -> list[Outcome]:
+    out = []
+    net = user.network.find_network(PRIVATE_NET)
+    if net is None:
+        net = user.network.create_network(name=PRIVATE_NET)
+        out.append(Outcome(f"network {PRIVATE_NET}", "created"))
+    subnet = user.network.find_subnet(PRIVATE_SUBNET, network_id=net.id)
+    if subnet is None:
+        subnet = user.network.create_subnet(name=PRIVATE_SUBNET, network_id=net.id, ip_version=4,
+                                            cidr=str(s.network.tenant_cidr), is_dhcp_enabled=True)
+        out.append(Outcome(f"subnet {PRIVATE_SUBNET} {s.network.tenant_cidr}", "created"))
+    router = user.network.find_router(ROUTER)
+    public = user.network.find_network(PUBLIC_NET)
+    if router is None:
+        router = user.network.create_router(name=ROUTER, external_gateway_info={"network_id": public.id})
+        out.append(Outcome(f"router {ROUTER}", "created"))
+    ports = user.network.ports(device_id=router.id, network_id=net.id)
+    if not any(True for _ in ports):
+        user.network.add_interface_to_router(router, subnet_id=subnet.id)
+        out.append(Outcome(f"router interface on {PRIVATE_SUBNET}", "created"))
+    return out
+
+
+def ensure_security_rules(user: Any, project_id: str) -> list[Outcome]:
+    group = next(iter(user.network.security_groups(name="default", project_id=project_id)), None)
+    if group is None:
+        group = user.network.find_security_group("default")
+    wanted = [("icmp", None, None), ("tcp", 22, 22)]
+    have = {(r.protocol, r.port_range_min, r.port_range_max)
+            for r in user.network.security_group_rules(security_group_id=group.id, direction="ingress")
+            if r.ether_type == "IPv4" and r.remote_ip_prefix in ("0.0.0.0/0", None) and r.remote_group_id is None}
+    out = []
+    for proto, low, high in wanted:
+        if (proto, low, high) not in have:
+            user.network.create_security_group_rule(
+                security_group_id=group.id, direction="ingress", ether_type="IPv4", protocol=proto,
+                port_range_min=low, port_range_max=high, remote_ip_prefix="0.0.0.0/0")
+            out.append(Outcome(f"security rule {proto} {low or ''}".rstrip(), "created"))
+    return out
+
+
+def ensure_quotas(admin: Any, s: Settings, project_id: str) -> list[Outcome]:
+    q = s.quotas
+    wanted = {
+        "compute": {"instances": q.instances, "cores": q.cores, "ram": q.ram_mb},
+        "volume": {"volumes": q.volumes, "gigabytes": q.gigabytes},
+        "network": {"floating_ips": q.floating_ips, "networks": q.networks, "ports": q.ports,
+                    "security_groups": q.security_groups},
+    }
+    getters = {"compute": admin.compute.get_quota_set, "volume": admin.block_storage.get_quota_set,
+               "network": admin.network.get_quota}
+    setters = {"compute": admin.compute.update_quota_set, "volume": admin.block_storage.update_quota_set,
+               "network": admin.network.update_quota}
+    out = []
+    for kind, values in wanted.items():
+        current = getters[kind](project_id)
+        if any(getattr(current, k, None) != v for k, v in values.items()):
+            setters[kind](current, **values)
+            out.append(Outcome(f"{kind} quotas", "updated"))
+    return out
+
+
+def same_content(image: Any, path: Path) -> bool:
+    """Does glance hold exactly this file? (Its multihash: the size alone misses a rebuilt guest.)"""
+    algo, value = getattr(image, "hash_algo", None), getattr(image, "hash_value", None)
+    if image.size != path.stat().st_size or not algo or not value:
+        return False
+    digest = hashlib.new(algo)
+    with path.open("rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    return bool(digest.hexdigest() == value)
+
+
+def ensure_guest_image(admin: Any, image_file: Path, disk_format: str) -> list[Outcome]:
+    existing = admin.image.find_image(GUEST_IMAGE)
+    if existing is not None and existing.status == "active" and same_content(existing, image_file):
+        return []
+    if existing is not None:
+        admin.image.delete_image(existing)
+    admin.image.create_image(
+        name=GUEST_IMAGE, filename=str(image_file), disk_format=disk_format, container_format="bare",
+        visibility="public", wait=True, allow_duplicates=True,
+        properties={"hw_disk_bus": "virtio", "hw_vif_model": "virtio", "os_distro": "hotstack-guest"})
+    return [Outcome(f"image {GUEST_IMAGE}", "updated" if existing else "created")]
+
+
+def setup_cloud(admin: Any, user_conn: Callable[[], Any], s: Settings, user_password: str,
+                guest: tuple[Path, str] | None, progress: Progress) -> list[Outcome]:
+    """Run every ensure step in order; `user_conn` connects as the hotstack user once it exists."""
+    out: list[Outcome] = []
+
+    def step(label: str, outcomes: list[Outcome]) -> None:
+        out.extend(outcomes)
+        progress(f"{label}: " + (", ".join(f"{o.thing} {o.action}" for o in outcomes) or "unchanged"))
+
+    step("project", ensure_project_and_user(admin, user_password))
+    project_id = admin.identity.find_project(USER_PROJECT, domain_id="default").id
+    step("flavors", ensure_flavors(admin))
+    step("public network", ensure_public_network(admin, s))
+    step("quotas", ensure_quotas(admin, s, project_id))
+    user = user_conn()
+    step("private network", ensure_private_network(user, s))
+    step("security group", ensure_security_rules(user, project_id))
+    if guest is not None:
+        step("guest image", ensure_guest_image(admin, *guest))
+    return out

@@ -1,0 +1,79 @@
+"""Where hotstack keeps things: one explicit object, no globals, so tests can point it anywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def template_root() -> Path:
+    """The directory holding compose/, configs/ and systemd/ (inside the wheel, or the checkout)."""
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "_data"
+    return packaged if (packaged / "configs").is_dir() else package.parent
+
+
+@dataclass(frozen=True)
+class Paths:
+    data_dir: Path
+    rendered_override: Path | None = None  # `render --output DIR`
+    # Where the openstack client looks for clouds.yaml system-wide; hotstack merges its entries in.
+    system_clouds_yaml: Path = Path("/etc/openstack/clouds.yaml")
+
+    @property
+    def rendered(self) -> Path:
+        """Rendered configs and the compose file (mounted read-only into the containers)."""
+        return self.rendered_override or self.data_dir / "config"
+
+    @property
+    def compose_file(self) -> Path:
+        return self.rendered / "podman-compose.yml"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.data_dir / "secrets.yaml"
+
+    @property
+    def state(self) -> Path:
+        """hotstack's own bookkeeping: job records, hashes, the podman override."""
+        return self.data_dir / "state"
+
+    @property
+    def logs(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def cache(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def guest_image(self) -> Path:
+        """hotstack's own guest disk (built by `guest-image`, uploaded by post-setup)."""
+        return self.data_dir / "images" / "hotstack-guest.img"
+
+    @property
+    def guest_cache(self) -> Path:
+        return self.cache / "guest"
+
+    @property
+    def clouds_yaml(self) -> Path:
+        return self.data_dir / "clouds.yaml"
+
+    def service_data(self, name: str) -> Path:
+        """Persistent data of one service (mysql/, rabbitmq/, ovn/, ...)."""
+        return self.data_dir / name
+
+    @property
+    def nova_instances(self) -> Path:
+        # Same path inside nova-compute and on the host: libvirt reads it on the host.
+        return self.data_dir / "nova-instances"
+
+    @property
+    def nova_mnt(self) -> Path:
+        # NFS mount base; identical inside and outside the containers for the same reason.
+        return self.data_dir / "nova-mnt"
+
+    @property
+    def cinder_nfs(self) -> Path:
+        """The directory exported (or bind-mounted, in local mode) as cinder's NFS share."""
+        return self.data_dir / "cinder-nfs"

@@ -1,0 +1,290 @@
+"""One typed settings object, merged from defaults, a YAML file, HOTSTACK_* variables and flags.
+
+Everything is validated before anything else runs; the first problem becomes one BadInput
+naming the key, the offending value and the rule.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import socket
+from collections.abc import Mapping
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from hotstack.core.errors import BadInput
+
+DEFAULT_CONFIG = Path("/etc/hotstack/hotstack.yaml")
+ENV_PREFIX = "HOTSTACK_"
+ENV_CONFIG = "HOTSTACK_CONFIG"  # names the config file; not a settings key
+RELEASES = ("2025.1",)
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_DNS = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def _name(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError("must be a non-empty name of letters, digits, '.', '_' or '-'")
+    return value
+
+
+def _ifname(value: str) -> str:
+    _name(value)
+    if len(value) > 15:
+        raise ValueError("must be a network interface name of at most 15 characters")
+    return value
+
+
+def _abs_path(value: Path) -> Path:
+    if not PurePosixPath(value).is_absolute():
+        raise ValueError("must be an absolute path")
+    return Path(os.path.normpath(value))
+
+
+def _domain(value: str) -> str:
+    if not _DNS.match(value):
+        raise ValueError("must be a lower-case DNS domain such as hotstack-os.local")
+    return value
+
+
+def _cidr(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return IPv4Network(value, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"must be an IPv4 network in CIDR form with no host bits set, "
+                             f"e.g. 172.31.0.0/25 ({exc})") from None
+    return value
+
+
+def _release(value: Any) -> Any:
+    # An unquoted 2025.1 in YAML arrives as a float.
+    return f"{value}" if isinstance(value, float) else value
+
+
+Name = Annotated[str, AfterValidator(_name)]
+IfName = Annotated[str, AfterValidator(_ifname)]
+AbsPath = Annotated[Path, AfterValidator(_abs_path)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+Cidr = Annotated[IPv4Network, BeforeValidator(_cidr)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class NetworkSettings(_Section):
+    container_cidr: Cidr = IPv4Network("172.31.0.0/25")
+    provider_cidr: Cidr = IPv4Network("172.31.0.128/25")
+    brex_ip: IPv4Address = IPv4Address("172.31.0.129")
+    mtu: Annotated[int, Field(ge=1280, le=9000)] = 1500
+    int_bridge: IfName = "hot-int"
+    ex_bridge: IfName = "hot-ex"
+    physnet: Name = "provider"
+    podman_network: Name = "hotstack"
+    domain: Annotated[str, AfterValidator(_domain)] = "hotstack-os.local"
+    tenant_cidr: Cidr = IPv4Network("192.168.100.0/24")  # the `private` network post-setup makes
+
+
+class PortSettings(_Section):
+    """Frontends haproxy (and dnsmasq) publish on brex_ip."""
+
+    keystone: Port = 5000
+    glance: Port = 9292
+    placement: Port = 8778
+    nova: Port = 8774
+    nova_metadata: Port = 8775
+    neutron: Port = 9696
+    cinder: Port = 8776
+    heat: Port = 8004
+    heat_cfn: Port = 8000
+    novnc: Port = 6080
+    haproxy_stats: Port = 8404
+    horizon: Port = 8080
+    dns: Port = 53
+
+
+class NovaSettings(_Section):
+    virt_type: Literal["auto", "kvm", "qemu"] = "auto"
+    host: Name = Field(default_factory=lambda: socket.gethostname().split(".")[0] or "hotstack")
+
+
+class CinderSettings(_Section):
+    nfs_mode: Literal["auto", "nfs", "local"] = "auto"
+
+
+class QuotaSettings(_Section):
+    instances: Annotated[int, Field(ge=-1)] = 20
+    cores: Annotated[int, Field(ge=-1)] = 40
+    ram_mb: Annotated[int, Field(ge=-1)] = 65536
+    volumes: Annotated[int, Field(ge=-1)] = 20
+    gigabytes: Annotated[int, Field(ge=-1)] = 200
+    floating_ips: Annotated[int, Field(ge=-1)] = 20
+    networks: Annotated[int, Field(ge=-1)] = 20
+    ports: Annotated[int, Field(ge=-1)] = 200
+    security_groups: Annotated[int, Field(ge=-1)] = 20
+
+
+class HorizonSettings(_Section):
+    enabled: bool = False
+
+
+class ImageSettings(_Section):
+    base: Literal["auto", "pull", "debootstrap"] = "auto"
+    mirror: Annotated[str, Field(pattern=r"^(https?|file)://\S+$")] = "http://deb.debian.org/debian"
+    parallel: Annotated[int, Field(ge=1, le=16)] = 2
+
+
+class GuestSettings(_Section):
+    image: str | None = None  # a file or URL; None builds hotstack's own guest image
+
+
+class Settings(_Section):
+    name: Name = "hotstack"  # this deployment's name: its containers are <name>-<service>
+    data_dir: AbsPath = Path("/var/lib/hotstack-os")
+    region: Name = "RegionOne"
+    release: Annotated[Literal[RELEASES], BeforeValidator(_release)] = "2025.1"  # type: ignore[valid-type]
+    debug: bool = False
+    network: NetworkSettings = NetworkSettings()
+    ports: PortSettings = PortSettings()
+    nova: NovaSettings = NovaSettings()
+    cinder: CinderSettings = CinderSettings()
+    quotas: QuotaSettings = QuotaSettings()
+    horizon: HorizonSettings = HorizonSettings()
+    images: ImageSettings = ImageSettings()
+    guest: GuestSettings = GuestSettings()
+
+
+def load(
+    config_file: Path | None = None,
+    overrides: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge every source (lowest first) and validate; raises BadInput on the first problem."""
+    environ = os.environ if environ is None else environ
+    explicit = config_file is not None or ENV_CONFIG in environ
+    path = config_file or Path(environ.get(ENV_CONFIG, str(DEFAULT_CONFIG)))
+    data = _read_yaml(path, required=explicit)
+    for key, value in _env_items(environ):
+        _set_dotted(data, key, value, source=f"environment variable {_env_name(key)}")
+    for key, value in (overrides or {}).items():
+        _set_dotted(data, key, value, source="--set")
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise _bad_input(exc, path) from None
+    check_consistency(settings)
+    return settings
+
+
+def check_consistency(s: Settings) -> None:
+    """Rules that relate several keys to each other."""
+    net = s.network
+    if net.container_cidr.overlaps(net.provider_cidr):
+        _reject("network.provider_cidr", net.provider_cidr,
+                f"must not overlap network.container_cidr {net.container_cidr}")
+    if net.brex_ip not in net.provider_cidr:
+        _reject("network.brex_ip", net.brex_ip, f"must lie inside network.provider_cidr {net.provider_cidr}")
+    if net.brex_ip in (net.provider_cidr.network_address, net.provider_cidr.broadcast_address):
+        _reject("network.brex_ip", net.brex_ip, "must be a host address, not the network or broadcast address")
+    for other in ("container_cidr", "provider_cidr"):
+        if net.tenant_cidr.overlaps(getattr(net, other)):
+            _reject("network.tenant_cidr", net.tenant_cidr, f"must not overlap network.{other} {getattr(net, other)}")
+    # The catalog's fixed address slots and the one-shot job containers need a /26.
+    if net.container_cidr.prefixlen > 26:
+        _reject("network.container_cidr", net.container_cidr, "must have room for 62 hosts (prefix /26 or shorter)")
+    if net.provider_cidr.prefixlen > 28:
+        _reject("network.provider_cidr", net.provider_cidr,
+                "must have room for at least 14 hosts (prefix /28 or shorter)")
+    if net.int_bridge == net.ex_bridge:
+        _reject("network.ex_bridge", net.ex_bridge, "must differ from network.int_bridge")
+    seen: dict[int, str] = {}
+    for name, port in s.ports.model_dump().items():
+        if port in seen:
+            _reject(f"ports.{name}", port, f"must differ from ports.{seen[port]}")
+        seen[port] = name
+
+
+def dump(s: Settings) -> dict[str, Any]:
+    """Settings as plain YAML/JSON-friendly data."""
+    return s.model_dump(mode="json")
+
+
+def _reject(key: str, value: object, rule: str) -> None:
+    raise BadInput(f"setting {key} = {str(value)!r}: {rule}",
+                   hint="fix it in the config file, the HOTSTACK_* variable or the --set flag")
+
+
+def _read_yaml(path: Path, *, required: bool) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        if required:
+            raise BadInput(f"config file {path} does not exist",
+                           hint="create it or drop --config to use the defaults") from None
+        return {}
+    except OSError as exc:
+        raise BadInput(f"config file {path} cannot be read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise BadInput(f"config file {path} is not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise BadInput(f"config file {path} must hold a mapping of settings, not {type(data).__name__}")
+    return data
+
+
+def _env_items(environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    items = []
+    for name, value in sorted(environ.items()):
+        if name.startswith(ENV_PREFIX) and name != ENV_CONFIG:
+            items.append((name[len(ENV_PREFIX):].lower().replace("__", "."), value))
+    return items
+
+
+def _env_name(key: str) -> str:
+    return ENV_PREFIX + key.upper().replace(".", "__")
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: str, *, source: str) -> None:
+    parts = key.split(".")
+    if not all(parts):
+        raise BadInput(f"setting {key!r} from {source}: must be a dotted key such as network.mtu")
+    node = data
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise BadInput(f"setting {key} from {source}: {part} is not a section")
+        node = child
+    node[parts[-1]] = value
+
+
+def _bad_input(exc: ValidationError, path: Path) -> BadInput:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    rule = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        rule = "is not a known setting (see `hotstack config show` for every key)"
+    elif err["type"] == "literal_error":
+        rule = rule.replace("Input should be", "must be")
+    value = err.get("input")
+    shown = "(missing)" if err["type"] == "missing" else repr(value if not isinstance(value, dict) else "{...}")
+    more = len(exc.errors()) - 1
+    suffix = f" ({more} more problem{'s' if more > 1 else ''} after this one)" if more else ""
+    return BadInput(f"setting {key} = {shown}: {rule}{suffix}",
+                    hint=f"fix it in {path}, the HOTSTACK_* variable or the --set flag")
+
+
+def ip_in(cidr: IPv4Network, index: int) -> IPv4Address:
+    """The index-th address of a network (negative counts from the broadcast address)."""
+    base = cidr.broadcast_address if index < 0 else cidr.network_address
+    return ipaddress.IPv4Address(int(base) + index)

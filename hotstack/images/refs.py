@@ -1,0 +1,153 @@
+"""hotstack's container images: discovery, content-hash tags and build order.
+
+Every directory ``compose/images/<name>/`` holding a ``Containerfile`` is an
+image. The Containerfile's leading comment lines declare its place in the
+tree::
+
+    # parent: openstack        (the hotstack image it is built FROM; default: base)
+    # optional: true           (built only when asked for by name, e.g. horizon)
+
+and it starts with ``ARG PARENT`` / ``FROM ${PARENT}``; hotstack passes the
+parent's full tag as the build argument. ``base`` itself has no parent: it is
+built FROM the Debian trixie root file system (``ARG ROOTFS``), see
+:mod:`hotstack.image_base`.
+
+Tags are ``localhost/hotstack/<name>:<hash>``: 12 hex digits of a sha256 over
+the image directory (every file's relative path, exec bit and bytes), the
+parent's hash and the release. Computing one reads a few small files and
+never calls podman, so renderers may call :func:`image_ref` freely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from hotstack.core.errors import BadInput
+from hotstack.core.paths import template_root
+
+RELEASE = "2025.1"
+REGISTRY = "localhost/hotstack"
+BASE = "base"
+HASH_LEN = 12
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    name: str
+    directory: Path
+    parent: str | None  # None only for base
+    optional: bool = False
+
+    @property
+    def containerfile(self) -> Path:
+        return self.directory / "Containerfile"
+
+
+def images_dir(root: Path | None = None) -> Path:
+    return (root or template_root()) / "compose" / "images"
+
+
+def parse_header(text: str) -> dict[str, str]:
+    """The ``# key: value`` lines at the top of a Containerfile (up to the first other line)."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        key, sep, value = line[1:].partition(":")
+        if sep and key.strip().isidentifier():
+            found.setdefault(key.strip().lower(), value.strip())
+    return found
+
+
+def load_spec(directory: Path) -> ImageSpec:
+    name = directory.name
+    header = parse_header((directory / "Containerfile").read_text())
+    parent = None if name == BASE else header.get("parent", BASE)
+    optional = header.get("optional", "false").lower() in ("true", "yes", "1")
+    return ImageSpec(name=name, directory=directory, parent=parent, optional=optional)
+
+
+def discover(root: Path | None = None) -> dict[str, ImageSpec]:
+    """All images under ``compose/images``, checked: known parents, no cycles, a base."""
+    top = images_dir(root)
+    specs = {d.name: load_spec(d) for d in sorted(top.iterdir()) if (d / "Containerfile").is_file()}
+    if BASE not in specs:
+        raise BadInput(f"no {BASE} image in {top}", hint="the package data is incomplete")
+    for spec in specs.values():
+        if spec.parent is not None and spec.parent not in specs:
+            raise BadInput(f"image {spec.name}: parent {spec.parent!r} is not an image in {top}")
+        ancestors(specs, spec.name)  # raises on a cycle
+    return specs
+
+
+def ancestors(specs: dict[str, ImageSpec], name: str) -> list[str]:
+    """Parents of ``name``, nearest first, ending with base."""
+    chain: list[str] = []
+    parent = specs[name].parent
+    while parent is not None:
+        if parent in chain or parent == name:
+            raise BadInput(f"image {name}: its parents form a cycle ({' -> '.join(chain)})")
+        chain.append(parent)
+        parent = specs[parent].parent
+    return chain
+
+
+def directory_digest(directory: Path) -> str:
+    """sha256 over every file in ``directory``: relative path, exec bit and content."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        rel = path.relative_to(directory).as_posix()
+        executable = "x" if path.stat().st_mode & 0o111 else "-"
+        digest.update(f"{rel}\0{executable}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def image_hash(specs: dict[str, ImageSpec], name: str, release: str = RELEASE) -> str:
+    """The 12-hex content hash of ``name``: its directory, its parent's hash and the release."""
+    spec = specs[name]
+    parent = image_hash(specs, spec.parent, release) if spec.parent else "rootfs"
+    text = f"hotstack-image\0{name}\0{release}\0{parent}\0{directory_digest(spec.directory)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:HASH_LEN]
+
+
+def ref_for(name: str, digest: str) -> str:
+    return f"{REGISTRY}/{name}:{digest}"
+
+
+def all_refs(release: str = RELEASE, root: Path | None = None) -> dict[str, str]:
+    """Every image's full tag."""
+    specs = discover(root)
+    return {name: ref_for(name, image_hash(specs, name, release)) for name in specs}
+
+
+def image_ref(name: str, release: str = RELEASE, root: Path | None = None) -> str:
+    """The tag of image ``name`` for ``release``, e.g. ``localhost/hotstack/nova:0123456789ab``."""
+    specs = discover(root)
+    if name not in specs:
+        raise BadInput(f"unknown image {name!r}", hint=f"known images: {', '.join(sorted(specs))}")
+    return ref_for(name, image_hash(specs, name, release))
+
+
+def selection(specs: dict[str, ImageSpec], names: list[str] | None) -> list[str]:
+    """The images to build: ``names`` (default: every non-optional image) plus their parents,
+    parents first."""
+    if names is None:
+        wanted = [n for n, s in specs.items() if not s.optional]
+    else:
+        unknown = sorted(set(names) - set(specs))
+        if unknown:
+            raise BadInput(
+                f"unknown image(s): {', '.join(unknown)}",
+                hint=f"known images: {', '.join(sorted(specs))}",
+            )
+        wanted = list(names)
+    chosen = {n for w in wanted for n in (w, *ancestors(specs, w))}
+    return sorted(chosen, key=lambda n: (len(ancestors(specs, n)), n))
+
+
+def descendants(specs: dict[str, ImageSpec], name: str) -> int:
+    """How many images are built (directly or not) FROM ``name``."""
+    return sum(1 for other in specs if name in ancestors(specs, other))

@@ -1,0 +1,72 @@
+"""Which check answers "is this service healthy?": the full probe of its catalog entry, used
+while a service starts, and a shallow one (a TCP connect, or just "running") that keeps a
+no-op `up` and `status` fast."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hotstack.catalog import Catalog, Service
+from hotstack.probes import basic, deep
+from hotstack.probes.basic import Check, ProbeResult
+from hotstack.probes.deep import Admin
+
+SHALLOW_DEADLINE_S = 1.0
+OVN_CONTROLLER_STATUS = ("ovn-appctl", "-t", "/run/ovn/ovn-controller.ctl", "connection-status")
+_WIRE = {"tcp": basic.tcp, "mysql": basic.mysql, "amqp": basic.amqp, "ovsdb": basic.ovsdb}
+
+
+def full_check(cat: Catalog, svc: Service, admin: Admin,
+               map_compute_host: Callable[[float], str] | None = None, since: float | None = None) -> Check:
+    """The catalog probe of `svc`; `map_compute_host` makes nova-compute's probe include the cell
+    mapping (see JobRunner.map_compute_host); `since` (when its container was created) makes
+    service-list probes wait for a report of the new process."""
+    p = svc.probe
+    if p.kind in _WIRE:
+        return _WIRE[p.kind](p.host, p.port)
+    if p.kind == "http":
+        return basic.http(p.host, p.port, p.path, p.statuses)
+    if p.kind == "exec":
+        return basic.exec_check(svc.container, p.command)
+    if p.kind == "token":
+        return deep.token(cat)
+    if p.kind == "api":
+        return deep.api(admin, svc)
+    if p.kind == "compute_service":
+        compute = p.binary == "nova-compute"
+        return deep.compute_service(admin, p.binary, cat.settings.nova.host if compute else None,
+                                           map_compute_host if compute else None, since)
+    if p.kind == "network_agent":
+        return deep.network_agent(admin, p.binary)
+    if p.kind == "volume_service":
+        return deep.volume_service(admin, p.binary, since)
+    if p.kind == "chassis":
+        # The Chassis row outlives its controller (the SB DB is persistent): also ask the
+        # running ovn-controller whether it is connected to the southbound DB.
+        sb = cat["ovn-sb-db"].probe
+        return basic.both(basic.exec_check(svc.container, OVN_CONTROLLER_STATUS, expect="connected"),
+                           deep.chassis(sb.host, sb.port, p.binary or cat.settings.nova.host))
+    raise ValueError(f"{svc.name}: unknown probe kind {p.kind!r}")
+
+
+def describe(svc: Service) -> str:
+    """How a probe is named in messages: `mysql 172.31.0.10:3306`, `api`, `compute_service nova-compute`."""
+    p = svc.probe
+    where = f" {p.host}:{p.port}" if p.host else ""
+    what = f" {p.binary}" if p.binary else (f" `{' '.join(p.command)}`" if p.command else "")
+    return f"{p.kind}{where}{what}"
+
+
+def shallow_check(cat: Catalog, svc: Service, is_running: Callable[[str], bool]) -> Check:
+    """The cheapest sign of life: a TCP connect where the service listens, else "running"."""
+    p = svc.probe
+    if p.host and p.port:
+        return basic.tcp(p.host, p.port)
+    if svc.endpoint is not None and not svc.host_network:
+        return basic.tcp(str(cat.ip(svc.name)), svc.endpoint.port)
+    return basic.running(svc.container, is_running)
+
+
+def shallow(cat: Catalog, svc: Service, is_running: Callable[[str], bool]) -> ProbeResult:
+    """One quick try, no retries to speak of: for services already running with the right config."""
+    return basic.until(shallow_check(cat, svc, is_running), SHALLOW_DEADLINE_S, "shallow")

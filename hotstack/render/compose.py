@@ -1,0 +1,107 @@
+"""The podman-compose service definitions, derived from the catalog."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from ipaddress import IPv4Address
+from typing import Any
+
+from hotstack.catalog import Catalog, Probe, Service
+from hotstack.core.fsutil import sha256
+
+HASH_LABEL = "io.hotstack.config-hash"
+SERVICE_LABEL = "io.hotstack.service"
+# The host's hard limits here refuse podman's defaults (see SANDBOX facts); these always work.
+ULIMITS = {"nofile": {"soft": 20000, "hard": 20000}, "nproc": {"soft": 32768, "hard": 32768}}
+
+
+def healthcheck(svc: Service) -> dict[str, Any]:
+    """A shallow in-container check so the compose file stands on its own; hotstack's own
+    probes (deeper: tokens, service lists) gate the start order."""
+    return {"test": ["CMD-SHELL", _health_command(svc)], "interval": "10s", "timeout": "5s",
+            "retries": 30, "start_period": f"{int(svc.probe.deadline_s)}s"}
+
+
+def _health_command(svc: Service) -> str:
+    probe: Probe = svc.probe
+    if probe.kind == "exec":
+        return shlex.join(probe.command)
+    if probe.port:
+        return f"bash -c '</dev/tcp/127.0.0.1/{probe.port}'"
+    if svc.endpoint:
+        return f"bash -c '</dev/tcp/127.0.0.1/{svc.endpoint.port}'"
+    # The rest run one long-lived program named like the service (ovn-controller, nova-conductor, ...).
+    return f"pgrep -f {shlex.quote(svc.name)} >/dev/null"
+
+
+def mac_for(ip: IPv4Address) -> str:
+    """A fixed, locally administered MAC per address: a recreated container keeps its MAC, so
+    haproxy and its peers do not send to a stale neighbour entry for ~40 s after a restart."""
+    return "02:00:" + ":".join(f"{octet:02x}" for octet in ip.packed)
+
+
+def extra_hosts(cat: Catalog) -> list[str]:
+    """Every public DNS name points at haproxy on brex_ip, inside every container."""
+    brex = cat.settings.network.brex_ip
+    return [f"{ep.dns_name}:{brex}" for _, ep in cat.endpoints()]
+
+
+def published(cat: Catalog, svc: Service) -> list[str]:
+    brex = cat.settings.network.brex_ip
+    ports = list(svc.publish)
+    if svc.name == "haproxy":
+        ports += [(ep.port, ep.port, "tcp") for _, ep in cat.endpoints()]
+        ports.append((cat.settings.ports.haproxy_stats, cat.settings.ports.haproxy_stats, "tcp"))
+        if "nova-metadata" in cat.services:
+            ports.append((cat.settings.ports.nova_metadata, cat.settings.ports.nova_metadata, "tcp"))
+    return [f"{brex}:{host}:{inner}/{proto}" for host, inner, proto in ports]
+
+
+def service_definition(cat: Catalog, svc: Service, image: str, config_digest: str) -> dict[str, Any]:
+    """One compose service; its config-hash label covers this definition and its rendered files."""
+    rendered = cat.paths.rendered
+    d: dict[str, Any] = {
+        "image": image,
+        "container_name": svc.container,
+        "command": list(svc.command),
+        "restart": "no",
+        "ulimits": ULIMITS,
+        "volumes": [*(f"{rendered}/{cf.template}:{cf.target}:ro" for cf in svc.configs),
+                    *(v.spec() for v in svc.volumes)],
+        "extra_hosts": extra_hosts(cat),
+        "healthcheck": healthcheck(svc),
+    }
+    if svc.host_network:
+        d["network_mode"] = "host"
+    else:
+        ip = cat.ip(svc.name)
+        d["networks"] = {cat.settings.network.podman_network: {"ipv4_address": str(ip), "mac_address": mac_for(ip)}}
+        d["hostname"] = svc.name
+    if svc.user:
+        d["user"] = svc.user
+    if svc.privileged:
+        d["privileged"] = True
+    if svc.pid_host:
+        d["pid"] = "host"
+    if svc.env:
+        d["environment"] = dict(svc.env)
+    if ports := published(cat, svc):
+        d["ports"] = ports
+    if svc.depends_on:
+        d["depends_on"] = {dep: {"condition": "service_healthy"} for dep in svc.depends_on}
+    if svc.profile:
+        d["profiles"] = [svc.profile]
+    digest = sha256(json.dumps(d, sort_keys=True) + config_digest)[:16]
+    d["labels"] = {SERVICE_LABEL: svc.name, HASH_LABEL: digest}
+    return d
+
+
+def network_definition(cat: Catalog) -> dict[str, Any]:
+    net = cat.settings.network
+    return {net.podman_network: {
+        "name": net.podman_network,
+        "driver": "bridge",
+        "ipam": {"config": [{"subnet": str(net.container_cidr), "gateway": str(cat.gateway)}]},
+        "driver_opts": {"mtu": str(net.mtu)},
+    }}

@@ -1,0 +1,135 @@
+"""Render every service's configuration and the podman-compose file into the rendered dir.
+
+Jinja2 with StrictUndefined: a template that names something the context lacks fails loudly
+instead of writing an empty value. Files are written only when their content changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from hotstack import catalog as catalog_mod
+from hotstack.catalog import USERS, Catalog, ConfigFile
+from hotstack.catalog.services import nfs_mount_dir, nfs_share
+from hotstack.core.errors import HotstackError
+from hotstack.core.fsutil import sha256, write_if_changed
+from hotstack.core.hostfacts import resolved
+from hotstack.core.paths import Paths, template_root
+from hotstack.core.secrets import Secrets
+from hotstack.core.settings import Settings
+from hotstack.render.compose import network_definition, service_definition
+
+HASHES_FILE = "hashes.json"
+
+
+@dataclass
+class RenderResult:
+    written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    hashes: dict[str, str] = field(default_factory=dict)
+
+
+def secret_names(cat: Catalog) -> list[str]:
+    """Every secret the rendered files need, derived from the catalog."""
+    names = {"admin_password", "rabbitmq_password", "metadata_secret", "heat_domain_admin_password",
+             "hotstack_user_password"}
+    for svc in cat:
+        if svc.database:
+            names.add(f"db_{project(svc.name)}")
+        if svc.keystone_user:
+            names.add(f"keystone_{svc.keystone_user}")
+    return sorted(names)
+
+
+def project(service: str) -> str:
+    """The OpenStack project a service belongs to (its DB user and config dir): nova-api → nova."""
+    return service.split("-")[0]
+
+
+def context(cat: Catalog, secrets: dict[str, str]) -> dict[str, Any]:
+    s, p = cat.settings, cat.paths
+    brex = s.network.brex_ip
+
+    def secret(name: str) -> str:
+        if name not in secrets:
+            raise HotstackError(f"template asks for unknown secret {name!r}",
+                                hint="add it to render.secret_names")
+        return secrets[name]
+
+    def db_url(owner: str, database: str | None = None) -> str:
+        return (f"mysql+pymysql://{owner}:{secret('db_' + owner)}@{cat.ip('mariadb')}:3306/"
+                f"{database or owner}?charset=utf8mb4")
+
+    def url(name: str) -> str:
+        """Base URL of a service's API through haproxy (no version path)."""
+        ep = cat[name].endpoint
+        assert ep is not None
+        return f"http://{ep.dns_name}:{ep.port}"
+
+    return {
+        "s": s, "paths": p, "cat": cat, "brex_ip": str(brex), "secret": secret, "db_url": db_url,
+        "url": url, "ip": lambda name: str(cat.ip(name)),
+        "transport_url": f"rabbit://openstack:{secret('rabbitmq_password')}@{cat.ip('rabbitmq')}:5672/",
+        "memcache_servers": f"{cat.ip('memcached')}:11211",
+        "keystone_url": url("keystone"),
+        "nfs_share": nfs_share(s, p), "nfs_mount_dir": nfs_mount_dir(s, p),
+        **resolved(s, p),
+    }
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template_root())),
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
+    )
+
+
+def _chown(path: Path, cf: ConfigFile) -> None:
+    if os.geteuid() == 0:  # unprivileged renders (tests, `render --output`) keep their own owner
+        uid = USERS[cf.owner]
+        os.chown(path, uid, uid)
+
+
+def render(settings: Settings, paths: Paths, image_ref: Callable[[str], str] | None = None) -> RenderResult:
+    if image_ref is None:
+        from hotstack.images.refs import image_ref as ref
+
+        def image_ref(name: str) -> str:
+            return ref(name, settings.release)
+
+    cat = catalog_mod.build(settings, paths)
+    secrets = Secrets(paths.secrets_file).ensure(secret_names(cat))
+    env, ctx, out = _environment(), context(cat, secrets), paths.rendered
+    result = RenderResult()
+    texts: dict[str, str] = {}
+    for svc in cat:
+        for cf in svc.configs:
+            if cf.template in texts:
+                continue
+            try:
+                texts[cf.template] = env.get_template(f"configs/{cf.template}.j2").render(ctx)
+            except jinja2.TemplateError as exc:
+                raise HotstackError(f"template configs/{cf.template}.j2 failed: {exc}") from exc
+            _record(result, out / cf.template, texts[cf.template], cf.mode)
+            _chown(out / cf.template, cf)
+    services: dict[str, Any] = {}
+    for svc in cat:
+        digest = sha256("".join(texts[cf.template] for cf in svc.configs))
+        services[svc.name] = service_definition(cat, svc, image_ref(svc.image), digest)
+        result.hashes[svc.name] = services[svc.name]["labels"]["io.hotstack.config-hash"]
+    compose = env.get_template("compose/podman-compose.yml.j2").render(
+        ctx, services=services, networks=network_definition(cat), tojson=json.dumps)
+    _record(result, paths.compose_file, compose, 0o644)
+    _record(result, out / HASHES_FILE, json.dumps(result.hashes, indent=2, sort_keys=True) + "\n", 0o644)
+    return result
+
+
+def _record(result: RenderResult, path: Path, text: str, mode: int) -> None:
+    (result.written if write_if_changed(path, text, mode=mode) else result.unchanged).append(path)

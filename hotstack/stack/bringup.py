@@ -1,0 +1,227 @@
+"""Bring one service to healthy, deciding from what podman says now and the rendered hash.
+
+  running, same config-hash, shallow probe ok → kept (pending jobs, if any, still run)
+  missing, or not running                    → created
+  a different config-hash                    → recreated
+  running with the same hash but not answering: the full probe gets a short grace, then the
+  container is recreated once.
+Creating means: stop+remove the old container, make missing data dirs (owned by the service's
+user), the before-start jobs, `podman-compose up --no-deps SERVICE`, the full probe, then the
+after-start jobs. A probe miss raises ProbeFailed naming the service, the probe and its log.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from hotstack.catalog import USERS, Catalog, Service
+from hotstack.containers import control
+from hotstack.containers.control import Container
+from hotstack.core import graph as orchestrator
+from hotstack.core.errors import CommandError, HotstackError
+from hotstack.core.secrets import Secrets
+from hotstack.probes import basic, health
+from hotstack.probes.basic import ProbeResult
+from hotstack.probes.deep import Admin
+from hotstack.render.configs import secret_names
+from hotstack.stack import jobs, neighbours
+
+Action = Literal["created", "recreated", "kept"]
+Notify = Callable[[str, str, str], None]  # (service, state, note)
+KEPT_GRACE_S = 15.0
+QUICK_STOP_S = 5
+LOG_LINES = 30
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: Action
+    healthy_after_s: float | None  # from the moment its dependencies were healthy; None when kept
+    probe: ProbeResult
+
+
+class ProbeFailed(HotstackError):
+    def __init__(self, svc: Service, result: ProbeResult, logs: str) -> None:
+        super().__init__(
+            f"{svc.name} is not healthy: probe {health.describe(svc)} missed its {svc.probe.deadline_s:.0f} s "
+            f"deadline ({result.detail})\n--- last {LOG_LINES} log lines of {svc.container} ---\n{logs}",
+            hint=f"see `hotstack logs {svc.name}`; fix the cause and run `hotstack up` again")
+        self.service = svc.name
+
+
+def decide(current: Container | None, wanted_hash: str) -> Action | None:
+    """What to do with a service's container; None = keep it if it answers."""
+    if current is None or not current.running:
+        return "created"
+    if current.config_hash != wanted_hash:
+        return "recreated"
+    return None
+
+
+def stop_timeout(svc: Service) -> int:
+    """Seconds between SIGTERM and SIGKILL: the databases and the broker get time to close their
+    files; the OpenStack services keep nothing a kill would lose (heat-engine alone would take
+    12 s to drain its workers)."""
+    return control.STOP_TIMEOUT_S if svc.probe.kind in ("mysql", "amqp", "ovsdb") else QUICK_STOP_S
+
+
+def ensure_data_dirs(cat: Catalog, svc: Service) -> None:
+    """Create missing bind-mount sources under the data dir, owned by the service's user."""
+    uid = USERS.get(svc.user or "root", 0)
+    for volume in svc.volumes:
+        source = Path(volume.source)
+        if source.is_relative_to(cat.paths.data_dir) and not source.exists():
+            source.mkdir(parents=True, mode=0o750, exist_ok=True)  # services sharing a volume start in parallel
+            if os.geteuid() == 0:
+                os.chown(source, uid, uid)
+
+
+class Stack:
+    """One `up` run: the podman snapshot, the admin connection and the job runner, shared by
+    the services started in parallel."""
+
+    def __init__(self, cat: Catalog, hashes: dict[str, str], notify: Notify,
+                 snapshot: dict[str, Container] | None = None) -> None:
+        self.cat, self.hashes, self.notify = cat, hashes, notify
+        self.snapshot = control.snapshot() if snapshot is None else snapshot
+        self.admin = Admin(cat)
+        self._compose: dict[str, Any] | None = None
+        self._compose_lock = threading.Lock()
+        secrets = Secrets(cat.paths.secrets_file).ensure(secret_names(cat))
+        log = jobs.JobLog(cat.paths.state / jobs.JOBS_FILE, cat.settings.release)
+        self.jobs = jobs.JobRunner(cat, self.admin, log, secrets, self.compose)
+        self._network_lock = threading.Lock()
+        self.cancelled = threading.Event()  # Ctrl-C: probes stop at their next attempt
+        self._network_ready: bool | None = None  # looked up on the first create
+
+    def compose_document(self) -> dict[str, Any]:
+        """The rendered compose file, read once per run."""
+        with self._compose_lock:
+            if self._compose is None:
+                self._compose = jobs.load_compose(self.cat.paths.compose_file)
+            return self._compose
+
+    def compose(self) -> dict[str, dict[str, Any]]:
+        services: dict[str, dict[str, Any]] = self.compose_document()["services"]
+        return services
+
+    def is_running(self, container: str) -> bool:
+        found = self.snapshot.get(container)
+        return found is not None and found.running
+
+    def bring_up(self, name: str) -> Outcome:
+        svc, start = self.cat[name], time.monotonic()
+        action = decide(self.snapshot.get(svc.container), self.hashes[name])
+        if action is None:
+            kept = self._keep(svc)
+            if kept is not None:
+                return kept
+            action = "recreated"
+        created_at = self._create(svc, action)
+        result = self._probe(svc, svc.probe.deadline_s, since=created_at)
+        if not result.ok:
+            self.notify(name, "failed", result.detail)
+            raise ProbeFailed(svc, result, self.jobs.redact(control.last_logs(svc.container, LOG_LINES)))
+        self._jobs(svc, after_start=True)
+        self.notify(name, "healthy", action)
+        return Outcome(action, round(time.monotonic() - start, 1), result)
+
+    def _keep(self, svc: Service) -> Outcome | None:
+        result = health.shallow(self.cat, svc, self.is_running)
+        if not result.ok:
+            self.notify(svc.name, "probing", "not answering; waiting briefly")
+            result = self._probe(svc, min(KEPT_GRACE_S, svc.probe.deadline_s))
+            if not result.ok:
+                return None
+        self._jobs(svc, after_start=False)
+        self._jobs(svc, after_start=True)
+        self.notify(svc.name, "healthy", "kept")
+        return Outcome("kept", None, result)
+
+    def _create(self, svc: Service, action: Action) -> float:
+        """Replace the container; returns the unix time just before the new one was created."""
+        self.notify(svc.name, "starting", action)
+        if svc.container in self.snapshot:
+            control.remove(svc.container, timeout=stop_timeout(svc))
+        ensure_data_dirs(self.cat, svc)
+        self._jobs(svc, after_start=False)
+        created_at = time.time()
+        try:
+            self._compose_up(svc)
+            if not svc.host_network:
+                neighbours.forget(str(self.cat.ip(svc.name)))
+        except CommandError as exc:
+            self.notify(svc.name, "failed", "podman-compose up failed")
+            raise HotstackError(f"{svc.name}: creating its container failed: {exc.message}",
+                                hint=f"see `hotstack logs {svc.name}` if the container exists") from exc
+        return created_at
+
+    def _compose_up(self, svc: Service) -> None:
+        """podman-compose creates the network on first use; two doing it at once collide, so
+        the first creation runs alone."""
+        def up() -> None:
+            control.compose_up(self.compose_document(), self.cat.settings.network.podman_network,
+                                  svc.name, state_dir=self.cat.paths.state, profile=svc.profile)
+
+        if not self._network_ready and not svc.host_network:
+            with self._network_lock:
+                if self._network_ready is None:
+                    self._network_ready = control.network_exists(self.cat.settings.network.podman_network)
+                if not self._network_ready:
+                    up()
+                    self._network_ready = True
+                    return
+        up()
+
+    def _probe(self, svc: Service, deadline_s: float, since: float | None = None) -> ProbeResult:
+        self.notify(svc.name, "probing", health.describe(svc))
+        check = health.full_check(self.cat, svc, self.admin, self.jobs.map_compute_host, since)
+        return basic.until(basic.unless_exited(check, svc.container, control.state), deadline_s, svc.probe.kind,
+                            cancelled=self.cancelled)
+
+    def _jobs(self, svc: Service, *, after_start: bool) -> None:
+        self.jobs.run_pending(svc, after_start=after_start,
+                              notify=lambda job: self.notify(svc.name, "starting" if not after_start else "probing",
+                                                             f"job {job}"))
+
+
+def launch(cat: Catalog, hashes: dict[str, str], notify: Notify, *, names: list[str] | None = None,
+           snapshot: dict[str, Container] | None = None) -> tuple[dict[str, Outcome], HotstackError | None]:
+    """Bring `names` (default: every service) and what they depend on to healthy, in graph order.
+    Returns what came up and the first failure (a ProbeFailed, a job or podman error), if any."""
+    deps = {svc.name: svc.depends_on for svc in cat}
+    if names:
+        deps = {name: deps[name] for name in orchestrator.closure(deps, names)}
+    stack = Stack(cat, hashes, notify, snapshot)
+    for name in deps:
+        notify(name, "waiting", "")
+    run = orchestrator.run_graph(deps, stack.bring_up, on_interrupt=stack.cancelled.set)
+    for name, exc in run.failed.items():
+        if not isinstance(exc, ProbeFailed):  # a probe miss already said so, with its detail
+            notify(name, "failed", str(exc).splitlines()[0])
+    for name in run.not_started:
+        notify(name, "skipped", "not started: the run stopped at a failure")
+    if not run.failed:
+        return run.results, None
+    name, exc = next(iter(run.failed.items()))
+    if not isinstance(exc, HotstackError):
+        failure = HotstackError(f"{name}: {type(exc).__name__}: {exc}",
+                                hint=f"see `hotstack logs {name}`; run `hotstack up` again after fixing it")
+        failure.__cause__ = exc
+        exc = failure
+    return run.results, exc
+
+
+def start_all(cat: Catalog, hashes: dict[str, str], notify: Notify, *, names: list[str] | None = None,
+              snapshot: dict[str, Container] | None = None) -> dict[str, Outcome]:
+    """`launch`, raising its failure."""
+    results, failure = launch(cat, hashes, notify, names=names, snapshot=snapshot)
+    if failure is not None:
+        raise failure
+    return results
