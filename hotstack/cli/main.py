@@ -1,16 +1,32 @@
-"""The click layer: parse flags, call one command function, print. No logic lives here."""
+"""The click layer: parse flags, call one command function with the views, print its result.
+No logic lives here; this room alone prints."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
 from hotstack import __version__
+from hotstack.cli import output
+from hotstack.cli.views import Views
+from hotstack.commands import (
+    build_cmd,
+    clean_cmd,
+    cloud_cmd,
+    config_cmd,
+    doctor_cmd,
+    down_cmd,
+    guest_cmd,
+    logs_cmd,
+    prepare_cmd,
+    render_cmd,
+    status_cmd,
+    systemd_cmd,
+    up_cmd,
+)
 from hotstack.core.errors import EXIT_INTERRUPTED, BadInput, HotstackError
 from hotstack.core.settings import Settings, load
 
@@ -45,10 +61,6 @@ def run(fn: Callable[[], int]) -> None:
     sys.exit(code)
 
 
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hotstack")
 @click.option("--config", "config", type=click.Path(path_type=Path), default=None,
@@ -62,15 +74,13 @@ def cli(ctx: click.Context, config: Path | None, sets: tuple[str, ...]) -> None:
 
 
 @cli.command()
-@click.option("--output", type=click.Path(path_type=Path), default=None,
+@click.option("--output", "output_dir", type=click.Path(path_type=Path), default=None,
               help="Write here instead of <data_dir>/config.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @click.pass_obj
-def render(obj: Ctx, output: Path | None, as_json: bool) -> None:
+def render(obj: Ctx, output_dir: Path | None, as_json: bool) -> None:
     """Write every service config and the podman-compose file."""
-    from hotstack.commands.render_cmd import render_command
-
-    run(lambda: render_command(obj.settings(), output, as_json))
+    run(lambda: output.render(render_cmd.render_command(obj.settings(), output_dir), as_json))
 
 
 @cli.group()
@@ -83,9 +93,7 @@ def config() -> None:
 @click.pass_obj
 def config_show(obj: Ctx, as_json: bool) -> None:
     """The effective settings (defaults, file, environment and flags merged); secrets masked."""
-    from hotstack.commands.config_cmd import show
-
-    run(lambda: show(obj.settings(), as_json))
+    run(lambda: output.config(config_cmd.show(obj.settings()), as_json))
 
 
 @cli.command()
@@ -97,9 +105,13 @@ def config_show(obj: Ctx, as_json: bool) -> None:
 @click.pass_obj
 def build(obj: Ctx, parallel: int | None, only: tuple[str, ...], base: str | None, as_json: bool) -> None:
     """Build the container images (offline, from Debian trixie packages)."""
-    from hotstack.commands.build_cmd import build_command
+    def go() -> int:
+        with Views(to_stdout=False) as views:
+            report = build_cmd.build_command(obj.settings(), parallel=parallel, only=only,
+                                             base=base, progress=views.progress)  # type: ignore[arg-type]
+        return output.build(report, as_json)
 
-    run(lambda: build_command(obj.settings(), parallel=parallel, only=only, base=base, as_json=as_json))  # type: ignore[arg-type]
+    run(go)
 
 
 @cli.command()
@@ -108,9 +120,12 @@ def build(obj: Ctx, parallel: int | None, only: tuple[str, ...], base: str | Non
 @click.pass_obj
 def prepare(obj: Ctx, dry_run: bool, as_json: bool) -> None:
     """Prepare the host: OVS bridges, hot-ex address, libvirt, NFS, firewall, podman runtime."""
-    from hotstack.commands.prepare_cmd import prepare as prepare_command
+    def go() -> int:
+        with Views(to_stdout=not as_json) as views:
+            report = prepare_cmd.prepare(obj.settings(), dry_run, views.progress)
+        return output.prepare(report, as_json)
 
-    run(lambda: prepare_command(obj.settings(), dry_run, as_json))
+    run(go)
 
 
 @cli.command()
@@ -118,9 +133,7 @@ def prepare(obj: Ctx, dry_run: bool, as_json: bool) -> None:
 @click.pass_obj
 def doctor(obj: Ctx, as_json: bool) -> None:
     """Check the host and say what to fix."""
-    from hotstack.commands.doctor_cmd import doctor as doctor_command
-
-    run(lambda: doctor_command(obj.settings(), as_json))
+    run(lambda: output.doctor(doctor_cmd.doctor(obj.settings()), as_json))
 
 
 @cli.command()
@@ -130,21 +143,27 @@ def doctor(obj: Ctx, as_json: bool) -> None:
 @click.pass_obj
 def clean(obj: Ctx, yes: bool, images: bool, as_json: bool) -> None:
     """Remove containers, data, bridges, address, exports, firewall rules and overrides."""
-    from hotstack.commands.clean_cmd import clean as clean_command
+    def go() -> int:
+        with Views(to_stdout=not as_json) as views:
+            report = clean_cmd.clean(obj.settings(), yes, images, views.progress)
+        return output.clean(report, as_json)
 
-    run(lambda: clean_command(obj.settings(), yes, images, as_json))
+    run(go)
 
 
 @cli.command("guest-image")
-@click.option("--output", type=click.Path(path_type=Path), default=None,
+@click.option("--output", "output_file", type=click.Path(path_type=Path), default=None,
               help="Image file (default <data_dir>/images/hotstack-guest.img; .qcow2 for qcow2).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
-def guest_image(obj: Ctx, output: Path | None, as_json: bool) -> None:
+def guest_image(obj: Ctx, output_file: Path | None, as_json: bool) -> None:
     """Build hotstack's tiny guest image offline (host or Debian kernel + busybox initramfs)."""
-    from hotstack.commands.guest_cmd import guest_image as guest_command
+    def go() -> int:
+        with Views(to_stdout=False) as views:
+            report = guest_cmd.guest_image(obj.settings(), output_file, views.progress)
+        return output.guest(report, as_json)
 
-    run(lambda: guest_command(obj.settings(), output, as_json))
+    run(go)
 
 
 @cli.command()
@@ -154,9 +173,12 @@ def guest_image(obj: Ctx, output: Path | None, as_json: bool) -> None:
 @click.pass_obj
 def up(obj: Ctx, only: tuple[str, ...], as_json: bool) -> None:
     """Bring the cloud up: check, prepare, render, build what is missing, start in order, set up."""
-    from hotstack.commands.up_cmd import up as up_command
+    def go() -> int:
+        with Views(to_stdout=False, line_prefix="post-setup: ") as views:
+            report = up_cmd.up(obj.settings(), views.progress, only=only)
+        return output.up(report, as_json)
 
-    run(lambda: up_command(obj.settings(), as_json, only=only))
+    run(go)
 
 
 @cli.command()
@@ -164,9 +186,12 @@ def up(obj: Ctx, only: tuple[str, ...], as_json: bool) -> None:
 @click.pass_obj
 def down(obj: Ctx, as_json: bool) -> None:
     """Stop and remove every container in reverse dependency order; keep all data."""
-    from hotstack.commands.down_cmd import down as down_command
+    def go() -> int:
+        with Views(to_stdout=False, verb="down") as views:
+            report = down_cmd.down(obj.settings(), views.progress)
+        return output.down(report, as_json)
 
-    run(lambda: down_command(obj.settings(), as_json))
+    run(go)
 
 
 @cli.command()
@@ -174,9 +199,7 @@ def down(obj: Ctx, as_json: bool) -> None:
 @click.pass_obj
 def status(obj: Ctx, as_json: bool) -> None:
     """Every service: container, state, health, uptime, endpoint."""
-    from hotstack.commands.status_cmd import status as status_command
-
-    run(lambda: status_command(obj.settings(), as_json))
+    run(lambda: output.status(status_cmd.status(obj.settings()), as_json))
 
 
 @cli.command()
@@ -186,9 +209,7 @@ def status(obj: Ctx, as_json: bool) -> None:
 @click.pass_obj
 def logs(obj: Ctx, service: str, follow: bool, tail: int | None) -> None:
     """The log of one service's container."""
-    from hotstack.commands.logs_cmd import logs as logs_command
-
-    run(lambda: logs_command(obj.settings(), service, follow, tail))
+    run(lambda: output.code(logs_cmd.logs(obj.settings(), service, follow, tail)))
 
 
 @cli.command("setup-cloud")
@@ -196,9 +217,12 @@ def logs(obj: Ctx, service: str, follow: bool, tail: int | None) -> None:
 @click.pass_obj
 def setup_cloud(obj: Ctx, as_json: bool) -> None:
     """Post-setup: flavors, networks, router, rules, quotas, guest image, the hotstack user."""
-    from hotstack.commands.cloud_cmd import setup_cloud_command
+    def go() -> int:
+        with Views(to_stdout=not as_json) as views:
+            report = cloud_cmd.setup_cloud_command(obj.settings(), views.progress)
+        return output.setup_cloud(report, as_json)
 
-    run(lambda: setup_cloud_command(obj.settings(), as_json))
+    run(go)
 
 
 @cli.command()
@@ -207,9 +231,12 @@ def setup_cloud(obj: Ctx, as_json: bool) -> None:
 @click.pass_obj
 def smoke(obj: Ctx, as_json: bool, keep: bool) -> None:
     """Boot a VM, read its console, ping its floating IP, attach a volume, trunk, heat stack."""
-    from hotstack.commands.cloud_cmd import smoke_command
+    def go() -> int:
+        with Views(to_stdout=not as_json) as views:
+            report = cloud_cmd.smoke_command(obj.settings(), keep, views.progress)
+        return output.smoke(report, as_json)
 
-    run(lambda: smoke_command(obj.settings(), as_json, keep))
+    run(go)
 
 
 @cli.command()
@@ -217,9 +244,7 @@ def smoke(obj: Ctx, as_json: bool, keep: bool) -> None:
 @click.pass_obj
 def systemd(obj: Ctx, action: str) -> None:
     """Install or remove the hotstack.service unit (up at boot, down at shutdown)."""
-    from hotstack.commands.systemd_cmd import systemd_command
-
-    run(lambda: systemd_command(action, obj.config))
+    run(lambda: output.systemd(systemd_cmd.systemd_command(action, obj.config)))
 
 
 def main() -> None:

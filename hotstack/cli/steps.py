@@ -1,4 +1,4 @@
-"""One line per step on the terminal (stderr when stdout carries JSON)."""
+"""Host steps as one line each: a mark, the step id, what changed."""
 
 from __future__ import annotations
 
@@ -14,13 +14,11 @@ MARKS = {
 WORDS = {"ok": "nothing to do", "would-change": "", "removed": "", "changed": "", "failed": ""}
 
 
-def console_progress(as_json: bool) -> tuple[Console, Progress]:
-    console = Console(stderr=as_json, highlight=False)
-
+def step_printer(console: Console) -> Progress:
     def show(step_id: str, status: str, details: list[str]) -> None:
         word = WORDS.get(status, "")
         text = "; ".join(details)
         line = f"{MARKS.get(status, '?')} [bold]{escape(step_id)}[/bold] {escape(word)} {escape(text)}"
         console.print(line.rstrip(), soft_wrap=True)
 
-    return console, show
+    return show

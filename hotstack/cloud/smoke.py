@@ -38,7 +38,7 @@ class Report:
     def ok(self) -> bool:
         return bool(self.steps) and all(s.ok for s in self.steps.values())
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "elapsed_s": round(self.elapsed_s, 1),
                 "steps": {k: {"ok": v.ok, "seconds": round(v.seconds, 1), "detail": v.detail}
                           for k, v in self.steps.items()}}

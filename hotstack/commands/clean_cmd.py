@@ -4,17 +4,34 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from hotstack.cli.main import emit_json
-from hotstack.cli.steps import console_progress
+from hotstack import catalog
+from hotstack.cloud.clouds_yaml import remove_clouds_yaml
+from hotstack.commands.progress import QUIET, Progress
 from hotstack.containers import cleanup
-from hotstack.core.errors import EXIT_FAILURE, EXIT_OK, BadInput, HotstackError
+from hotstack.core import runlock
+from hotstack.core.errors import BadInput, HotstackError
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
 from hotstack.host import plan
 from hotstack.host.step import remove_plan
 from hotstack.host.system import Host
+
+
+@dataclass
+class CleanReport:
+    changes: list[dict[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "changes": self.changes, "errors": self.errors}
 
 
 def mounts_under(root: Path, mountinfo: Path = Path("/proc/self/mountinfo")) -> list[str]:
@@ -33,36 +50,37 @@ def remove_data(paths: Paths) -> list[str]:
     return [f"removed {paths.data_dir}"]
 
 
-def clean(settings: Settings, yes: bool, images: bool, as_json: bool, host: Host | None = None) -> int:
+def remove_credentials(paths: Paths) -> list[str]:
+    return [f"removed {c}" for c in remove_clouds_yaml(paths)]
+
+
+def clean(settings: Settings, yes: bool, images: bool, progress: Progress = QUIET,
+          host: Host | None = None) -> CleanReport:
     if not yes:
-        raise BadInput("clean deletes hotstack's cleanup, data, bridges and host settings",
+        raise BadInput("clean deletes hotstack's containers, data, bridges and host settings",
                        hint="run `hotstack clean --yes` to confirm")
     paths = Paths(settings.data_dir)
-    console, progress = console_progress(as_json)
-    changes: list[dict[str, str]] = []
-    errors: list[str] = []
+    cat = catalog.build(settings, paths)
+    report = CleanReport()
 
     def phase(step_id: str, fn: Callable[[], list[str]]) -> None:
         try:
             done = fn()
         except HotstackError as exc:
-            errors.append(exc.message)
-            progress(step_id, "failed", [exc.message])
+            report.errors.append(exc.message)
+            progress.step(step_id, "failed", [exc.message])
             return
-        progress(step_id, "removed" if done else "ok", done)
-        changes.extend({"step": step_id, "change": d} for d in done)
+        progress.step(step_id, "removed" if done else "ok", done)
+        report.changes.extend({"step": step_id, "change": d} for d in done)
 
-    phase("containers", lambda: cleanup.remove_containers(paths))
-    phase("podman-network", lambda: cleanup.remove_network(settings))
-    if images:
-        phase("images", cleanup.remove_images)
-    result = remove_plan(plan.steps(settings, paths, host), progress)
-    changes += result["changes"]
-    errors += result["errors"]
+    with runlock.exclusive(paths, "clean"):
+        phase("containers", lambda: cleanup.remove_containers(paths))
+        phase("podman-network", lambda: cleanup.remove_network(settings))
+        if images:
+            phase("images", cleanup.remove_images)
+        removed = remove_plan(plan.steps(cat, host), progress.step)
+        report.changes += removed["changes"]
+        report.errors += removed["errors"]
+        phase("credentials", lambda: remove_credentials(paths))
     phase("data-dir", lambda: remove_data(paths))
-    ok = not errors
-    if as_json:
-        emit_json({"ok": ok, "changes": changes, "errors": errors})
-    else:
-        console.print(f"cleaned: {len(changes)} removal(s)" + (f", {len(errors)} error(s)" if errors else ""))
-    return EXIT_OK if ok else EXIT_FAILURE
+    return report

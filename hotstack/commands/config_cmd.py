@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-import click
-import yaml
+from dataclasses import dataclass
+from typing import Any
 
-from hotstack.cli.main import emit_json
 from hotstack.core.paths import Paths
 from hotstack.core.secrets import MASK, Secrets
 from hotstack.core.settings import Settings, dump
 
 
-def show(settings: Settings, as_json: bool) -> int:
+@dataclass(frozen=True)
+class ConfigReport:
+    data: dict[str, Any]
+    ok: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return self.data
+
+
+def show(settings: Settings) -> ConfigReport:
     paths = Paths(settings.data_dir)
     data = dump(settings)
     data["secrets"] = {
         "file": str(paths.secrets_file),
         "values": {name: MASK for name in Secrets(paths.secrets_file).names()},
     }
-    if as_json:
-        emit_json(data)
-    else:
-        click.echo(yaml.safe_dump(data, sort_keys=False).rstrip())
-    return 0
+    return ConfigReport(data)

@@ -1,15 +1,14 @@
-"""`hotstack down`: stop and remove the control, dependents first; all data stays."""
+"""`hotstack down`: stop and remove the containers, dependents first; all data stays."""
 
 from __future__ import annotations
 
 import time
-
-import click
+from dataclasses import dataclass
+from typing import Any
 
 from hotstack import catalog
 from hotstack.catalog import Catalog
-from hotstack.cli.live import ServiceView
-from hotstack.cli.main import emit_json
+from hotstack.commands.progress import QUIET, Progress
 from hotstack.containers import control
 from hotstack.core import graph, runlock
 from hotstack.core.errors import HotstackError
@@ -19,35 +18,40 @@ from hotstack.core.settings import Settings
 from hotstack.stack.bringup import stop_timeout
 
 
-def _stop_all(cat: Catalog) -> GraphRun[None]:
+@dataclass(frozen=True)
+class DownReport:
+    removed: list[str]
+    elapsed_s: float
+    data_dir: str
+    ok: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "elapsed_s": round(self.elapsed_s, 1), "removed": self.removed}
+
+
+def stop_all(cat: Catalog, progress: Progress = QUIET) -> GraphRun[None]:
     """Remove every existing container, each once the services depending on it are gone."""
     present = control.snapshot()
     deps = {svc.name: svc.depends_on for svc in cat}
     rev = graph.reverse(deps)
     todo = {name: rev[name] for name in deps if cat[name].container in present}
-    with ServiceView(verb="down") as view:
-        def stop(name: str) -> None:
-            view.notify(name, "stopping")
-            control.remove(cat[name].container, timeout=stop_timeout(cat[name]))
-            view.notify(name, "stopped")
 
-        return graph.run_graph(todo, stop)
+    def stop(name: str) -> None:
+        progress.service(name, "stopping", "")
+        control.remove(cat[name].container, timeout=stop_timeout(cat[name]))
+        progress.service(name, "stopped", "")
+
+    return graph.run_graph(todo, stop)
 
 
-def down(settings: Settings, as_json: bool) -> int:
-    """`hotstack down [--json]`: exit 0 when every container is gone."""
+def down(settings: Settings, progress: Progress = QUIET) -> DownReport:
     started = time.monotonic()
     paths = Paths(settings.data_dir)
     cat = catalog.build(settings, paths)
     with runlock.exclusive(paths, "down"):
-        run = _stop_all(cat)
-    elapsed = time.monotonic() - started
-    if as_json:
-        emit_json({"ok": run.ok, "elapsed_s": round(elapsed, 1), "removed": sorted(run.results)})
-    elif run.ok:
-        click.echo(f"{len(run.results)} containers removed in {elapsed:.1f} s; data kept in {settings.data_dir}")
+        run = stop_all(cat, progress)
     if not run.ok:
         name, exc = next(iter(run.failed.items()))
         raise HotstackError(f"could not remove {cat[name].container}: {exc}",
                             hint="`podman ps -a` shows what is left; run `hotstack down` again")
-    return 0
+    return DownReport(sorted(run.results), time.monotonic() - started, str(settings.data_dir))

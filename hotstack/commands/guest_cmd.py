@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import click
-
-from hotstack.cli.main import emit_json
+from hotstack.commands.progress import QUIET, Progress
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
-from hotstack.guest.image import build_guest_image
+from hotstack.guest.image import GuestImage, build_guest_image
 
 
-def guest_image(settings: Settings, output: Path | None, as_json: bool) -> int:
+@dataclass(frozen=True)
+class GuestReport:
+    image: GuestImage
+    ok: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, **self.image.to_json()}
+
+
+def guest_image(settings: Settings, output: Path | None, progress: Progress = QUIET) -> GuestReport:
     """Build the image at output (default <data_dir>/images/hotstack-guest.img; a .qcow2 name
-    gives qcow2); progress goes to stderr, the result to stdout."""
+    gives qcow2)."""
     paths = Paths(settings.data_dir)
     out = (output or paths.guest_image).resolve()
-    image = build_guest_image(out, paths.guest_cache,
-                              progress=lambda message: click.echo(message, err=True))
-    if as_json:
-        emit_json({"ok": True, **image.to_json()})
-        return 0
-    action = "built" if image.built else "unchanged"
-    click.echo(f"{action}: {image.path} ({image.format}, {image.size_bytes / 2**20:.1f} MiB, "
-               f"kernel {image.kernel_version}); console marker {image.marker}")
-    return 0
+    return GuestReport(build_guest_image(out, paths.guest_cache, progress=progress.line))

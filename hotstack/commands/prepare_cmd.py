@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import Any
 
-from hotstack.cli.main import emit_json
-from hotstack.cli.steps import console_progress
+from hotstack import catalog
+from hotstack.commands.progress import QUIET, Progress
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
 from hotstack.host import plan
@@ -13,19 +15,19 @@ from hotstack.host.step import run_plan
 from hotstack.host.system import Host
 
 
-def prepare(settings: Settings, dry_run: bool, as_json: bool, host: Host | None = None) -> int:
+@dataclass(frozen=True)
+class PrepareReport:
+    changes: list[dict[str, str]]
+    dry_run: bool
+    elapsed_s: float
+    ok: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "changes": self.changes}
+
+
+def prepare(settings: Settings, dry_run: bool, progress: Progress = QUIET, host: Host | None = None) -> PrepareReport:
     started = time.monotonic()
-    console, progress = console_progress(as_json)
-    steps = plan.steps(settings, Paths(settings.data_dir), host)
-    result = run_plan(steps, dry_run, progress)
-    if as_json:
-        emit_json(result)
-        return 0
-    took = time.monotonic() - started
-    if not result["changes"]:
-        console.print(f"host already prepared: nothing to do ({took:.1f} s)")
-    elif dry_run:
-        console.print(f"dry run: {len(result['changes'])} change(s) would be made; nothing was changed")
-    else:
-        console.print(f"host prepared: {len(result['changes'])} change(s) in {took:.1f} s")
-    return 0
+    steps = plan.steps(catalog.build(settings, Paths(settings.data_dir)), host)
+    result = run_plan(steps, dry_run, progress.step)
+    return PrepareReport(result["changes"], dry_run, time.monotonic() - started)

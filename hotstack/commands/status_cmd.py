@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
-
-import click
-from rich.console import Console
-from rich.table import Table
 
 from hotstack import catalog
 from hotstack.catalog import Catalog, Service
-from hotstack.cli.main import emit_json
 from hotstack.containers import control
 from hotstack.containers.control import Container
 from hotstack.core.paths import Paths
@@ -21,11 +17,16 @@ from hotstack.probes import health
 from hotstack.render.configs import HASHES_FILE
 
 
-def _uptime(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    minutes, hours = int(seconds // 60), int(seconds // 3600)
-    return f"{hours}h{minutes % 60:02d}m" if hours else (f"{minutes}m" if minutes else f"{int(seconds)}s")
+@dataclass(frozen=True)
+class StatusReport:
+    services: list[dict[str, Any]]
+
+    @property
+    def ok(self) -> bool:
+        return all(r["healthy"] for r in self.services)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"services": self.services}
 
 
 def rendered_hashes(paths: Paths) -> dict[str, str]:
@@ -53,22 +54,6 @@ def rows(cat: Catalog, snapshot: dict[str, Container]) -> list[dict[str, Any]]:
         return list(pool.map(row, list(cat)))
 
 
-def status(settings: Settings, as_json: bool) -> int:
-    """`hotstack status [--json]`: exit 0 when every service is running and answering, else 1."""
+def status(settings: Settings) -> StatusReport:
     cat = catalog.build(settings, Paths(settings.data_dir))
-    found = rows(cat, control.snapshot())
-    if as_json:
-        emit_json({"services": found})
-    else:
-        table = Table(box=None, header_style="bold")
-        for column in ("service", "container", "state", "healthy", "uptime", "endpoint"):
-            table.add_column(column)
-        for r in found:
-            state = r["state"] + ("" if r["config_current"] or r["state"] == "missing" else " (config changed)")
-            mark = "[green]yes[/]" if r["healthy"] else "[red]no[/]"
-            table.add_row(r["name"], r["container"], state, mark, _uptime(r["uptime_s"]), r["endpoint"] or "")
-        Console().print(table)
-        if not all(r["healthy"] for r in found):
-            click.echo("not everything is healthy: `hotstack up` starts what is missing, "
-                       "`hotstack logs NAME` shows why one fails", err=True)
-    return 0 if all(r["healthy"] for r in found) else 1
+    return StatusReport(rows(cat, control.snapshot()))

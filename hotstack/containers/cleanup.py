@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from hotstack.containers import podman
+from hotstack.containers.labels import IMAGE_LABEL, WORKDIR_LABEL
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
 
-IMAGE_LABEL = "io.hotstack.image"
-WORKDIR_LABEL = "com.docker.compose.project.working_dir"
 IMAGES = "localhost/hotstack/*"
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from hotstack.containers import podman
+from hotstack.containers.labels import HASH_LABEL, SERVICE_LABEL
 from hotstack.core.errors import CommandError
 from hotstack.core.fsutil import write_if_changed
-from hotstack.render.compose import HASH_LABEL, SERVICE_LABEL
 
 STOP_TIMEOUT_S = 20
 

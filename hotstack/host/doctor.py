@@ -8,12 +8,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from hotstack import catalog
+from hotstack.catalog import Catalog
 from hotstack.containers import podman
 from hotstack.core.errors import HotstackError
 from hotstack.core.hostfacts import host_facts
-from hotstack.core.paths import Paths
-from hotstack.core.settings import Settings
 from hotstack.host import daemons, facts, listeners, net, nfs, ovs, runtime
 from hotstack.host.firewall import api_ports
 from hotstack.host.system import Host
@@ -30,10 +28,11 @@ class Finding:
     fix: str = ""
 
 
-Check = Callable[[Settings, Paths, Host], list[Finding]]
+Check = Callable[[Catalog, Host], list[Finding]]
 
 
-def virtualization(s: Settings, p: Paths, host: Host) -> list[Finding]:
+def virtualization(cat: Catalog, host: Host) -> list[Finding]:
+    s, p = cat.settings, cat.paths
     try:
         found = facts.virt_facts(s, host, host_facts(p))
     except HotstackError as exc:
@@ -44,7 +43,7 @@ def virtualization(s: Settings, p: Paths, host: Host) -> list[Finding]:
                     "enable (nested) KVM for fast guests; hotstack works with qemu, only slower")]
 
 
-def podman_runtime(s: Settings, p: Paths, host: Host) -> list[Finding]:
+def podman_runtime(cat: Catalog, host: Host) -> list[Finding]:
     if not podman.available():
         return [Finding("podman-runtime", "fail", "podman is not installed", "apt-get install podman")]
     version = podman.run(["version", "--format", "{{.Client.Version}}"], check=False).stdout.strip()
@@ -68,10 +67,11 @@ def _container_starts() -> list[Finding]:
     return [Finding("container", "ok", f"a container of {images[-1]} starts and exits cleanly")]
 
 
-def ports_free(s: Settings, p: Paths, host: Host) -> list[Finding]:
+def ports_free(cat: Catalog, host: Host) -> list[Finding]:
+    s = cat.settings
     brex = str(s.network.brex_ip)
     found, owner = listeners.listeners(host.proc), listeners.owners(host.proc)
-    wanted = [(port, "tcp") for port in api_ports(catalog.build(s, p))] + [(s.ports.dns, "udp")]
+    wanted = [(port, "tcp") for port in api_ports(cat)] + [(s.ports.dns, "udp")]
     busy, ours = [], 0
     for port, proto in wanted:
         for lst in listeners.on(brex, port, proto, found):
@@ -87,7 +87,8 @@ def ports_free(s: Settings, p: Paths, host: Host) -> list[Finding]:
     return [Finding("ports", "ok", f"{len(wanted)} API ports free on {brex}{note}")]
 
 
-def networks(s: Settings, p: Paths, host: Host) -> list[Finding]:
+def networks(cat: Catalog, host: Host) -> list[Finding]:
+    s = cat.settings
     with net.netlink(host) as ipr:
         found = net.collisions(s, net.addresses(ipr), net.routes(ipr))
     if found:
@@ -96,7 +97,7 @@ def networks(s: Settings, p: Paths, host: Host) -> list[Finding]:
                     "are used by nothing but hotstack")]
 
 
-def hostname(s: Settings, p: Paths, host: Host) -> list[Finding]:
+def hostname(cat: Catalog, host: Host) -> list[Finding]:
     name = socket.gethostname()
     try:
         socket.getaddrinfo(name, None)
@@ -106,7 +107,8 @@ def hostname(s: Settings, p: Paths, host: Host) -> list[Finding]:
     return [Finding("hostname", "ok", f"{name} resolves")]
 
 
-def resources(s: Settings, p: Paths, host: Host) -> list[Finding]:
+def resources(cat: Catalog, host: Host) -> list[Finding]:
+    s = cat.settings
     where = next(d for d in (s.data_dir, *s.data_dir.parents) if d.exists())
     free = shutil.disk_usage(where).free
     mem = next(int(line.split()[1]) * 1024 for line in (host.proc / "meminfo").read_text().splitlines()
@@ -118,7 +120,7 @@ def resources(s: Settings, p: Paths, host: Host) -> list[Finding]:
     return [disk, memory]
 
 
-def daemons_up(s: Settings, p: Paths, host: Host) -> list[Finding]:
+def daemons_up(cat: Catalog, host: Host) -> list[Finding]:
     found = []
     for name, group, fix in (("ovs", daemons.ovs_daemons(host), "hotstack prepare starts it"),
                              ("libvirt", daemons.libvirt_daemons(), "hotstack prepare starts it")):
@@ -129,7 +131,8 @@ def daemons_up(s: Settings, p: Paths, host: Host) -> list[Finding]:
     return found
 
 
-def kernel(s: Settings, p: Paths, host: Host) -> list[Finding]:
+def kernel(cat: Catalog, host: Host) -> list[Finding]:
+    s = cat.settings
     dp = ovs.datapath_type(host)
     mode, why = nfs.choose_mode(s, host)
     return [
@@ -143,13 +146,13 @@ CHECKS: tuple[Check, ...] = (virtualization, podman_runtime, ports_free, network
                              resources, daemons_up, kernel)
 
 
-def run(s: Settings, p: Paths, host: Host | None = None, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+def run(cat: Catalog, host: Host | None = None, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     """Every check but those named in `skip`; a broken check becomes a failed finding."""
     host = host or Host()
     found: list[Finding] = []
     for check in (c for c in CHECKS if c.__name__ not in skip):
         try:
-            found += check(s, p, host)
+            found += check(cat, host)
         except Exception as exc:  # a broken check is itself a finding, never a crash
             found.append(Finding(check.__name__, "fail", f"check failed: {exc}", "report this as a bug"))
     return {"ok": all(f.level != "fail" for f in found), "findings": [asdict(f) for f in found]}

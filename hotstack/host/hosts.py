@@ -8,7 +8,6 @@ between the markers are ours; the file is rewritten atomically.
 from __future__ import annotations
 
 import errno
-import socket
 from pathlib import Path
 
 from hotstack.catalog import Catalog
@@ -80,12 +79,4 @@ class HostsBlock(Step):
             return []
         _write(self.path, outside)
         return [f"removed the hotstack block from {self.path}"]
-
-
-def resolvable(name: str) -> bool:
-    try:
-        socket.getaddrinfo(name, None)
-    except OSError:
-        return False
-    return True
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Interface, IPv4Network
 from typing import Any
 
 from pyroute2 import IPRoute
@@ -144,8 +144,3 @@ class BrexAddress(Step):
                 return []
             ipr.addr("del", index=found[0], address=str(self.iface.ip), prefixlen=self.iface.network.prefixlen)
         return [f"removed {self.iface} from {self.ifname}"]
-
-
-def brex_ip_present(host: Host, ip: IPv4Address) -> bool:
-    with netlink(host) as ipr:
-        return any(a.iface.ip == ip for a in addresses(ipr))

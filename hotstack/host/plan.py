@@ -1,11 +1,10 @@
-"""The ordered host preparation plan for a settings object."""
+"""The ordered host preparation plan for one deployment, and `ensure`: doctor, then the plan."""
 
 from __future__ import annotations
 
-from hotstack import catalog
-from hotstack.core.paths import Paths
-from hotstack.core.settings import Settings
-from hotstack.host import firewalld
+from hotstack.catalog import Catalog
+from hotstack.core.errors import HotstackError
+from hotstack.host import doctor, firewalld
 from hotstack.host.daemons import Daemons, libvirt_daemons, ovs_daemons
 from hotstack.host.facts import HostFacts
 from hotstack.host.firewall import NftTable
@@ -17,14 +16,14 @@ from hotstack.host.nfs import LocalShare, NfsExports, choose_mode
 from hotstack.host.ovs import OvsBridges, datapath_type
 from hotstack.host.ovs_offload import OvsUserspaceOffload
 from hotstack.host.runtime import PodmanRuntime
-from hotstack.host.step import Step
+from hotstack.host.step import Progress, Step, run_plan
 from hotstack.host.system import Host
 
 
-def steps(s: Settings, paths: Paths, host: Host | None = None) -> list[Step]:
+def steps(cat: Catalog, host: Host | None = None) -> list[Step]:
     """Daemons first, then what depends on them; the facts for render last."""
     host = host or Host()
-    cat = catalog.build(s, paths)
+    s, paths = cat.settings, cat.paths
     plan: list[Step] = [PodmanRuntime(paths, host.proc / "self" / "mountinfo")]
     if host.start_daemons:
         plan.append(Daemons("ovs-daemons", ovs_daemons(host), host))
@@ -47,3 +46,15 @@ def steps(s: Settings, paths: Paths, host: Host | None = None) -> list[Step]:
                 else NftTable(cat, host, nfs_server))
     plan.append(HostFacts(s, paths, host))
     return plan
+
+
+def ensure(cat: Catalog, progress: Progress, host: Host | None = None) -> None:
+    """What `up` does to the host: doctor (a failed check stops it), then the plan (idempotent)."""
+    # The virtualization check only ever warns, and the host-facts step makes the same KVM try
+    # right after fixing /dev/kvm's mode (before that fix each libvirt call is slow here).
+    findings = doctor.run(cat, host, skip=("virtualization",))["findings"]
+    fatal = [f for f in findings if f["level"] == "fail"]
+    if fatal:
+        raise HotstackError("the host is not ready: " + "; ".join(f"{f['check']}: {f['message']}" for f in fatal),
+                            hint="; ".join(f["fix"] for f in fatal if f.get("fix")) or "see `hotstack doctor`")
+    run_plan(steps(cat, host), False, progress)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hotstack.containers import podman
+from hotstack.containers.labels import IMAGE_LABEL
 from hotstack.core.errors import HotstackError
 from hotstack.images import base as image_base
 from hotstack.images import refs as images
@@ -103,7 +104,7 @@ def build_args(spec: ImageSpec, ref: str, parent_ref: str, cache_dir: Path) -> l
         "--file", str(spec.containerfile),
         "--build-arg", f"{arg}={parent_ref}",
         "--volume", f"{cache_dir}:{CACHE_MOUNT}",
-        "--label", f"io.hotstack.image={spec.name}",
+        "--label", f"{IMAGE_LABEL}={spec.name}",
         "--tag", ref,
         str(spec.directory),
     ]

@@ -8,10 +8,9 @@ from ipaddress import IPv4Address
 from typing import Any
 
 from hotstack.catalog import Catalog, Probe, Service
+from hotstack.containers.labels import HASH_LABEL, SERVICE_LABEL
 from hotstack.core.fsutil import sha256
 
-HASH_LABEL = "io.hotstack.config-hash"
-SERVICE_LABEL = "io.hotstack.service"
 # The host's hard limits here refuse podman's defaults (see SANDBOX facts); these always work.
 ULIMITS = {"nofile": {"soft": 20000, "hard": 20000}, "nproc": {"soft": 32768, "hard": 32768}}
 

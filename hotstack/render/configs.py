@@ -15,15 +15,14 @@ from typing import Any
 
 import jinja2
 
-from hotstack import catalog as catalog_mod
 from hotstack.catalog import USERS, Catalog, ConfigFile
 from hotstack.catalog.services import nfs_mount_dir, nfs_share
+from hotstack.containers.labels import HASH_LABEL
 from hotstack.core.errors import HotstackError
 from hotstack.core.fsutil import sha256, write_if_changed
 from hotstack.core.hostfacts import resolved
-from hotstack.core.paths import Paths, template_root
+from hotstack.core.paths import template_root
 from hotstack.core.secrets import Secrets
-from hotstack.core.settings import Settings
 from hotstack.render.compose import network_definition, service_definition
 
 HASHES_FILE = "hashes.json"
@@ -97,14 +96,9 @@ def _chown(path: Path, cf: ConfigFile) -> None:
         os.chown(path, uid, uid)
 
 
-def render(settings: Settings, paths: Paths, image_ref: Callable[[str], str] | None = None) -> RenderResult:
-    if image_ref is None:
-        from hotstack.images.refs import image_ref as ref
-
-        def image_ref(name: str) -> str:
-            return ref(name, settings.release)
-
-    cat = catalog_mod.build(settings, paths)
+def render(cat: Catalog, image_ref: Callable[[str], str]) -> RenderResult:
+    """Every service's files and the compose file for this catalog; `image_ref` names each image."""
+    paths = cat.paths
     secrets = Secrets(paths.secrets_file).ensure(secret_names(cat))
     env, ctx, out = _environment(), context(cat, secrets), paths.rendered
     result = RenderResult()
@@ -123,7 +117,7 @@ def render(settings: Settings, paths: Paths, image_ref: Callable[[str], str] | N
     for svc in cat:
         digest = sha256("".join(texts[cf.template] for cf in svc.configs))
         services[svc.name] = service_definition(cat, svc, image_ref(svc.image), digest)
-        result.hashes[svc.name] = services[svc.name]["labels"]["io.hotstack.config-hash"]
+        result.hashes[svc.name] = services[svc.name]["labels"][HASH_LABEL]
     compose = env.get_template("compose/podman-compose.yml.j2").render(
         ctx, services=services, networks=network_definition(cat), tojson=json.dumps)
     _record(result, paths.compose_file, compose, 0o644)

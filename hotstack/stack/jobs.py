@@ -108,7 +108,7 @@ def run_args(definition: dict[str, Any], job: Job, ip: str | None = None) -> lis
 
 
 def job_addresses(cat: Catalog, count: int = JOB_ADDRESSES) -> list[str]:
-    """Addresses for job control, from the top of the container network down, skipping every
+    """Addresses for job containers, from the top of the container network down, skipping every
     service's fixed one. (Left to IPAM, a job could hold the address of a service about to start.)"""
     taken = {str(cat.ip(svc.name)) for svc in cat if not svc.host_network}
     net, found = cat.settings.network.container_cidr, []

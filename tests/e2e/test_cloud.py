@@ -48,6 +48,6 @@ def test_every_service_is_up(live: tuple[Settings, Paths]) -> None:
 def test_smoke_passes(live: tuple[Settings, Paths]) -> None:
     settings, paths = live
     report = run_smoke(connect(settings, paths, USER_CLOUD), print)
-    assert report.ok, report.as_json()
+    assert report.ok, report.to_json()
     assert set(report.steps) == {"server", "console", "ping", "tcp", "volume", "trunk", "heat"}
     assert "HOTSTACK-METADATA ok" in report.steps["console"].detail

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from hotstack import catalog
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
 from hotstack.host import doctor
@@ -16,7 +17,7 @@ HOST = Host(libvirt_uri="test:///default", start_daemons=False)
 
 
 def test_findings_have_the_documented_shape(settings: Settings, paths: Paths) -> None:
-    report = doctor.run(settings, paths, HOST)
+    report = doctor.run(catalog.build(settings, paths), HOST)
     assert set(report) == {"ok", "findings"}
     checks = {f["check"] for f in report["findings"]}
     assert {"virtualization", "kernel-ovs", "kernel-nfs", "disk", "memory"} <= checks
@@ -30,5 +31,5 @@ def test_findings_have_the_documented_shape(settings: Settings, paths: Paths) ->
 
 
 def test_skip_leaves_a_check_out(settings: Settings, paths: Paths) -> None:
-    report = doctor.run(settings, paths, HOST, skip=("virtualization",))
+    report = doctor.run(catalog.build(settings, paths), HOST, skip=("virtualization",))
     assert "virtualization" not in {f["check"] for f in report["findings"]}

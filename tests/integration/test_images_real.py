@@ -1,4 +1,4 @@
-"""Each built image starts and its main programs answer (real podman, the built refs).
+"""Each built image starts and its main programs answer (real podman, the built images).
 
 Run after `hotstack build`:  pytest -m images tests/integration/test_images_real.py
 """

@@ -86,24 +86,24 @@ def test_host_checks_are_skipped_only_when_every_container_is_current(settings: 
     assert not all_current(cat, None, hashes, found) and all_current(cat, ["memcached"], hashes, found)
 
 
-def test_up_json_on_failure_prints_the_report_then_raises(settings: Settings, monkeypatch: pytest.MonkeyPatch,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_up_json_on_failure_prints_the_report_then_raises(capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from hotstack.commands import up_cmd
+    from hotstack.cli import output
+    from hotstack.commands.up_cmd import UpReport
     from hotstack.core.errors import HotstackError
 
     probe = ProbeResult(True, "ok", 1.0)
     failure = HotstackError("keystone is not healthy: probe token missed its 120 s deadline")
-    monkeypatch.setattr(up_cmd, "bring_up", lambda *a, **k: ({"mariadb": Outcome("kept", None, probe)}, failure))
+    report = UpReport({"mariadb": Outcome("kept", None, probe)}, 3.21, failure)
     with pytest.raises(HotstackError, match="keystone is not healthy"):
-        up_cmd.up(settings, True)
-    report = json.loads(capsys.readouterr().out)
-    assert report["ok"] is False and report["services"] == {"mariadb": {"action": "kept", "healthy_after_s": None}}
+        output.up(report, True)
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["ok"] is False and printed["services"] == {"mariadb": {"action": "kept", "healthy_after_s": None}}
 
 
 def test_the_user_cloud_entry_is_kept_once_it_exists(paths: Paths) -> None:
-    from hotstack.commands.up_cmd import has_user_cloud
+    from hotstack.cloud.clouds_yaml import has_user_cloud
 
     assert not has_user_cloud(paths)
     paths.clouds_yaml.parent.mkdir(parents=True, exist_ok=True)

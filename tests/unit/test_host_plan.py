@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from hotstack import catalog
 from hotstack.core.errors import BadInput, HotstackError
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
@@ -90,7 +91,7 @@ def test_host(tmp_path: Path) -> Host:
 
 def test_real_plan_dry_run_changes_nothing(settings: Settings, test_host: Host, tmp_path: Path) -> None:
     paths = Paths(settings.data_dir)
-    steps = plan.steps(settings, paths, test_host)
+    steps = plan.steps(catalog.build(settings, paths), test_host)
     ids = [s.id for s in steps]
     assert len(ids) == len(set(ids))
     assert ids[0] == "podman-runtime" and ids[-1] == "host-facts"
@@ -112,9 +113,10 @@ def test_real_plan_dry_run_changes_nothing(settings: Settings, test_host: Host, 
 def test_prepare_dry_run_json(settings: Settings, test_host: Host, capsys: pytest.CaptureFixture[str]) -> None:
     from hotstack.commands.prepare_cmd import prepare
 
-    assert prepare(settings, dry_run=True, as_json=True, host=test_host) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert out["ok"] is True and out["changes"]
+    report = prepare(settings, dry_run=True, host=test_host)
+    out = json.loads(json.dumps(report.to_json()))
+    assert out["ok"] is True and out["changes"] and report.dry_run
+    assert capsys.readouterr().out == ""  # commands never print
     assert not settings.data_dir.exists()
 
 
@@ -122,5 +124,5 @@ def test_clean_refuses_without_yes(settings: Settings) -> None:
     from hotstack.commands.clean_cmd import clean
 
     with pytest.raises(BadInput, match="clean deletes") as err:
-        clean(settings, yes=False, images=False, as_json=True)
+        clean(settings, yes=False, images=False)
     assert err.value.exit_code == 2

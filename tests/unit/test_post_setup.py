@@ -8,7 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from hotstack.cloud.post_setup import same_content
-from hotstack.commands.cloud_cmd import SETUP_RECORD, post_setup_current, settings_digest
+from hotstack.cloud.setup import SETUP_RECORD, post_setup_current, settings_digest
 from hotstack.commands.up_cmd import cloud_setup_needed
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings, load

@@ -50,7 +50,7 @@ def make_settings(config_file: Path, tmp_path: Path) -> Loader:
 
 def do_render(settings: Settings, out: Path) -> tuple[Paths, render.RenderResult]:
     paths = Paths(settings.data_dir, rendered_override=out)
-    return paths, render.render(settings, paths, image_ref=image_ref)
+    return paths, render.render(catalog.build(settings, paths), image_ref)
 
 
 def templates(settings: Settings, paths: Paths) -> list[str]:
@@ -329,7 +329,7 @@ def test_alternate_settings_leak_no_default_address_or_path(config_file: Path, t
     )
     paths = SideSecrets(settings.data_dir, rendered_override=tmp_path / "out")
     object.__setattr__(paths, "secrets_at", tmp_path / "secrets.yaml")
-    render.render(settings, paths, image_ref=image_ref)
+    render.render(catalog.build(settings, paths), image_ref)
     assert not Path("/srv/other").exists()
     files = [p for p in paths.rendered.rglob("*") if p.is_file()]
     assert len(files) >= 20

@@ -1,0 +1,167 @@
+"""What each command's result looks like: JSON for `--json`, else a human summary. Each function
+prints one result and returns the exit code (or raises the failure the result carries)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from hotstack.cloud.smoke import Report as SmokeReport
+from hotstack.commands.clean_cmd import CleanReport
+from hotstack.commands.cloud_cmd import SetupReport
+from hotstack.commands.config_cmd import ConfigReport
+from hotstack.commands.doctor_cmd import DoctorReport
+from hotstack.commands.down_cmd import DownReport
+from hotstack.commands.guest_cmd import GuestReport
+from hotstack.commands.prepare_cmd import PrepareReport
+from hotstack.commands.progress import Result
+from hotstack.commands.render_cmd import RenderReport
+from hotstack.commands.status_cmd import StatusReport
+from hotstack.commands.systemd_cmd import SystemdReport
+from hotstack.commands.up_cmd import UpReport
+from hotstack.core.credentials import ADMIN_CLOUD, USER_CLOUD
+from hotstack.core.errors import EXIT_FAILURE, EXIT_OK
+from hotstack.images.builder import BuildReport
+
+LEVEL_STYLE = {"ok": "green", "warn": "yellow", "fail": "red"}
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def code(result: Result) -> int:
+    return EXIT_OK if result.ok else EXIT_FAILURE
+
+
+def json_or(result: Result, as_json: bool) -> bool:
+    """Print the JSON form when asked; True when it was printed."""
+    if as_json:
+        emit_json(result.to_json())
+    return as_json
+
+
+def render(r: RenderReport, as_json: bool) -> int:
+    if not json_or(r, as_json):
+        click.echo(f"rendered {len(r.written)} changed file(s), {r.unchanged} unchanged, into {r.rendered}")
+        click.echo(f"compose file: {r.compose_file}")
+    return code(r)
+
+
+def config(r: ConfigReport, as_json: bool) -> int:
+    if not json_or(r, as_json):
+        click.echo(yaml.safe_dump(r.data, sort_keys=False).rstrip())
+    return code(r)
+
+
+def doctor(r: DoctorReport, as_json: bool) -> int:
+    if not json_or(r, as_json):
+        table = Table("check", "level", "finding", "fix")
+        for f in r.findings:
+            table.add_row(f["check"], f"[{LEVEL_STYLE[f['level']]}]{f['level']}[/]", f["message"], f["fix"])
+        Console(highlight=False).print(table)
+    return code(r)
+
+
+def prepare(r: PrepareReport, as_json: bool) -> int:
+    if json_or(r, as_json):
+        return code(r)
+    if not r.changes:
+        click.echo(f"host already prepared: nothing to do ({r.elapsed_s:.1f} s)")
+    elif r.dry_run:
+        click.echo(f"dry run: {len(r.changes)} change(s) would be made; nothing was changed")
+    else:
+        click.echo(f"host prepared: {len(r.changes)} change(s) in {r.elapsed_s:.1f} s")
+    return code(r)
+
+
+def clean(r: CleanReport, as_json: bool) -> int:
+    if not json_or(r, as_json):
+        click.echo(f"cleaned: {len(r.changes)} removal(s)" + (f", {len(r.errors)} error(s)" if r.errors else ""))
+    return code(r)
+
+
+def guest(r: GuestReport, as_json: bool) -> int:
+    if not json_or(r, as_json):
+        i = r.image
+        click.echo(f"{'built' if i.built else 'unchanged'}: {i.path} ({i.format}, {i.size_bytes / 2**20:.1f} MiB, "
+                   f"kernel {i.kernel_version}); console marker {i.marker}")
+    return code(r)
+
+
+def systemd(r: SystemdReport) -> int:
+    for line in r.done or ["nothing to do"]:
+        click.echo(line)
+    return code(r)
+
+
+def build(r: BuildReport, as_json: bool) -> int:
+    if not json_or(r, as_json):
+        built = sum(1 for i in r.images.values() if i.action == "built")
+        click.echo(f"{built} built, {len(r.images) - built} unchanged in {r.elapsed_s:.1f} s; "
+                   f"{r.disk_bytes / 1e9:.2f} GB on disk (shared layers counted once)")
+    if not r.ok:
+        click.secho(f"image {r.failed} failed to build; last lines of {r.failed_log}:", fg="red", err=True)
+        for line in r.log_tail:
+            click.echo(f"  {line}", err=True)
+        click.echo(f"full log: {r.failed_log}", err=True)
+    return code(r)
+
+
+def up(r: UpReport, as_json: bool) -> int:
+    """The report first (JSON or summary), then the failure it carries, if any."""
+    if not json_or(r, as_json) and r.ok:
+        click.echo(f"{len(r.services)} services healthy in {r.elapsed_s:.1f} s "
+                   f"({r.count('created')} created, {r.count('recreated')} recreated, {r.count('kept')} kept)")
+        if r.credentials is not None:
+            click.echo(f"credentials: openstack --os-cloud {ADMIN_CLOUD} (or {USER_CLOUD}), from {r.credentials}")
+    if r.failure is not None:
+        raise r.failure
+    return code(r)
+
+
+def down(r: DownReport, as_json: bool) -> int:
+    if not json_or(r, as_json):
+        click.echo(f"{len(r.removed)} containers removed in {r.elapsed_s:.1f} s; data kept in {r.data_dir}")
+    return code(r)
+
+
+def _uptime(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    minutes, hours = int(seconds // 60), int(seconds // 3600)
+    return f"{hours}h{minutes % 60:02d}m" if hours else (f"{minutes}m" if minutes else f"{int(seconds)}s")
+
+
+def status(r: StatusReport, as_json: bool) -> int:
+    if json_or(r, as_json):
+        return code(r)
+    table = Table(box=None, header_style="bold")
+    for column in ("service", "container", "state", "healthy", "uptime", "endpoint"):
+        table.add_column(column)
+    for row in r.services:
+        state = row["state"] + ("" if row["config_current"] or row["state"] == "missing" else " (config changed)")
+        mark = "[green]yes[/]" if row["healthy"] else "[red]no[/]"
+        table.add_row(row["name"], row["container"], state, mark, _uptime(row["uptime_s"]), row["endpoint"] or "")
+    Console().print(table)
+    if not r.ok:
+        click.echo("not everything is healthy: `hotstack up` starts what is missing, "
+                   "`hotstack logs NAME` shows why one fails", err=True)
+    return code(r)
+
+
+def setup_cloud(r: SetupReport, as_json: bool) -> int:
+    if not json_or(r, as_json):
+        click.echo(f"cloud ready: {len(r.outcomes)} change(s); try: OS_CLOUD={USER_CLOUD} openstack server list")
+    return code(r)
+
+
+def smoke(r: SmokeReport, as_json: bool) -> int:
+    if not json_or(r, as_json):
+        click.echo(f"smoke {'passed' if r.ok else 'FAILED'} in {r.elapsed_s:.1f} s")
+    return code(r)

@@ -1,0 +1,54 @@
+"""Post-setup as one stage: the guest image, every ensure step, clouds.yaml with both entries,
+and a record of the settings it succeeded with (so `up` on a kept stack can skip it)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hotstack.cloud.clouds_yaml import write_clouds_yaml
+from hotstack.cloud.post_setup import Outcome, Progress, setup_cloud
+from hotstack.core.credentials import USER_CLOUD, connect
+from hotstack.core.errors import HotstackError
+from hotstack.core.fsutil import sha256, write_if_changed
+from hotstack.core.paths import Paths
+from hotstack.core.secrets import Secrets
+from hotstack.core.settings import Settings, dump
+from hotstack.guest.image import build_guest_image
+
+SETUP_RECORD = "post-setup.json"
+
+
+def guest_image_for(settings: Settings, paths: Paths, progress: Progress) -> tuple[Path, str]:
+    """The image post-setup uploads: the user's file, or hotstack's own, built offline."""
+    if settings.guest.image:
+        path = Path(settings.guest.image)
+        if not path.is_file():
+            raise HotstackError(f"setting guest.image = {settings.guest.image!r}: no such file",
+                                hint="give a local image file, or unset guest.image to build hotstack's own")
+        return path, "qcow2" if path.suffix == ".qcow2" else "raw"
+    image = build_guest_image(paths.guest_image, paths.guest_cache, progress=progress)
+    return image.path, image.format
+
+
+def post_setup(settings: Settings, paths: Paths, progress: Progress) -> list[Outcome]:
+    """Every post-setup step (each looks first, so a re-run changes nothing)."""
+    password = Secrets(paths.secrets_file).ensure(["hotstack_user_password"])["hotstack_user_password"]
+    guest = guest_image_for(settings, paths, progress)
+    outcomes = setup_cloud(connect(settings, paths), lambda: connect(settings, paths, USER_CLOUD),
+                           settings, password, guest, progress)
+    write_clouds_yaml(settings, paths, with_user=True)
+    write_if_changed(paths.state / SETUP_RECORD, json.dumps({"settings": settings_digest(settings)}) + "\n")
+    return outcomes
+
+
+def settings_digest(settings: Settings) -> str:
+    return sha256(json.dumps(dump(settings), sort_keys=True))[:16]
+
+
+def post_setup_current(settings: Settings, paths: Paths) -> bool:
+    """Did a post-setup with these settings already succeed?"""
+    try:
+        return bool(json.loads((paths.state / SETUP_RECORD).read_text())["settings"] == settings_digest(settings))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
