@@ -12,21 +12,6 @@ import click
 from hotstack import __version__
 from hotstack.cli import output
 from hotstack.cli.views import Views
-from hotstack.commands import (
-    build_cmd,
-    clean_cmd,
-    cloud_cmd,
-    config_cmd,
-    doctor_cmd,
-    down_cmd,
-    guest_cmd,
-    logs_cmd,
-    prepare_cmd,
-    render_cmd,
-    status_cmd,
-    systemd_cmd,
-    up_cmd,
-)
 from hotstack.core.errors import EXIT_INTERRUPTED, BadInput, HotstackError
 from hotstack.core.settings import Settings, load
 
@@ -80,6 +65,8 @@ def cli(ctx: click.Context, config: Path | None, sets: tuple[str, ...]) -> None:
 @click.pass_obj
 def render(obj: Ctx, output_dir: Path | None, as_json: bool) -> None:
     """Write every service config and the podman-compose file."""
+    from hotstack.commands import render_cmd  # loaded per command: --help stays fast
+
     run(lambda: output.render(render_cmd.render_command(obj.settings(), output_dir), as_json))
 
 
@@ -93,6 +80,8 @@ def config() -> None:
 @click.pass_obj
 def config_show(obj: Ctx, as_json: bool) -> None:
     """The effective settings (defaults, file, environment and flags merged); secrets masked."""
+    from hotstack.commands import config_cmd  # loaded per command: --help stays fast
+
     run(lambda: output.config(config_cmd.show(obj.settings()), as_json))
 
 
@@ -105,6 +94,8 @@ def config_show(obj: Ctx, as_json: bool) -> None:
 @click.pass_obj
 def build(obj: Ctx, parallel: int | None, only: tuple[str, ...], base: str | None, as_json: bool) -> None:
     """Build the container images (offline, from Debian trixie packages)."""
+    from hotstack.commands import build_cmd  # loaded per command: --help stays fast
+
     def go() -> int:
         with Views(to_stdout=False) as views:
             report = build_cmd.build_command(obj.settings(), parallel=parallel, only=only,
@@ -120,6 +111,8 @@ def build(obj: Ctx, parallel: int | None, only: tuple[str, ...], base: str | Non
 @click.pass_obj
 def prepare(obj: Ctx, dry_run: bool, as_json: bool) -> None:
     """Prepare the host: OVS bridges, hot-ex address, libvirt, NFS, firewall, podman runtime."""
+    from hotstack.commands import prepare_cmd  # loaded per command: --help stays fast
+
     def go() -> int:
         with Views(to_stdout=not as_json) as views:
             report = prepare_cmd.prepare(obj.settings(), dry_run, views.progress)
@@ -133,6 +126,8 @@ def prepare(obj: Ctx, dry_run: bool, as_json: bool) -> None:
 @click.pass_obj
 def doctor(obj: Ctx, as_json: bool) -> None:
     """Check the host and say what to fix."""
+    from hotstack.commands import doctor_cmd  # loaded per command: --help stays fast
+
     run(lambda: output.doctor(doctor_cmd.doctor(obj.settings()), as_json))
 
 
@@ -143,6 +138,8 @@ def doctor(obj: Ctx, as_json: bool) -> None:
 @click.pass_obj
 def clean(obj: Ctx, yes: bool, images: bool, as_json: bool) -> None:
     """Remove containers, data, bridges, address, exports, firewall rules and overrides."""
+    from hotstack.commands import clean_cmd  # loaded per command: --help stays fast
+
     def go() -> int:
         with Views(to_stdout=not as_json) as views:
             report = clean_cmd.clean(obj.settings(), yes, images, views.progress)
@@ -158,6 +155,8 @@ def clean(obj: Ctx, yes: bool, images: bool, as_json: bool) -> None:
 @click.pass_obj
 def guest_image(obj: Ctx, output_file: Path | None, as_json: bool) -> None:
     """Build hotstack's tiny guest image offline (host or Debian kernel + busybox initramfs)."""
+    from hotstack.commands import guest_cmd  # loaded per command: --help stays fast
+
     def go() -> int:
         with Views(to_stdout=False) as views:
             report = guest_cmd.guest_image(obj.settings(), output_file, views.progress)
@@ -173,6 +172,8 @@ def guest_image(obj: Ctx, output_file: Path | None, as_json: bool) -> None:
 @click.pass_obj
 def up(obj: Ctx, only: tuple[str, ...], as_json: bool) -> None:
     """Bring the cloud up: check, prepare, render, build what is missing, start in order, set up."""
+    from hotstack.commands import up_cmd  # loaded per command: --help stays fast
+
     def go() -> int:
         with Views(to_stdout=False, line_prefix="post-setup: ") as views:
             report = up_cmd.up(obj.settings(), views.progress, only=only)
@@ -186,6 +187,8 @@ def up(obj: Ctx, only: tuple[str, ...], as_json: bool) -> None:
 @click.pass_obj
 def down(obj: Ctx, as_json: bool) -> None:
     """Stop and remove every container in reverse dependency order; keep all data."""
+    from hotstack.commands import down_cmd  # loaded per command: --help stays fast
+
     def go() -> int:
         with Views(to_stdout=False, verb="down") as views:
             report = down_cmd.down(obj.settings(), views.progress)
@@ -199,6 +202,8 @@ def down(obj: Ctx, as_json: bool) -> None:
 @click.pass_obj
 def status(obj: Ctx, as_json: bool) -> None:
     """Every service: container, state, health, uptime, endpoint."""
+    from hotstack.commands import status_cmd  # loaded per command: --help stays fast
+
     run(lambda: output.status(status_cmd.status(obj.settings()), as_json))
 
 
@@ -209,6 +214,8 @@ def status(obj: Ctx, as_json: bool) -> None:
 @click.pass_obj
 def logs(obj: Ctx, service: str, follow: bool, tail: int | None) -> None:
     """The log of one service's container."""
+    from hotstack.commands import logs_cmd  # loaded per command: --help stays fast
+
     run(lambda: output.code(logs_cmd.logs(obj.settings(), service, follow, tail)))
 
 
@@ -217,6 +224,8 @@ def logs(obj: Ctx, service: str, follow: bool, tail: int | None) -> None:
 @click.pass_obj
 def setup_cloud(obj: Ctx, as_json: bool) -> None:
     """Post-setup: flavors, networks, router, rules, quotas, guest image, the hotstack user."""
+    from hotstack.commands import cloud_cmd  # loaded per command: --help stays fast
+
     def go() -> int:
         with Views(to_stdout=not as_json) as views:
             report = cloud_cmd.setup_cloud_command(obj.settings(), views.progress)
@@ -231,6 +240,8 @@ def setup_cloud(obj: Ctx, as_json: bool) -> None:
 @click.pass_obj
 def smoke(obj: Ctx, as_json: bool, keep: bool) -> None:
     """Boot a VM, read its console, ping its floating IP, attach a volume, trunk, heat stack."""
+    from hotstack.commands import cloud_cmd  # loaded per command: --help stays fast
+
     def go() -> int:
         with Views(to_stdout=not as_json) as views:
             report = cloud_cmd.smoke_command(obj.settings(), keep, views.progress)
@@ -244,6 +255,8 @@ def smoke(obj: Ctx, as_json: bool, keep: bool) -> None:
 @click.pass_obj
 def systemd(obj: Ctx, action: str) -> None:
     """Install or remove the hotstack.service unit (up at boot, down at shutdown)."""
+    from hotstack.commands import systemd_cmd  # loaded per command: --help stays fast
+
     run(lambda: output.systemd(systemd_cmd.systemd_command(action, obj.config)))
 
 

@@ -4,7 +4,7 @@ prints one result and returns the exit code (or raises the failure the result ca
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import yaml
@@ -12,21 +12,23 @@ from rich.console import Console
 from rich.table import Table
 
 from hotstack.cloud.smoke import Report as SmokeReport
-from hotstack.commands.clean_cmd import CleanReport
-from hotstack.commands.cloud_cmd import SetupReport
-from hotstack.commands.config_cmd import ConfigReport
-from hotstack.commands.doctor_cmd import DoctorReport
-from hotstack.commands.down_cmd import DownReport
-from hotstack.commands.guest_cmd import GuestReport
-from hotstack.commands.prepare_cmd import PrepareReport
 from hotstack.commands.progress import Result
-from hotstack.commands.render_cmd import RenderReport
-from hotstack.commands.status_cmd import StatusReport
-from hotstack.commands.systemd_cmd import SystemdReport
-from hotstack.commands.up_cmd import UpReport
 from hotstack.core.credentials import ADMIN_CLOUD, USER_CLOUD
 from hotstack.core.errors import EXIT_FAILURE, EXIT_OK
-from hotstack.images.builder import BuildReport
+
+if TYPE_CHECKING:  # the report types only: printing must not import every command
+    from hotstack.commands.clean_cmd import CleanReport
+    from hotstack.commands.cloud_cmd import SetupReport
+    from hotstack.commands.config_cmd import ConfigReport
+    from hotstack.commands.doctor_cmd import DoctorReport
+    from hotstack.commands.down_cmd import DownReport
+    from hotstack.commands.guest_cmd import GuestReport
+    from hotstack.commands.prepare_cmd import PrepareReport
+    from hotstack.commands.render_cmd import RenderReport
+    from hotstack.commands.status_cmd import StatusReport
+    from hotstack.commands.systemd_cmd import SystemdReport
+    from hotstack.commands.up_cmd import UpReport
+    from hotstack.images.builder import BuildReport
 
 LEVEL_STYLE = {"ok": "green", "warn": "yellow", "fail": "red"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.live import Live
@@ -14,7 +14,9 @@ from hotstack.cli.build_view import BuildView
 from hotstack.cli.live import ServiceView
 from hotstack.cli.steps import step_printer
 from hotstack.commands.progress import Progress
-from hotstack.images.builder import Progress as ImageEvent
+
+if TYPE_CHECKING:
+    from hotstack.images.builder import Progress as ImageEvent
 
 
 class Views:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from hotstack.host.step import Progress as StepProgress
-from hotstack.images.builder import ProgressFn as ImageProgress
-from hotstack.stack.bringup import Notify
+if TYPE_CHECKING:  # the callback types only: the CLI imports this before any room
+    from hotstack.host.step import Progress as StepProgress
+    from hotstack.images.builder import ProgressFn as ImageProgress
+    from hotstack.stack.bringup import Notify
 
 
 class Result(Protocol):

@@ -9,6 +9,7 @@ iptables backend drops rules other programs added: podman's are restored right a
 from __future__ import annotations
 
 from hotstack.catalog import Catalog
+from hotstack.containers import podman
 from hotstack.core import runner
 from hotstack.host.firewall import api_ports
 from hotstack.host.step import Step
@@ -74,8 +75,6 @@ class FirewalldZones(Step):
 
     def _reload(self) -> None:
         runner.run([FC, "--reload"])
-        from hotstack.containers import podman
-
         if podman.available():
             podman.run(["network", "reload", "--all"], check=False)
 
