@@ -1,1 +1,5 @@
-"""cloud."""
+"""The cloud once it runs: post-setup (flavors, networks, quotas, the guest image, the user),
+the clouds.yaml files, the smoke test and its ICMP echo.
+
+Imports `guest`, `catalog`, `core`.
+"""

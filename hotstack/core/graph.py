@@ -1,10 +1,12 @@
 """Dependency-graph scheduling: each node starts as soon as every node it depends on is done.
 
-No waves: a thread pool runs every ready node at once, and the moment one finishes the nodes
-waiting only on it start. After a failure nothing new starts (in particular nothing that
-depends on the failed node); nodes already running are allowed to finish, and the result says
-what succeeded, what failed and what never started. `up` runs this over the catalog's
-`depends_on`; `down` over the reversed graph (a service stops once its dependents are gone).
+No waves: up to `workers` ready nodes run at once, and the moment one finishes the nodes
+waiting only on it start (picked by `priority` when given, else in the mapping's order).
+After a failure nothing new starts (in particular nothing that depends on the failed node);
+nodes already running are allowed to finish, and the result says what succeeded, what failed
+and what never started. `up` runs this over the catalog's `depends_on`, `down` over the
+reversed graph (a service stops once its dependents are gone), image builds over each
+image's parent.
 """
 
 from __future__ import annotations
@@ -58,11 +60,12 @@ def closure(deps: Mapping[str, Iterable[str]], names: Iterable[str]) -> list[str
 
 def run_graph(deps: Mapping[str, Iterable[str]], work: Callable[[str], R], *,
               workers: int = DEFAULT_WORKERS, on_ready: Callable[[str], None] | None = None,
-              on_interrupt: Callable[[], None] | None = None) -> GraphRun[R]:
+              on_interrupt: Callable[[], None] | None = None,
+              priority: Callable[[list[str]], list[str]] | None = None) -> GraphRun[R]:
     """Run `work(name)` for every node, each once its dependencies succeeded, in parallel.
 
-    `work` signals failure by raising. Ready nodes start in the mapping's order. On Ctrl-C,
-    `on_interrupt` tells running work to stop, queued work is dropped and nothing is awaited."""
+    `work` signals failure by raising. On Ctrl-C, `on_interrupt` tells running work to stop,
+    nothing new starts and nothing is awaited."""
     graph = restrict(deps)
     run: GraphRun[R] = GraphRun()
     pending = list(graph)
@@ -71,7 +74,8 @@ def run_graph(deps: Mapping[str, Iterable[str]], work: Callable[[str], R], *,
     try:
         while True:
             if not run.failed:
-                for name in [n for n in pending if graph[n] <= run.results.keys()]:
+                ready = [n for n in pending if graph[n] <= run.results.keys()]
+                for name in (priority(ready) if priority else ready)[: workers - len(running)]:
                     pending.remove(name)
                     if on_ready:
                         on_ready(name)

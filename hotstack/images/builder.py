@@ -17,13 +17,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from hotstack.containers import podman
 from hotstack.containers.labels import IMAGE_LABEL
+from hotstack.core import graph
 from hotstack.core.errors import HotstackError
 from hotstack.images import base as image_base
 from hotstack.images import refs as images
@@ -169,27 +169,55 @@ def build(names: list[str] | None, opts: BuildOptions,
     return report
 
 
+class BuildFailed(Exception):
+    """podman build exited non-zero; its log has why."""
+
+
 def _build_missing(todo: list[str], specs: dict[str, ImageSpec], refs: dict[str, str],
                    opts: BuildOptions, notify: ProgressFn, report: BuildReport) -> None:
+    """Each image once its parent is built (core.graph), the ones that unblock most first."""
     durations = _load_durations(opts.log_dir)
     opts.cache_dir.mkdir(parents=True, exist_ok=True)
     if images.BASE in todo and not _ensure_rootfs(opts, notify, report):
         return
-    pending = list(todo)
-    running: dict[Future[int], tuple[str, float]] = {}
-    with ThreadPoolExecutor(max_workers=max(1, opts.parallel)) as pool:
-        while pending or running:
-            if report.ok:
-                _start_ready(pending, running, pool, specs, refs, opts, durations, notify)
-            elif not running:
-                break
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                name, began = running.pop(future)
-                _finish(name, future, time.monotonic() - began, refs, opts, notify, report)
-                if name in report.images:
-                    durations[name] = report.images[name].seconds
+
+    def build_one(name: str) -> float:
+        parent = specs[name].parent
+        argv = build_args(specs[name], refs[name], refs[parent] if parent else image_base.ROOTFS_REF, opts.cache_dir)
+        notify(Progress(name, "building"))
+        began = time.monotonic()
+        try:
+            code = podman.run_to_file(argv, _log(opts, name))
+        except Exception as exc:  # the build could not even start
+            _note(_log(opts, name), exc)
+            code = -1
+        seconds = time.monotonic() - began
+        if code != 0:
+            notify(Progress(name, "failed", seconds))
+            raise BuildFailed(name)
+        report.images[name] = ImageResult("built", seconds, podman.image_size(refs[name]))
+        notify(Progress(name, "done", seconds))
+        durations[name] = seconds
+        return seconds
+
+    deps = {name: [p] if (p := specs[name].parent) else [] for name in todo}
+    run = graph.run_graph(deps, build_one, workers=max(1, opts.parallel),
+                          priority=lambda ready: ready_order(ready, specs, durations))
+    if run.failed:
+        failed = next(iter(run.failed))
+        report.ok, report.failed, report.failed_log = False, failed, _log(opts, failed)
+        report.log_tail = tail(_log(opts, failed))
     _save_durations(opts.log_dir, durations)
+
+
+def _log(opts: BuildOptions, name: str) -> Path:
+    return opts.log_dir / f"build-{name}.log"
+
+
+def _note(log: Path, exc: BaseException) -> None:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as out:
+        out.write(f"\nhotstack: {exc}\n")
 
 
 def _ensure_rootfs(opts: BuildOptions, notify: ProgressFn, report: BuildReport) -> bool:
@@ -200,46 +228,9 @@ def _ensure_rootfs(opts: BuildOptions, notify: ProgressFn, report: BuildReport) 
         image_base.ensure_rootfs(opts.base, mirror=opts.mirror, work_dir=opts.cache_dir.parent,
                                  cache_dir=opts.cache_dir / "debootstrap", log=log)
     except HotstackError as exc:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a") as out:
-            out.write(f"\nhotstack: {exc}\n")
+        _note(log, exc)
         notify(Progress(images.BASE, "failed", time.monotonic() - began))
         report.ok, report.failed, report.failed_log = False, images.BASE, log
         report.log_tail = tail(log)
         return False
     return True
-
-
-def _start_ready(pending: list[str], running: dict[Future[int], tuple[str, float]],
-                 pool: ThreadPoolExecutor, specs: dict[str, ImageSpec], refs: dict[str, str],
-                 opts: BuildOptions, durations: dict[str, float], notify: ProgressFn) -> None:
-    busy = {name for name, _ in running.values()}
-    ready = [n for n in pending if specs[n].parent not in pending and specs[n].parent not in busy]
-    for name in ready_order(ready, specs, durations)[: max(1, opts.parallel) - len(running)]:
-        pending.remove(name)
-        parent = specs[name].parent
-        parent_ref = refs[parent] if parent else image_base.ROOTFS_REF
-        argv = build_args(specs[name], refs[name], parent_ref, opts.cache_dir)
-        log = opts.log_dir / f"build-{name}.log"
-        running[pool.submit(podman.run_to_file, argv, log)] = (name, time.monotonic())
-        notify(Progress(name, "building"))
-
-
-def _finish(name: str, future: Future[int], seconds: float, refs: dict[str, str],
-            opts: BuildOptions, notify: ProgressFn, report: BuildReport) -> None:
-    log = opts.log_dir / f"build-{name}.log"
-    try:
-        code = future.result()
-    except Exception as exc:  # the build could not even start
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a") as out:
-            out.write(f"\nhotstack: {exc}\n")
-        code = -1
-    if code == 0:
-        report.images[name] = ImageResult("built", seconds, podman.image_size(refs[name]))
-        notify(Progress(name, "done", seconds))
-        return
-    notify(Progress(name, "failed", seconds))
-    if report.ok:
-        report.ok, report.failed, report.failed_log = False, name, log
-        report.log_tail = tail(log)
