@@ -28,3 +28,18 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     command = 'python3 -m pytest -m "not e2e" -q'
     assert command in readme and command in ci.splitlines()[-1]
+
+
+def test_architecture_names_only_places_that_exist() -> None:
+    """The "where is" table and the rooms table point at real files and folders."""
+    import re
+
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
+    named = set(re.findall(r"`((?:hotstack|configs|compose|docs)/[\w/.<>-]*?)`", text))
+    concrete = {p for p in named if "<" not in p}
+    assert len(concrete) > 10
+    missing = sorted(p for p in concrete if not (ROOT / p.rstrip("/")).exists())
+    assert not missing
+    rooms = {p.name for p in (ROOT / "hotstack").iterdir() if (p / "__init__.py").exists()}
+    for room in rooms:
+        assert f"| `{room}` |" in text, f"room {room} is not described"
