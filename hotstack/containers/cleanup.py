@@ -11,13 +11,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hotstack.catalog import IMAGE_REPOSITORY
 from hotstack.containers import podman
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
 
 IMAGE_LABEL = "io.hotstack.image"
 WORKDIR_LABEL = "com.docker.compose.project.working_dir"
-IMAGES = "localhost/hotstack/*"
+IMAGES = f"{IMAGE_REPOSITORY}/*"
 
 
 def _under(path: str, root: Path) -> bool:

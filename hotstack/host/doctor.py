@@ -15,7 +15,7 @@ from hotstack.core.hostfacts import host_facts
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
 from hotstack.host import daemons, facts, listeners, net, nfs, ovs, runtime
-from hotstack.host.firewall import api_ports
+from hotstack.host.fwpolicy import api_ports
 from hotstack.host.system import Host
 
 GB = 1024**3
@@ -57,7 +57,7 @@ def podman_runtime(s: Settings, p: Paths, host: Host) -> list[Finding]:
 
 def _container_starts() -> list[Finding]:
     """Start a throw-away container from a hotstack image, when one exists already."""
-    images = podman.run(["images", "--filter", "reference=localhost/hotstack/*", "--format",
+    images = podman.run(["images", "--filter", f"reference={catalog.IMAGE_REPOSITORY}/*", "--format",
                          "{{.Repository}}:{{.Tag}}"], check=False).stdout.split()
     if not images:
         return [Finding("container", "ok", "no hotstack image yet to start a test container with")]

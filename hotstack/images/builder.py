@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from hotstack.containers import podman
 from hotstack.core.errors import HotstackError
+from hotstack.core.settings import RELEASE
 from hotstack.images import base as image_base
 from hotstack.images import refs as images
 from hotstack.images.refs import ImageSpec
@@ -85,7 +86,7 @@ class BuildReport:
 class BuildOptions:
     log_dir: Path
     cache_dir: Path
-    release: str = images.RELEASE
+    release: str = RELEASE
     parallel: int = 2
     base: image_base.BaseMethod = "auto"
     mirror: str = image_base.DEFAULT_MIRROR
@@ -95,13 +96,15 @@ class BuildOptions:
 ProgressFn = Callable[[Progress], None]
 
 
-def build_args(spec: ImageSpec, ref: str, parent_ref: str, cache_dir: Path) -> list[str]:
-    """``podman build`` arguments for one image (runtime and ulimits are added by podman.run)."""
+def build_args(spec: ImageSpec, ref: str, parent_ref: str, cache_dir: Path, release: str = RELEASE) -> list[str]:
+    """``podman build`` arguments for one image (runtime and ulimits are added by podman.run);
+    its build variables (uids, release) are part of its content hash, see refs.image_hash."""
     arg = "ROOTFS" if spec.parent is None else "PARENT"
+    variables = [a for k, v in images.build_vars(spec, release).items() for a in ("--build-arg", f"{k}={v}")]
     return [
         "build", "--network", "host", "--layers=false", "--force-rm",
         "--file", str(spec.containerfile),
-        "--build-arg", f"{arg}={parent_ref}",
+        "--build-arg", f"{arg}={parent_ref}", *variables,
         "--volume", f"{cache_dir}:{CACHE_MOUNT}",
         "--label", f"io.hotstack.image={spec.name}",
         "--tag", ref,
@@ -218,7 +221,7 @@ def _start_ready(pending: list[str], running: dict[Future[int], tuple[str, float
         pending.remove(name)
         parent = specs[name].parent
         parent_ref = refs[parent] if parent else image_base.ROOTFS_REF
-        argv = build_args(specs[name], refs[name], parent_ref, opts.cache_dir)
+        argv = build_args(specs[name], refs[name], parent_ref, opts.cache_dir, opts.release)
         log = opts.log_dir / f"build-{name}.log"
         running[pool.submit(podman.run_to_file, argv, log)] = (name, time.monotonic())
         notify(Progress(name, "building"))
