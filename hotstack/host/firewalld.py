@@ -32,7 +32,7 @@ def zones(cat: Catalog) -> dict[str, tuple[str, str]]:
 
 
 def wanted_ports(cat: Catalog, zone: str, nfs_server: bool = False) -> list[str]:
-    """firewalld's port specs (`5000/tcp`, `5900-6923/tcp`) the policy opens in `zone`."""
+    """firewalld's port specs (`5000/tcp`, a range `first-last/tcp`) the policy opens in `zone`."""
     return sorted(f"{port_text(p)}/{proto}" for o in policy(cat, nfs_server)
                   if zone == CONTAINER_ZONE or not o.from_containers for p in o.ports for proto in o.protos)
 
