@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 
 from hotstack.catalog.model import HostPorts, Probe, Service, Volume
-from hotstack.catalog.services.common import Ctx, api_deps, conf, keystone, run, sql, uwsgi
+from hotstack.catalog.services.common import Ctx, api_deps, conf, worker, wsgi_api
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
 
@@ -31,19 +31,9 @@ def services(c: Ctx) -> list[Service]:
     cinder_conf = (conf("cinder", "cinder.conf"),)
     cmd = ("--config-file", "/etc/cinder/cinder.conf")
     return [
-        Service(
-            "cinder-api", "cinder", uwsgi("cinder"), Probe("api", path="/v3/{project_id}/types", deadline_s=90),
-            depends_on=api_deps(), slot=29, user="cinder",
-            configs=(*cinder_conf, conf("cinder", "hotstack-uwsgi.ini")),
-            **c.api("volumev3", "cinderv3", s.ports.cinder, "/v3/%(project_id)s"),
-            database=("cinder",), keystone_user="cinder",
-            jobs=(sql("cinder"), run("cinder-db-sync", "cinder-manage", "db", "sync"), keystone("cinder")),
-        ),
-        Service(
-            "cinder-scheduler", "cinder", ("cinder-scheduler", *cmd),
-            Probe("volume_service", binary="cinder-scheduler"), depends_on=("cinder-api",), slot=30, user="cinder",
-            configs=cinder_conf,
-        ),
+        wsgi_api(c, "cinder-api", PROJECT, 29, c.api("volumev3", "cinderv3", s.ports.cinder, "/v3/%(project_id)s"),
+                 "/v3/{project_id}/types", api_deps(), cinder_conf, ("cinder-manage", "db", "sync")),
+        worker("cinder-scheduler", PROJECT, 30, "volume_service", cinder_conf, ("cinder-api",)),
         Service(
             "cinder-volume", "cinder", ("cinder-volume", *cmd),
             Probe("volume_service", binary="cinder-volume"), depends_on=("cinder-api",), slot=31, privileged=True,

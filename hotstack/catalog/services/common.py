@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from hotstack.catalog.model import ConfigFile, Endpoint, Job, Volume
+from hotstack.catalog.model import ConfigFile, Endpoint, Job, Probe, ProbeKind, Service, Volume
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings, ip_in
 
@@ -63,3 +63,24 @@ def conf(project: str, name: str, owner: str | None = None) -> ConfigFile:
 def api_deps(*more: str) -> tuple[str, ...]:
     """What every OpenStack API needs before it starts: its DB, the broker, tokens' cache, keystone."""
     return ("mariadb", "rabbitmq", "memcached", "keystone", *more)
+
+
+def worker(name: str, project: str, slot: int, kind: ProbeKind, configs: tuple[ConfigFile, ...],
+           depends_on: tuple[str, ...]) -> Service:
+    """A project's RPC worker, `<name> --config-file /etc/<project>/<project>.conf`, run as the
+    project's user and healthy once its own service list shows it up."""
+    return Service(name, project, (name, "--config-file", f"/etc/{project}/{project}.conf"),
+                   Probe(kind, binary=name), depends_on=depends_on, slot=slot, user=project, configs=configs)
+
+
+def wsgi_api(c: Ctx, name: str, project: str, slot: int, api: Api, probe_path: str,
+             depends_on: tuple[str, ...], configs: tuple[ConfigFile, ...], db_sync: tuple[str, ...],
+             deadline_s: float = 90) -> Service:
+    """A project's API under uwsgi with one database (created, then `db_sync`) and a keystone
+    service user, both named like the project."""
+    return Service(
+        name, project, uwsgi(project), Probe("api", path=probe_path, deadline_s=deadline_s),
+        depends_on=depends_on, slot=slot, user=project, configs=(*configs, conf(project, "hotstack-uwsgi.ini")),
+        **api, database=(project,), keystone_user=project,
+        jobs=(sql(project), run(f"{project}-db-sync", *db_sync), keystone(project)),
+    )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from hotstack.catalog.model import Job, Probe, Service
-from hotstack.catalog.services.common import Ctx, api_deps, conf, keystone, run, sql, uwsgi
+from hotstack.catalog.services.common import Ctx, api_deps, conf, uwsgi, wsgi_api
 
 PROJECT = "heat"
 
@@ -11,18 +13,12 @@ PROJECT = "heat"
 def services(c: Ctx) -> list[Service]:
     s = c.s
     heat_conf = (conf("heat", "heat.conf"),)
+    api = wsgi_api(c, "heat-api", PROJECT, 32, c.api("orchestration", "heat", s.ports.heat, "/v1/%(project_id)s"),
+                   "/", api_deps(), heat_conf, ("heat-manage", "db_sync"))
     return [
-        Service(
-            # heat-api forwards every other request to heat-engine, which may start later:
-            # its probe asks for the version root.
-            "heat-api", "heat", uwsgi("heat"), Probe("api", path="/", deadline_s=90),
-            depends_on=api_deps(), slot=32, user="heat",
-            configs=(*heat_conf, conf("heat", "hotstack-uwsgi.ini")),
-            **c.api("orchestration", "heat", s.ports.heat, "/v1/%(project_id)s"),
-            database=("heat",), keystone_user="heat",
-            jobs=(sql("heat"), run("heat-db-sync", "heat-manage", "db_sync"), keystone("heat"),
-                  Job("heat-stack-domain", "keystone", ("stack-domain",))),
-        ),
+        # heat-api forwards every other request to heat-engine, which may start later: its probe
+        # asks for the version root. heat also needs its stack domain (a keystone job).
+        dataclasses.replace(api, jobs=(*api.jobs, Job("heat-stack-domain", "keystone", ("stack-domain",)))),
         Service(
             # Servers in stacks get their metadata (and wait conditions their signals) here.
             "heat-api-cfn", "heat", uwsgi("heat", "hotstack-uwsgi-cfn.ini"),

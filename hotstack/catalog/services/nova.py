@@ -4,7 +4,7 @@ host's libvirt (host network, identical paths inside and outside)."""
 from __future__ import annotations
 
 from hotstack.catalog.model import ConfigFile, HostPorts, Job, Probe, Service, Volume
-from hotstack.catalog.services.common import Ctx, api_deps, conf, keystone, run, sql, uwsgi
+from hotstack.catalog.services.common import Ctx, api_deps, conf, keystone, run, sql, uwsgi, worker
 from hotstack.core.hostfacts import resolved
 
 PROJECT = "nova"
@@ -61,16 +61,8 @@ def services(c: Ctx) -> list[Service]:
             port=METADATA_PORT, frontend=s.ports.nova_metadata,
             configs=(*nova_conf, conf("nova", "hotstack-uwsgi-metadata.ini")),
         ),
-        Service(
-            "nova-conductor", "nova", ("nova-conductor", *cmd),
-            Probe("compute_service", binary="nova-conductor"), depends_on=("nova-api",), slot=25, user="nova",
-            configs=nova_conf,
-        ),
-        Service(
-            "nova-scheduler", "nova", ("nova-scheduler", *cmd),
-            Probe("compute_service", binary="nova-scheduler"), depends_on=("nova-api",), slot=26, user="nova",
-            configs=nova_conf,
-        ),
+        worker("nova-conductor", PROJECT, 25, "compute_service", nova_conf, ("nova-api",)),
+        worker("nova-scheduler", PROJECT, 26, "compute_service", nova_conf, ("nova-api",)),
         Service(
             "nova-novncproxy", "nova", ("nova-novncproxy", *cmd, "--web", "/usr/share/novnc"),
             Probe("tcp", deadline_s=60), depends_on=("nova-api",), slot=27, user="nova",

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from hotstack.catalog.model import Probe, Service
-from hotstack.catalog.services.common import Ctx, conf, keystone, run, sql, uwsgi
+from hotstack.catalog.model import Service
+from hotstack.catalog.services.common import Ctx, conf, wsgi_api
 
 PROJECT = "placement"
 
 
 def services(c: Ctx) -> list[Service]:
-    s = c.s
-    return [Service(
-        "placement", "placement", uwsgi("placement"), Probe("api", path="/resource_providers", deadline_s=90),
-        depends_on=("mariadb", "memcached", "keystone"), slot=22, user="placement",
-        configs=(conf("placement", "placement.conf"), conf("placement", "hotstack-uwsgi.ini")),
-        **c.api("placement", "placement", s.ports.placement), database=("placement",),
-        keystone_user="placement",
-        jobs=(sql("placement"), run("placement-db-sync", "placement-manage", "db", "sync"),
-              keystone("placement")),
-    )]
+    return [wsgi_api(c, "placement", PROJECT, 22, c.api("placement", "placement", c.s.ports.placement),
+                     "/resource_providers", ("mariadb", "memcached", "keystone"),
+                     (conf("placement", "placement.conf"),), ("placement-manage", "db", "sync"))]
