@@ -7,6 +7,20 @@ DNS, keystone endpoints, firewall, status and metrics targets derive from it. Im
 """
 
 from hotstack.catalog.builder import build
-from hotstack.catalog.model import USERS, Catalog, ConfigFile, Endpoint, Job, Probe, ProbeKind, Service, Volume
+from hotstack.catalog.model import (
+    IMAGE_REPOSITORY,
+    USERS,
+    Catalog,
+    ConfigFile,
+    Endpoint,
+    HostPorts,
+    Job,
+    Probe,
+    ProbeKind,
+    Service,
+    Volume,
+)
+from hotstack.catalog.naming import db_user, secret_names
 
-__all__ = ["USERS", "Catalog", "ConfigFile", "Endpoint", "Job", "Probe", "ProbeKind", "Service", "Volume", "build"]
+__all__ = ["IMAGE_REPOSITORY", "USERS", "Catalog", "ConfigFile", "Endpoint", "HostPorts", "Job", "Probe",
+           "ProbeKind", "Service", "Volume", "build", "db_user", "secret_names"]

@@ -1,7 +1,8 @@
-"""The service catalog: the only list of services hotstack knows.
+"""The catalog's model: services, their probes, endpoints, volumes, config files and jobs.
 
-The compose file, haproxy.cfg, the DNS records, keystone's endpoints, the firewall ports and
-the status table are all derived from `services(settings, paths)`; nothing lists services twice.
+The compose file, haproxy.cfg, the DNS records, keystone's endpoints, the firewall ports, the
+image build arguments and the status table are all derived from these objects (filled in by
+`catalog.services`); nothing lists a service, a port or a uid twice.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ ProbeKind = Literal[
     "volume_service",  # `binary` is up in cinder's service list
     "chassis",  # ovn-controller registered the chassis in the southbound DB
 ]
+# Probes that connect to the service's own address and port: the builder fills `host` and
+# `port` in from the service's slot and port, so neither is written twice.
+NETWORK_KINDS: frozenset[str] = frozenset({"tcp", "http", "mysql", "amqp", "ovsdb"})
+# Where every hotstack image is tagged: localhost/hotstack/<image>:<content hash>.
+IMAGE_REPOSITORY = "localhost/hotstack"
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,9 @@ class Probe:
     command: tuple[str, ...] = ()
     binary: str = ""
     deadline_s: float = 90.0
+    expect: str = ""  # exec part of a chassis probe: a word the command's output must contain
+    via: str = ""  # chassis: the service whose OVSDB holds the Chassis rows (ovn-sb-db)
+    maps_cell: bool = False  # compute_service: the host must also be mapped to a cell
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,17 @@ class Endpoint:
 
     def url(self, host: str) -> str:
         return f"http://{host}:{self.port}{self.path}"
+
+
+@dataclass(frozen=True)
+class HostPorts:
+    """Ports on the host itself that a service's container connects to, so the host firewall
+    must let the container network reach them (not published: nothing listens in a container)."""
+
+    ports: tuple[int | tuple[int, int], ...]  # single ports or inclusive (first, last) ranges
+    protos: tuple[str, ...] = ("tcp",)
+    nfs_only: bool = False  # needed only when cinder's share is served by the kernel NFS server
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,7 +110,7 @@ class Job:
     kind: Literal["sql", "run", "exec", "keystone"]
     argv: tuple[str, ...] = ()
     after_start: bool = False  # run once the service is healthy instead of before it starts
-    in_service: str | None = None  # exec: run in this service's container instead of the owner's
+    in_service: str | None = None  # sql, exec: run in this service's container instead of the owner's
     env_secrets: tuple[tuple[str, str], ...] = ()  # (ENV_NAME, secret name): passed by environment
 
 
@@ -102,6 +122,8 @@ class Service:
     probe: Probe
     depends_on: tuple[str, ...] = ()
     slot: int | None = None  # fixed address slot on the container network; None = host network
+    port: int = 0  # where it listens inside its container (haproxy's backend, its probe, its clients)
+    project: str = ""  # OpenStack project (DB user, config dir); set by its services/ module
     user: str | None = None
     privileged: bool = False
     pid_host: bool = False
@@ -109,6 +131,9 @@ class Service:
     configs: tuple[ConfigFile, ...] = ()
     endpoint: Endpoint | None = None
     publish: tuple[tuple[int, int, str], ...] = ()  # (host port on brex_ip, container port, proto)
+    frontend: int | None = None  # haproxy frontend on brex_ip for a service without an Endpoint
+    publishes_frontends: bool = False  # haproxy: also publishes every frontend of the catalog
+    host_ports: tuple[HostPorts, ...] = ()
     jobs: tuple[Job, ...] = ()
     database: tuple[str, ...] = ()  # databases this service owns (one DB user per service)
     keystone_user: str | None = None
@@ -125,7 +150,8 @@ class Service:
         return self.slot is None
 
 
-# Fixed uids of the service users; the images create them with these ids (compose/images).
+# Fixed uids of the service users. The images create them with these ids: a Containerfile's
+# `ARG UID_<USER>` is passed from here (images.refs.build_vars) and is part of the image hash.
 USERS: dict[str, int] = {
     "root": 0, "keystone": 42401, "glance": 42402, "placement": 42403, "nova": 42404,
     "neutron": 42405, "cinder": 42406, "heat": 42407, "mysql": 42408, "rabbitmq": 42409,
@@ -152,6 +178,16 @@ class Catalog:
             return self.settings.network.brex_ip
         return ip_in(self.settings.network.container_cidr, svc.slot)
 
+    def port(self, name: str) -> int:
+        """The port a service listens on inside its container."""
+        port = self.services[name].port
+        assert port, f"{name} listens on no fixed port"
+        return port
+
+    def address(self, name: str) -> str:
+        """`ip:port` where the other containers reach a service."""
+        return f"{self.ip(name)}:{self.port(name)}"
+
     @property
     def gateway(self) -> IPv4Address:
         return ip_in(self.settings.network.container_cidr, 1)
@@ -164,6 +200,18 @@ class Catalog:
 
     def endpoints(self) -> list[tuple[Service, Endpoint]]:
         return [(s, s.endpoint) for s in self.services.values() if s.endpoint]
+
+    def frontends(self) -> list[tuple[Service, int]]:
+        """Every haproxy frontend on brex_ip and the service behind it: the public APIs first,
+        then services proxied without a keystone entry (nova's metadata API)."""
+        return ([(s, ep.port) for s, ep in self.endpoints()]
+                + [(s, s.frontend) for s in self.services.values() if s.frontend and not s.endpoint])
+
+    def published(self, svc: Service) -> list[tuple[int, int, str]]:
+        """(host port on brex_ip, container port, proto): for haproxy every frontend of the
+        catalog first (it binds each inside its container on the same port), then its own."""
+        frontends = [(port, port, "tcp") for _, port in self.frontends()] if svc.publishes_frontends else []
+        return [*frontends, *svc.publish]
 
     def order(self) -> list[str]:
         """Names in dependency order (each after everything it depends on)."""

@@ -11,12 +11,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hotstack.catalog import IMAGE_REPOSITORY
 from hotstack.containers import podman
 from hotstack.containers.labels import IMAGE_LABEL, WORKDIR_LABEL
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
 
-IMAGES = "localhost/hotstack/*"
+IMAGES = f"{IMAGE_REPOSITORY}/*"
 
 
 def _under(path: str, root: Path) -> bool:

@@ -23,7 +23,8 @@ from hotstack.core.errors import BadInput
 DEFAULT_CONFIG = Path("/etc/hotstack/hotstack.yaml")
 ENV_PREFIX = "HOTSTACK_"
 ENV_CONFIG = "HOTSTACK_CONFIG"  # names the config file; not a settings key
-RELEASES = ("2025.1",)
+RELEASE = "2025.1"  # OpenStack "Epoxy": the one home of the release string (images, jobs, labels)
+RELEASES = (RELEASE,)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _DNS = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -150,7 +151,7 @@ class Settings(_Section):
     name: Name = "hotstack"  # this deployment's name: its containers are <name>-<service>
     data_dir: AbsPath = Path("/var/lib/hotstack-os")
     region: Name = "RegionOne"
-    release: Annotated[Literal[RELEASES], BeforeValidator(_release)] = "2025.1"  # type: ignore[valid-type]
+    release: Annotated[Literal[RELEASES], BeforeValidator(_release)] = RELEASE  # type: ignore[valid-type]
     debug: bool = False
     network: NetworkSettings = NetworkSettings()
     ports: PortSettings = PortSettings()

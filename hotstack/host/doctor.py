@@ -8,12 +8,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from hotstack.catalog import Catalog
+from hotstack.catalog import IMAGE_REPOSITORY, Catalog
 from hotstack.containers import podman
 from hotstack.core.errors import HotstackError
 from hotstack.core.hostfacts import host_facts
 from hotstack.host import daemons, facts, listeners, net, nfs, ovs, runtime
-from hotstack.host.firewall import api_ports
+from hotstack.host.fwpolicy import api_ports
 from hotstack.host.system import Host
 
 GB = 1024**3
@@ -56,7 +56,7 @@ def podman_runtime(cat: Catalog, host: Host) -> list[Finding]:
 
 def _container_starts() -> list[Finding]:
     """Start a throw-away container from a hotstack image, when one exists already."""
-    images = podman.run(["images", "--filter", "reference=localhost/hotstack/*", "--format",
+    images = podman.run(["images", "--filter", f"reference={IMAGE_REPOSITORY}/*", "--format",
                          "{{.Repository}}:{{.Tag}}"], check=False).stdout.split()
     if not images:
         return [Finding("container", "ok", "no hotstack image yet to start a test container with")]

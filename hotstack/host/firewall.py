@@ -1,9 +1,10 @@
 """The host firewall for hotstack's networks, as an nftables table `inet hotstack`.
 
-Policy (the same zones firewalld gets, see firewalld.py): new connections to brex_ip, arriving
-on the external bridge, or coming from the container network may reach only the catalog's API
-ports (every endpoint, haproxy stats, nova metadata), DNS, and — from the container network —
-qemu's VNC consoles for nova-novncproxy and, in `nfs` mode, NFS. Replies, loopback and ICMP pass. The chain's policy is
+Policy (fwpolicy.py, the same firewalld gets): new connections to brex_ip, arriving on the
+external bridge, or coming from the container network may reach only the ports the catalog
+publishes (every frontend, haproxy stats, DNS) and — from the container network — the host
+ports services connect to (qemu's VNC consoles; NFS in `nfs` mode). Replies, loopback and ICMP
+pass. The chain's policy is
 accept, so traffic that is none of hotstack's business is left to the host's own rules; other
 tables are never flushed or touched. Published container ports are DNATed before the input hook
 and so are not filtered here. The table is replaced in one nft transaction.
@@ -16,33 +17,34 @@ import json
 from hotstack.catalog import Catalog
 from hotstack.core import runner
 from hotstack.core.fsutil import sha256
+from hotstack.host.fwpolicy import Opening, api_ports, policy, port_text
 from hotstack.host.step import Step
 from hotstack.host.system import Host
 
 TABLE = ("inet", "hotstack")
-VNC_PORTS = "5900-6923"
-NFS_PORTS = "111, 2049"  # rpcbind and nfsd, for cinder-volume in `nfs` mode
 MARK = "managed by hotstack"  # the first rule's comment carries a fingerprint of all rules
 
 
-def api_ports(cat: Catalog) -> list[int]:
-    ports = cat.settings.ports
-    return sorted({ep.port for _, ep in cat.endpoints()} | {ports.haproxy_stats, ports.nova_metadata})
+def _nft_set(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{{ {', '.join(items)} }}"
+
+
+def accept_rule(cat: Catalog, o: Opening) -> str:
+    """One nft rule accepting an opening of the policy."""
+    ports = _nft_set([port_text(p) for p in o.ports])
+    match = (f"{o.protos[0]} dport {ports}" if len(o.protos) == 1
+             else f"meta l4proto {_nft_set(list(o.protos))} th dport {ports}")
+    source = f"ip saddr {cat.settings.network.container_cidr} " if o.from_containers else ""
+    return f"{source}{match} accept"
 
 
 def rules(cat: Catalog, nfs_server: bool = False) -> list[str]:
     net = cat.settings.network
-    tcp = ", ".join(str(p) for p in api_ports(cat))
-    dns = cat.settings.ports.dns
-    nfs = [f"ip saddr {net.container_cidr} meta l4proto {{ tcp, udp }} th dport {{ {NFS_PORTS} }} accept"]
     return [
         'iifname "lo" accept',
         "ct state established,related accept",
         "meta l4proto { icmp, ipv6-icmp } accept",
-        f"tcp dport {{ {tcp}, {dns} }} accept",
-        f"udp dport {dns} accept",
-        f"ip saddr {net.container_cidr} tcp dport {VNC_PORTS} accept",
-        *(nfs if nfs_server else []),
+        *(accept_rule(cat, o) for o in policy(cat, nfs_server)),
         f"ip daddr {net.brex_ip} ct state new drop",
         f'iifname "{net.ex_bridge}" ct state new drop',
         f"ip saddr {net.container_cidr} ct state new drop",

@@ -1,5 +1,6 @@
 """firewalld, where it runs: zones `hotstack-os` (the container network) and
-`hotstack-external` (the external bridge), each opening only the catalog's API ports and DNS.
+`hotstack-external` (the external bridge), each opening only the ports of fwpolicy.py: the
+published ones in both, the host ports services' containers connect to in hotstack-os only.
 
 Zones are created permanently and loaded with `firewall-cmd --reload`, which on firewalld's
 iptables backend drops rules other programs added: podman's are restored right after
@@ -11,7 +12,7 @@ from __future__ import annotations
 from hotstack.catalog import Catalog
 from hotstack.containers import podman
 from hotstack.core import runner
-from hotstack.host.firewall import api_ports
+from hotstack.host.fwpolicy import policy, port_text
 from hotstack.host.step import Step
 
 FC = "firewall-cmd"
@@ -21,17 +22,20 @@ def running() -> bool:
     return runner.available(FC) and runner.run([FC, "--state"], check=False).returncode == 0
 
 
+CONTAINER_ZONE = "hotstack-os"  # the container network: also gets the policy's from_containers ports
+
+
 def zones(cat: Catalog) -> dict[str, tuple[str, str]]:
     """zone → (binding option, value)."""
     net = cat.settings.network
-    return {"hotstack-os": ("--add-source", str(net.container_cidr)),
+    return {CONTAINER_ZONE: ("--add-source", str(net.container_cidr)),
             "hotstack-external": ("--add-interface", net.ex_bridge)}
 
 
-def wanted_ports(cat: Catalog, nfs_server: bool = False) -> list[str]:
-    dns = cat.settings.ports.dns
-    nfs = ["111/tcp", "111/udp", "2049/tcp"] if nfs_server else []
-    return sorted([f"{p}/tcp" for p in api_ports(cat)] + [f"{dns}/tcp", f"{dns}/udp", *nfs])
+def wanted_ports(cat: Catalog, zone: str, nfs_server: bool = False) -> list[str]:
+    """firewalld's port specs (`5000/tcp`, a range `first-last/tcp`) the policy opens in `zone`."""
+    return sorted(f"{port_text(p)}/{proto}" for o in policy(cat, nfs_server)
+                  if zone == CONTAINER_ZONE or not o.from_containers for p in o.ports for proto in o.protos)
 
 
 def zone_argv(zone: str, binding: tuple[str, str], ports: list[str]) -> list[list[str]]:
@@ -45,7 +49,8 @@ class FirewalldZones(Step):
     fix = "look at `firewall-cmd --list-all-zones`"
 
     def __init__(self, cat: Catalog, nfs_server: bool = False) -> None:
-        self.cat, self.ports = cat, wanted_ports(cat, nfs_server)
+        self.cat = cat
+        self.ports = {zone: wanted_ports(cat, zone, nfs_server) for zone in zones(cat)}
 
     def describe(self) -> str:
         return "firewalld zones hotstack-os and hotstack-external with the API ports"
@@ -60,14 +65,14 @@ class FirewalldZones(Step):
             kind = "sources" if option == "--add-source" else "interfaces"
             if value not in self._listed(zone, kind):
                 diffs.append(f"zone {zone}: bind {value}")
-            if sorted(self._listed(zone, "ports")) != self.ports:
-                diffs.append(f"zone {zone}: open {', '.join(self.ports)}")
+            if sorted(self._listed(zone, "ports")) != self.ports[zone]:
+                diffs.append(f"zone {zone}: open {', '.join(self.ports[zone])}")
         return diffs
 
     def apply(self) -> None:
         existing = runner.run([FC, "--permanent", "--get-zones"]).stdout.split()
         for zone, binding in zones(self.cat).items():
-            for argv in zone_argv(zone, binding, self.ports):
+            for argv in zone_argv(zone, binding, self.ports[zone]):
                 if "--new-zone" in argv[-1] and zone in existing:
                     continue
                 runner.run(argv)

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from hotstack.catalog import USERS
-from hotstack.catalog.services import nfs_mount_dir
+from hotstack.catalog.services.cinder import nfs_mount_dir
 from hotstack.core import fsutil, runner
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings

@@ -39,7 +39,7 @@ def datapath_type(host: Host) -> str:
 def wanted_external_ids(cat: Catalog, datapath: str) -> dict[str, str]:
     net = cat.settings.network
     return {
-        "ovn-remote": f"tcp:{cat.ip('ovn-sb-db')}:6642",
+        "ovn-remote": f"tcp:{cat.address('ovn-sb-db')}",
         "ovn-encap-type": "geneve",
         "ovn-encap-ip": str(net.brex_ip),
         "ovn-bridge": net.int_bridge,

@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import Literal
 
+from hotstack.catalog import IMAGE_REPOSITORY
 from hotstack.containers import podman
 from hotstack.core import runner
 from hotstack.core.errors import BadInput
@@ -28,7 +29,7 @@ from hotstack.core.errors import BadInput
 BaseMethod = Literal["auto", "pull", "debootstrap"]
 
 SUITE = "trixie"
-ROOTFS_REF = "localhost/hotstack/rootfs:trixie"
+ROOTFS_REF = f"{IMAGE_REPOSITORY}/rootfs:{SUITE}"
 PULL_REF = f"docker.io/library/debian:{SUITE}"
 REGISTRY_PROBE_URL = "https://registry-1.docker.io/v2/"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"

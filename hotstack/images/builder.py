@@ -25,6 +25,7 @@ from hotstack.containers import podman
 from hotstack.containers.labels import IMAGE_LABEL
 from hotstack.core import graph
 from hotstack.core.errors import HotstackError
+from hotstack.core.settings import RELEASE
 from hotstack.images import base as image_base
 from hotstack.images import refs as images
 from hotstack.images.refs import ImageSpec
@@ -86,7 +87,7 @@ class BuildReport:
 class BuildOptions:
     log_dir: Path
     cache_dir: Path
-    release: str = images.RELEASE
+    release: str = RELEASE
     parallel: int = 2
     base: image_base.BaseMethod = "auto"
     mirror: str = image_base.DEFAULT_MIRROR
@@ -96,13 +97,15 @@ class BuildOptions:
 ProgressFn = Callable[[Progress], None]
 
 
-def build_args(spec: ImageSpec, ref: str, parent_ref: str, cache_dir: Path) -> list[str]:
-    """``podman build`` arguments for one image (runtime and ulimits are added by podman.run)."""
+def build_args(spec: ImageSpec, ref: str, parent_ref: str, cache_dir: Path, release: str = RELEASE) -> list[str]:
+    """``podman build`` arguments for one image (runtime and ulimits are added by podman.run);
+    its build variables (uids, release) are part of its content hash, see refs.image_hash."""
     arg = "ROOTFS" if spec.parent is None else "PARENT"
+    variables = [a for k, v in images.build_vars(spec, release).items() for a in ("--build-arg", f"{k}={v}")]
     return [
         "build", "--network", "host", "--layers=false", "--force-rm",
         "--file", str(spec.containerfile),
-        "--build-arg", f"{arg}={parent_ref}",
+        "--build-arg", f"{arg}={parent_ref}", *variables,
         "--volume", f"{cache_dir}:{CACHE_MOUNT}",
         "--label", f"{IMAGE_LABEL}={spec.name}",
         "--tag", ref,
@@ -183,7 +186,8 @@ def _build_missing(todo: list[str], specs: dict[str, ImageSpec], refs: dict[str,
 
     def build_one(name: str) -> float:
         parent = specs[name].parent
-        argv = build_args(specs[name], refs[name], refs[parent] if parent else image_base.ROOTFS_REF, opts.cache_dir)
+        parent_ref = refs[parent] if parent else image_base.ROOTFS_REF
+        argv = build_args(specs[name], refs[name], parent_ref, opts.cache_dir, opts.release)
         notify(Progress(name, "building"))
         began = time.monotonic()
         try:

@@ -10,27 +10,35 @@ tree::
 and it starts with ``ARG PARENT`` / ``FROM ${PARENT}``; hotstack passes the
 parent's full tag as the build argument. ``base`` itself has no parent: it is
 built FROM the Debian trixie root file system (``ARG ROOTFS``), see
-:mod:`hotstack.image_base`.
+:mod:`hotstack.images.base`. Every other ``ARG`` it declares after ``FROM`` is
+filled in from the catalog and the settings (:func:`build_vars`): ``RELEASE``,
+and ``UID_<USER>`` (the user's fixed uid, ``catalog.USERS``), so no uid is
+written in a Containerfile.
 
-Tags are ``localhost/hotstack/<name>:<hash>``: 12 hex digits of a sha256 over
-the image directory (every file's relative path, exec bit and bytes), the
-parent's hash and the release. Computing one reads a few small files and
-never calls podman, so renderers may call :func:`image_ref` freely.
+Tags are ``<catalog.IMAGE_REPOSITORY>/<name>:<hash>``: 12 hex digits of a sha256
+over the image directory (every file's relative path, exec bit and bytes), its
+build variables, the parent's hash and the release: a changed uid rebuilds the
+images that create that user. Computing one reads a few small files and never
+calls podman, so renderers may call :func:`image_ref` freely.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from hotstack.catalog import IMAGE_REPOSITORY, USERS
 from hotstack.core.errors import BadInput
 from hotstack.core.paths import template_root
+from hotstack.core.settings import RELEASE
 
-RELEASE = "2025.1"
-REGISTRY = "localhost/hotstack"
+REGISTRY = IMAGE_REPOSITORY
 BASE = "base"
 HASH_LEN = 12
+PARENT_ARGS = ("PARENT", "ROOTFS")  # the FROM argument: the parent's tag, passed by the builder
+_ARG = re.compile(r"^ARG\s+([A-Z][A-Z0-9_]*)\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ class ImageSpec:
     directory: Path
     parent: str | None  # None only for base
     optional: bool = False
+    args: tuple[str, ...] = ()  # the ARGs it declares besides its parent's (RELEASE, UID_<USER>)
 
     @property
     def containerfile(self) -> Path:
@@ -66,7 +75,25 @@ def load_spec(directory: Path) -> ImageSpec:
     header = parse_header((directory / "Containerfile").read_text())
     parent = None if name == BASE else header.get("parent", BASE)
     optional = header.get("optional", "false").lower() in ("true", "yes", "1")
-    return ImageSpec(name=name, directory=directory, parent=parent, optional=optional)
+    text = (directory / "Containerfile").read_text()
+    args = tuple(a for a in dict.fromkeys(_ARG.findall(text)) if a not in PARENT_ARGS)
+    spec = ImageSpec(name=name, directory=directory, parent=parent, optional=optional, args=args)
+    build_vars(spec)  # an ARG nobody fills in is refused here, not in the middle of a build
+    return spec
+
+
+def build_vars(spec: ImageSpec, release: str = RELEASE) -> dict[str, str]:
+    """The values of the ARGs ``spec`` declares: RELEASE, and UID_<USER> from catalog.USERS."""
+    found: dict[str, str] = {}
+    for arg in spec.args:
+        user = arg.removeprefix("UID_").lower()
+        if arg == "RELEASE":
+            found[arg] = release
+        elif arg.startswith("UID_") and user in USERS:
+            found[arg] = str(USERS[user])
+        else:
+            raise BadInput(f"image {spec.name}: ARG {arg} is neither RELEASE nor UID_<a user of catalog.USERS>")
+    return found
 
 
 def discover(root: Path | None = None) -> dict[str, ImageSpec]:
@@ -106,10 +133,11 @@ def directory_digest(directory: Path) -> str:
 
 
 def image_hash(specs: dict[str, ImageSpec], name: str, release: str = RELEASE) -> str:
-    """The 12-hex content hash of ``name``: its directory, its parent's hash and the release."""
+    """The 12-hex content hash of ``name``: its directory, build variables, parent's hash and the release."""
     spec = specs[name]
     parent = image_hash(specs, spec.parent, release) if spec.parent else "rootfs"
-    text = f"hotstack-image\0{name}\0{release}\0{parent}\0{directory_digest(spec.directory)}"
+    variables = "\0".join(f"{k}={v}" for k, v in sorted(build_vars(spec, release).items()))
+    text = f"hotstack-image\0{name}\0{release}\0{parent}\0{directory_digest(spec.directory)}\0{variables}"
     return hashlib.sha256(text.encode()).hexdigest()[:HASH_LEN]
 
 

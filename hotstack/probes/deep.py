@@ -13,19 +13,6 @@ from hotstack.core import credentials as clouds
 from hotstack.probes import ovsdb_rpc
 from hotstack.probes.basic import Check, Miss
 
-# An authenticated request each API answers from its database alone (no RPC to a worker that
-# may start later); heat-api forwards everything to heat-engine, so it gets its version root.
-API_PATHS: dict[str, str] = {
-    "identity": "/v3/regions",
-    "image": "/v2/images?limit=1",
-    "placement": "/resource_providers",
-    "compute": "/v2.1/flavors",
-    "network": "/v2.0/networks?limit=1",
-    "volumev3": "/v3/{project_id}/types",
-    "orchestration": "/",
-}
-
-
 REQUEST_TIMEOUT_S = 20
 CLOCK_SLACK_S = 2.0  # service records keep whole seconds
 CATALOG_MISSES = {"ServiceDisabledException", "EndpointNotFound", "EndpointException"}
@@ -77,7 +64,9 @@ def token(cat: Catalog) -> Check:
 
 
 def api(admin: Admin, svc: Service) -> Check:
-    """An authenticated GET through haproxy on brex_ip answers 2xx (a version root may say 300)."""
+    """An authenticated GET of the probe's path through haproxy on brex_ip answers 2xx (a version
+    root may say 300). Each service's path (catalog) is one its API answers from its database alone,
+    with no RPC to a worker that may start later."""
     ep = svc.endpoint
     if ep is None:
         raise ValueError(f"{svc.name} has an api probe but no endpoint")
@@ -85,7 +74,7 @@ def api(admin: Admin, svc: Service) -> Check:
 
     def check(timeout: float) -> str:
         conn = admin.conn()
-        path = API_PATHS.get(ep.service_type, ep.path or "/")
+        path = svc.probe.path
         if "{project_id}" in path:
             path = path.format(project_id=conn.current_project_id)
         resp = conn.session.get(f"http://{brex}:{ep.port}{path}", raise_exc=False, timeout=timeout,

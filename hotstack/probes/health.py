@@ -12,7 +12,6 @@ from hotstack.probes.basic import Check, ProbeResult
 from hotstack.probes.deep import Admin
 
 SHALLOW_DEADLINE_S = 1.0
-OVN_CONTROLLER_STATUS = ("ovn-appctl", "-t", "/run/ovn/ovn-controller.ctl", "connection-status")
 _WIRE = {"tcp": basic.tcp, "mysql": basic.mysql, "amqp": basic.amqp, "ovsdb": basic.ovsdb}
 
 
@@ -33,24 +32,22 @@ def full_check(cat: Catalog, svc: Service, admin: Admin,
     if p.kind == "api":
         return deep.api(admin, svc)
     if p.kind == "compute_service":
-        compute = p.binary == "nova-compute"
-        return deep.compute_service(admin, p.binary, cat.settings.nova.host if compute else None,
-                                           map_compute_host if compute else None, since)
+        return deep.compute_service(admin, p.binary, cat.settings.nova.host if p.maps_cell else None,
+                                    map_compute_host if p.maps_cell else None, since)
     if p.kind == "network_agent":
         return deep.network_agent(admin, p.binary)
     if p.kind == "volume_service":
         return deep.volume_service(admin, p.binary, since)
     if p.kind == "chassis":
-        # The Chassis row outlives its controller (the SB DB is persistent): also ask the
-        # running ovn-controller whether it is connected to the southbound DB.
-        sb = cat["ovn-sb-db"].probe
-        return basic.both(basic.exec_check(svc.container, OVN_CONTROLLER_STATUS, expect="connected"),
-                           deep.chassis(sb.host, sb.port, p.binary or cat.settings.nova.host))
+        # Both: the chassis rows in `via`'s OVSDB, and the controller's own word (`command`).
+        sb = cat[p.via].probe
+        return basic.both(basic.exec_check(svc.container, p.command, expect=p.expect),
+                          deep.chassis(sb.host, sb.port, p.binary or cat.settings.nova.host))
     raise ValueError(f"{svc.name}: unknown probe kind {p.kind!r}")
 
 
 def describe(svc: Service) -> str:
-    """How a probe is named in messages: `mysql 172.31.0.10:3306`, `api`, `compute_service nova-compute`."""
+    """How a probe is named in messages: `mysql <ip>:<port>`, `api`, `compute_service nova-compute`."""
     p = svc.probe
     where = f" {p.host}:{p.port}" if p.host else ""
     what = f" {p.binary}" if p.binary else (f" `{' '.join(p.command)}`" if p.command else "")
@@ -62,8 +59,8 @@ def shallow_check(cat: Catalog, svc: Service, is_running: Callable[[str], bool])
     p = svc.probe
     if p.host and p.port:
         return basic.tcp(p.host, p.port)
-    if svc.endpoint is not None and not svc.host_network:
-        return basic.tcp(str(cat.ip(svc.name)), svc.endpoint.port)
+    if svc.port and not svc.host_network:
+        return basic.tcp(str(cat.ip(svc.name)), svc.port)
     return basic.running(svc.container, is_running)
 
 

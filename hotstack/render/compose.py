@@ -26,10 +26,8 @@ def _health_command(svc: Service) -> str:
     probe: Probe = svc.probe
     if probe.kind == "exec":
         return shlex.join(probe.command)
-    if probe.port:
-        return f"bash -c '</dev/tcp/127.0.0.1/{probe.port}'"
-    if svc.endpoint:
-        return f"bash -c '</dev/tcp/127.0.0.1/{svc.endpoint.port}'"
+    if port := probe.port or svc.port:
+        return f"bash -c '</dev/tcp/127.0.0.1/{port}'"
     # The rest run one long-lived program named like the service (ovn-controller, nova-conductor, ...).
     return f"pgrep -f {shlex.quote(svc.name)} >/dev/null"
 
@@ -48,13 +46,7 @@ def extra_hosts(cat: Catalog) -> list[str]:
 
 def published(cat: Catalog, svc: Service) -> list[str]:
     brex = cat.settings.network.brex_ip
-    ports = list(svc.publish)
-    if svc.name == "haproxy":
-        ports += [(ep.port, ep.port, "tcp") for _, ep in cat.endpoints()]
-        ports.append((cat.settings.ports.haproxy_stats, cat.settings.ports.haproxy_stats, "tcp"))
-        if "nova-metadata" in cat.services:
-            ports.append((cat.settings.ports.nova_metadata, cat.settings.ports.nova_metadata, "tcp"))
-    return [f"{brex}:{host}:{inner}/{proto}" for host, inner, proto in ports]
+    return [f"{brex}:{host}:{inner}/{proto}" for host, inner, proto in cat.published(svc)]
 
 
 def service_definition(cat: Catalog, svc: Service, image: str, config_digest: str) -> dict[str, Any]:

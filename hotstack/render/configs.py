@@ -15,8 +15,8 @@ from typing import Any
 
 import jinja2
 
-from hotstack.catalog import USERS, Catalog, ConfigFile
-from hotstack.catalog.services import nfs_mount_dir, nfs_share
+from hotstack.catalog import USERS, Catalog, ConfigFile, secret_names
+from hotstack.catalog.services.cinder import nfs_mount_dir, nfs_share
 from hotstack.containers.labels import HASH_LABEL
 from hotstack.core.errors import HotstackError
 from hotstack.core.fsutil import sha256, write_if_changed
@@ -35,23 +35,6 @@ class RenderResult:
     hashes: dict[str, str] = field(default_factory=dict)
 
 
-def secret_names(cat: Catalog) -> list[str]:
-    """Every secret the rendered files need, derived from the catalog."""
-    names = {"admin_password", "rabbitmq_password", "metadata_secret", "heat_domain_admin_password",
-             "hotstack_user_password"}
-    for svc in cat:
-        if svc.database:
-            names.add(f"db_{project(svc.name)}")
-        if svc.keystone_user:
-            names.add(f"keystone_{svc.keystone_user}")
-    return sorted(names)
-
-
-def project(service: str) -> str:
-    """The OpenStack project a service belongs to (its DB user and config dir): nova-api → nova."""
-    return service.split("-")[0]
-
-
 def context(cat: Catalog, secrets: dict[str, str]) -> dict[str, Any]:
     s, p = cat.settings, cat.paths
     brex = s.network.brex_ip
@@ -59,11 +42,11 @@ def context(cat: Catalog, secrets: dict[str, str]) -> dict[str, Any]:
     def secret(name: str) -> str:
         if name not in secrets:
             raise HotstackError(f"template asks for unknown secret {name!r}",
-                                hint="add it to render.secret_names")
+                                hint="add it to catalog.naming.secret_names")
         return secrets[name]
 
     def db_url(owner: str, database: str | None = None) -> str:
-        return (f"mysql+pymysql://{owner}:{secret('db_' + owner)}@{cat.ip('mariadb')}:3306/"
+        return (f"mysql+pymysql://{owner}:{secret('db_' + owner)}@{cat.address('mariadb')}/"
                 f"{database or owner}?charset=utf8mb4")
 
     def url(name: str) -> str:
@@ -74,9 +57,9 @@ def context(cat: Catalog, secrets: dict[str, str]) -> dict[str, Any]:
 
     return {
         "s": s, "paths": p, "cat": cat, "brex_ip": str(brex), "secret": secret, "db_url": db_url,
-        "url": url, "ip": lambda name: str(cat.ip(name)),
-        "transport_url": f"rabbit://openstack:{secret('rabbitmq_password')}@{cat.ip('rabbitmq')}:5672/",
-        "memcache_servers": f"{cat.ip('memcached')}:11211",
+        "url": url, "ip": lambda name: str(cat.ip(name)), "port": cat.port, "address": cat.address,
+        "transport_url": f"rabbit://openstack:{secret('rabbitmq_password')}@{cat.address('rabbitmq')}/",
+        "memcache_servers": cat.address("memcached"),
         "keystone_url": url("keystone"),
         "nfs_share": nfs_share(s, p), "nfs_mount_dir": nfs_mount_dir(s, p),
         **resolved(s, p),

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from hotstack.catalog import USERS, Catalog, Service
+from hotstack.catalog import USERS, Catalog, Service, secret_names
 from hotstack.containers import control
 from hotstack.containers.control import Container
 from hotstack.core import graph as orchestrator
@@ -29,7 +29,6 @@ from hotstack.core.secrets import Secrets
 from hotstack.probes import basic, health
 from hotstack.probes.basic import ProbeResult
 from hotstack.probes.deep import Admin
-from hotstack.render.configs import secret_names
 from hotstack.stack import jobs, neighbours
 
 Action = Literal["created", "recreated", "kept"]

@@ -1,7 +1,8 @@
 """One-shot jobs (catalog.Job): databases, db_sync and bootstrap commands, keystone entries.
 
 Where each kind runs:
-  sql      — SQL on stdin to `mariadb` in hotstack-mariadb (root by unix socket, no password);
+  sql      — SQL on stdin to `mariadb` in the job's in_service container (hotstack-mariadb; root by
+             unix socket, no password);
   run      — `podman run --rm` of the service's image with the mounts, network, user and
              environment of its rendered compose definition (so the two cannot drift);
              secrets are passed as `-e NAME`, their values only in podman's environment;
@@ -23,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from hotstack.catalog import Catalog, Job, Service
+from hotstack.catalog import Catalog, Job, Service, db_user
 from hotstack.containers import control, podman
 from hotstack.core.errors import CommandError, HotstackError
 from hotstack.core.fsutil import write_if_changed
@@ -31,7 +32,6 @@ from hotstack.core.secrets import MASK
 from hotstack.core.settings import ip_in
 from hotstack.probes.basic import Miss
 from hotstack.probes.deep import Admin
-from hotstack.render.configs import project
 from hotstack.stack import keystone_jobs
 
 JOBS_FILE = "jobs.json"
@@ -157,10 +157,10 @@ class JobRunner:
                 self.admin.forget()  # the catalog changed: later calls need a token that shows it
             return
         if job.kind == "sql":
-            user = project(svc.name)
+            user = db_user(svc)
             script = sql_script(svc.database, user, self.secrets[f"db_{user}"])
-            self._podman(job, control.exec_args(self.cat["mariadb"].container, ["mariadb"], stdin=True),
-                         stdin=script)
+            database = self.cat[job.in_service or svc.name].container
+            self._podman(job, control.exec_args(database, ["mariadb"], stdin=True), stdin=script)
         elif job.kind == "run":
             env = {name: self.secrets[secret] for name, secret in job.env_secrets}
             ip = self._addresses.get()  # blocks while every job address is in use
@@ -197,9 +197,10 @@ class JobRunner:
 
     def map_compute_host(self, timeout: float) -> str:
         """One attempt at mapping this host's nova-compute to a cell (for nova-compute's probe)."""
-        discover = next(j for j in self.cat["nova-compute"].jobs if j.kind == "exec")
+        compute = next(s for s in self.cat if s.probe.maps_cell)
+        discover = next(j for j in compute.jobs if j.kind == "exec")
         host = self.cat.settings.nova.host
-        container = self.cat[discover.in_service or "nova-compute"].container
+        container = self.cat[discover.in_service or compute.name].container
         if self.log.done(discover.name):  # host mappings live in the API database
             return f"{host} mapped to a cell (recorded)"
         for argv in (LIST_HOSTS, discover.argv, LIST_HOSTS):

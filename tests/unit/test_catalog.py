@@ -110,3 +110,28 @@ def test_every_compose_healthcheck_names_its_own_service(cat: Catalog) -> None:
         command = healthcheck(svc)["test"][1]
         if "pgrep" in command:
             assert f"pgrep -f {svc.name} " in command, (svc.name, command)
+
+
+def test_a_network_probe_reaches_the_service_at_its_slot_and_port(cat: Catalog) -> None:
+    """The address slot and the port are written once: the probe derives from them."""
+    for svc in cat:
+        if svc.probe.host:
+            assert svc.probe.host == str(cat.ip(svc.name)), svc.name
+    assert (cat["mariadb"].probe.host, cat["mariadb"].probe.port) == (str(cat.ip("mariadb")), cat.port("mariadb"))
+    assert cat["haproxy"].probe.port == cat.settings.ports.haproxy_stats
+
+
+def test_haproxy_fronts_every_endpoint_and_the_metadata_api(cat: Catalog) -> None:
+    fronted = dict((svc.name, port) for svc, port in cat.frontends())
+    assert fronted["nova-metadata"] == cat.settings.ports.nova_metadata
+    assert {svc.name for svc, _ in cat.endpoints()} < set(fronted)
+    haproxy = [svc for svc in cat if svc.publishes_frontends]
+    assert [s.name for s in haproxy] == ["haproxy"]
+    assert {host for host, _, _ in cat.published(haproxy[0])} == {*fronted.values(), cat.settings.ports.haproxy_stats}
+
+
+def test_each_database_user_is_its_project(cat: Catalog) -> None:
+    assert {catalog.db_user(s) for s in cat if s.database} == {
+        "keystone", "glance", "placement", "nova", "neutron", "cinder", "heat"}
+    assert cat["neutron-ovn-metadata-agent"].project == "neutron" and cat["ovn-sb-db"].project == "ovn"
+    assert "db_nova" in catalog.secret_names(cat) and "keystone_heat" in catalog.secret_names(cat)

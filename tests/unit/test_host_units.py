@@ -12,7 +12,7 @@ from hotstack.core import runner
 from hotstack.core.errors import CommandError
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
-from hotstack.host import firewall, hosts, listeners, net, netns, nfs, runtime
+from hotstack.host import firewall, firewalld, hosts, listeners, net, netns, nfs, runtime
 from hotstack.host.system import Host
 
 MOUNTINFO = """\
@@ -85,6 +85,23 @@ def test_firewall_ruleset(settings: Settings, paths: Paths) -> None:
     assert firewall.api_ports(cat) == sorted(firewall.api_ports(cat))
     assert {5000, 8404, 8775} <= set(firewall.api_ports(cat))
     assert firewall.list_argv(Host(netns="ns1"))[:4] == ["ip", "netns", "exec", "ns1"]
+
+
+def test_both_firewall_backends_open_the_same_policy(settings: Settings, paths: Paths) -> None:
+    """nftables and firewalld render one policy: published ports everywhere, host ports (VNC,
+    NFS in nfs mode) from the container network only."""
+    cat = catalog.build(settings, paths)
+    for nfs_server in (False, True):
+        rules = firewall.rules(cat, nfs_server)
+        inner = firewalld.wanted_ports(cat, firewalld.CONTAINER_ZONE, nfs_server)
+        outer = firewalld.wanted_ports(cat, "hotstack-external", nfs_server)
+        assert f"ip saddr {settings.network.container_cidr} tcp dport 5900-6923 accept" in rules
+        assert "5900-6923/tcp" in inner and "5900-6923/tcp" not in outer
+        assert ("2049/tcp" in inner) is nfs_server and "2049/tcp" not in outer
+        assert any("th dport { 111, 2049 }" in r for r in rules) is nfs_server
+        assert {"53/udp", "53/tcp", "8775/tcp", "8404/tcp"} <= set(outer) <= set(inner)
+    published = {f"{host}/{proto}" for svc in cat for host, _, proto in cat.published(svc)}
+    assert published == set(firewalld.wanted_ports(cat, "hotstack-external"))
 
 
 def test_nfs_mode(settings: Settings, paths: Paths, tmp_path: Path) -> None:

@@ -129,6 +129,40 @@ def test_build_args(tree: Path) -> None:
     assert f"ROOTFS={image_base.ROOTFS_REF}" in base
 
 
+def test_uids_and_release_are_build_args_from_the_catalog(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nova = tree / "compose" / "images" / "nova" / "Containerfile"
+    nova.write_text(nova.read_text() + "ARG RELEASE\nARG UID_NOVA\nRUN hotstack-user nova \"${UID_NOVA}\"\n")
+    specs = refs.discover(tree)
+    argv = builder.build_args(specs["nova"], "r", "p", Path("/c"), "2025.1")
+    assert "RELEASE=2025.1" in argv and f"UID_NOVA={refs.USERS['nova']}" in argv
+    assert "UID_NOVA=" not in " ".join(builder.build_args(specs["heat"], "r", "p", Path("/c")))
+    before = refs.image_hash(specs, "nova")
+    monkeypatch.setitem(refs.USERS, "nova", 43000)  # a changed uid must rebuild the image
+    assert refs.image_hash(specs, "nova") != before
+    assert "UID_NOVA=43000" in builder.build_args(specs["nova"], "r", "p", Path("/c"))
+
+
+def test_an_arg_nobody_fills_in_is_refused(tree: Path) -> None:
+    heat = tree / "compose" / "images" / "heat" / "Containerfile"
+    heat.write_text(heat.read_text() + "ARG UID_NOBODY\n")
+    with pytest.raises(BadInput, match="UID_NOBODY"):
+        refs.discover(tree)
+
+
+def test_repository_containerfiles_take_every_uid_from_the_catalog() -> None:
+    """Each image that creates a service user declares its UID_ arg, and the system range of
+    adduser-ranges holds every fixed uid."""
+    specs = refs.discover()
+    for spec in specs.values():
+        users = re.findall(r"hotstack-user (\w+) \"\$\{UID_(\w+)\}\"", spec.containerfile.read_text())
+        assert all(name.upper() == arg and f"UID_{arg}" in spec.args for name, arg in users), spec.name
+    assert {"UID_MYSQL", "UID_HAPROXY"} <= set(specs["infra"].args)
+    ranges = dict(line.split("=") for line in (REPO_IMAGES / "base" / "adduser-ranges").read_text().splitlines()
+                  if "=" in line and not line.startswith("#"))
+    assert all(int(ranges["FIRST_SYSTEM_UID"]) <= uid <= int(ranges["LAST_SYSTEM_UID"])
+               for user, uid in refs.USERS.items() if user != "root")
+
+
 def test_podman_command_adds_runtime_and_ulimits() -> None:
     assert podman.command(["build", "x"]) == [
         "podman", "--runtime", "runc", "build",

@@ -264,7 +264,7 @@ def test_cinder_nfs_share_is_the_bind_mounted_one(rendered: tuple[Settings, Path
     share = read(paths, "cinder/nfs_shares").strip()
     assert share == f"{settings.network.brex_ip}:{paths.cinder_nfs}"
     cat = catalog.build(settings, paths)
-    ctx = render.context(cat, {n: "x" for n in render.secret_names(cat)})
+    ctx = render.context(cat, {n: "x" for n in catalog.secret_names(cat)})
     cinder_volume = cat["cinder-volume"]
     assert any(v.target == ctx["nfs_mount_dir"] for v in cinder_volume.volumes)
 
@@ -405,7 +405,7 @@ def test_template_asking_for_an_unlisted_secret_fails(make_settings: Loader, tmp
     settings = make_settings()
     paths = Paths(settings.data_dir, rendered_override=tmp_path / "out")
     cat = catalog.build(settings, paths)
-    ctx = render.context(cat, {n: "x" for n in render.secret_names(cat)})
+    ctx = render.context(cat, {n: "x" for n in catalog.secret_names(cat)})
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     with pytest.raises(HotstackError, match="unknown secret"):
         env.from_string("{{ secret('root_password') }}").render(ctx)

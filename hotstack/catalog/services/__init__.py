@@ -1,0 +1,42 @@
+"""The service definitions, one module per OpenStack project or infra group.
+
+Each module has `PROJECT` (its OpenStack project, or None where each service is its own, as in
+infra) and `services(ctx)`. `all_services` lists them in start-up-friendly order and fills in
+what derives from the rest: the deployment prefix, the project, and a network probe's address
+and port (from the service's slot and port)."""
+
+from __future__ import annotations
+
+import dataclasses
+from types import ModuleType
+
+from hotstack.catalog.model import NETWORK_KINDS, Service
+from hotstack.catalog.services import (
+    cinder,
+    glance,
+    heat,
+    horizon,
+    infra,
+    keystone,
+    neutron,
+    nova,
+    ovn,
+    placement,
+)
+from hotstack.catalog.services.common import Ctx
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
+
+MODULES: tuple[ModuleType, ...] = (infra, ovn, keystone, glance, placement, nova, neutron, cinder, heat, horizon)
+
+
+def _finish(c: Ctx, svc: Service, project: str | None) -> Service:
+    probe = svc.probe
+    if probe.kind in NETWORK_KINDS and svc.slot is not None:
+        probe = dataclasses.replace(probe, host=probe.host or c.ip(svc.slot), port=probe.port or svc.port)
+    return dataclasses.replace(svc, prefix=c.s.name, project=svc.project or project or svc.name, probe=probe)
+
+
+def all_services(s: Settings, p: Paths) -> list[Service]:
+    c = Ctx(s, p)
+    return [_finish(c, svc, mod.PROJECT) for mod in MODULES for svc in mod.services(c)]

@@ -1,0 +1,57 @@
+"""Infrastructure every OpenStack service leans on: MariaDB, RabbitMQ, memcached, dnsmasq
+(the public names) and haproxy (every public API, plus nova's metadata API)."""
+
+from __future__ import annotations
+
+from hotstack.catalog.model import ConfigFile, Probe, Service
+from hotstack.catalog.services.common import Ctx
+
+PROJECT = None  # each infra service is its own project (config dir configs/<service>/)
+# The daemons' own ports inside their containers: nothing outside the container network uses them.
+MYSQL_PORT = 3306
+AMQP_PORT = 5672
+MEMCACHED_PORT = 11211
+DNS_PORT = 53  # podman publishes it on brex_ip at ports.dns
+
+
+def services(c: Ctx) -> list[Service]:
+    s = c.s
+    stats = s.ports.haproxy_stats
+    return [
+        Service(
+            "mariadb", "infra", ("/usr/local/bin/hotstack-start",),
+            Probe("mysql", deadline_s=60), slot=10, port=MYSQL_PORT,
+            volumes=(c.data("mysql", "/var/lib/mysql"),),
+            configs=(
+                ConfigFile("mariadb/hotstack.cnf", "/etc/mysql/mariadb.conf.d/99-hotstack.cnf", "mysql", 0o644),
+                ConfigFile("mariadb/start.sh", "/usr/local/bin/hotstack-start", "root", 0o755),
+            ),
+        ),
+        Service(
+            # The real server script: Debian's /usr/sbin/rabbitmq-server wrapper sends the log to
+            # /var/log/rabbitmq/startup_log when run as the rabbitmq user, hiding it from `podman logs`.
+            "rabbitmq", "infra", ("/usr/lib/rabbitmq/bin/rabbitmq-server",),
+            Probe("amqp", deadline_s=90), slot=11, port=AMQP_PORT, user="rabbitmq",
+            volumes=(c.data("rabbitmq", "/var/lib/rabbitmq"),),
+            configs=(ConfigFile("rabbitmq/rabbitmq.conf", "/etc/rabbitmq/rabbitmq.conf", "rabbitmq"),),
+            env=(("RABBITMQ_NODENAME", "rabbit@localhost"), ("HOME", "/var/lib/rabbitmq")),
+        ),
+        Service(
+            "memcached", "infra",
+            ("memcached", "-u", "memcache", "-m", "128", "-l", "0.0.0.0", "-p", str(MEMCACHED_PORT)),
+            Probe("tcp", deadline_s=30), slot=12, port=MEMCACHED_PORT,
+        ),
+        Service(
+            "dnsmasq", "infra", ("dnsmasq", "--keep-in-foreground", "--conf-file=/etc/hotstack/dnsmasq.conf"),
+            Probe("tcp", deadline_s=30), slot=13, port=DNS_PORT,
+            configs=(ConfigFile("dnsmasq/dnsmasq.conf", "/etc/hotstack/dnsmasq.conf", "root", 0o644),),
+            publish=((s.ports.dns, DNS_PORT, "udp"), (s.ports.dns, DNS_PORT, "tcp")),
+        ),
+        Service(
+            # Its own port is the stats page (its probe); every catalog frontend is published too.
+            "haproxy", "infra", ("haproxy", "-W", "-db", "-f", "/etc/haproxy/haproxy.cfg"),
+            Probe("http", path="/stats", deadline_s=30), slot=14, port=stats,
+            configs=(ConfigFile("haproxy/haproxy.cfg", "/etc/haproxy/haproxy.cfg", "root", 0o644),),
+            publish=((stats, stats, "tcp"),), publishes_frontends=True,
+        ),
+    ]

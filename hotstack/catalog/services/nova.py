@@ -1,0 +1,73 @@
+"""Compute: nova's API, metadata API, conductor, scheduler, noVNC proxy and nova-compute on the
+host's libvirt (host network, identical paths inside and outside)."""
+
+from __future__ import annotations
+
+from hotstack.catalog.model import ConfigFile, HostPorts, Job, Probe, Service, Volume
+from hotstack.catalog.services.common import Ctx, api_deps, conf, keystone, run, sql, uwsgi, worker
+from hotstack.core.hostfacts import resolved
+
+PROJECT = "nova"
+METADATA_PORT = 8775  # nova's metadata API in its container; haproxy publishes it on ports.nova_metadata
+VNC_PORTS = (5900, 6923)  # qemu's VNC consoles on the host (displays 0-1023), for nova-novncproxy
+
+
+def _compute(c: Ctx, conf_files: tuple[ConfigFile, ...]) -> Service:
+    s, p = c.s, c.p
+    vols: tuple[Volume, ...] = (
+        Volume("/run/libvirt", "/run/libvirt"), Volume("/run/openvswitch", "/run/openvswitch"),
+        Volume("/dev/pts", "/dev/pts"), Volume("/lib/modules", "/lib/modules", read_only=True),
+        Volume(str(p.nova_instances), str(p.nova_instances)),
+        c.data("nova", "/var/lib/nova"),
+    )
+    if resolved(s, p)["nfs_mode"] == "local":
+        # nova mounts a volume's share on attach and unmounts it on detach; with no kernel NFS,
+        # its `mount -t nfs` reaches a helper that bind-mounts the export directory instead.
+        vols += (Volume(str(p.cinder_nfs), str(p.cinder_nfs)),)
+        conf_files += (ConfigFile("nova/mount.nfs", "/sbin/mount.nfs", "root", 0o755),)
+    return Service(
+        "nova-compute", "nova-compute", ("nova-compute", "--config-file", "/etc/nova/nova.conf"),
+        Probe("compute_service", binary="nova-compute", maps_cell=True, deadline_s=240),
+        depends_on=("nova-conductor", "neutron-ovn-metadata-agent", "ovn-controller"),
+        privileged=True, volumes=vols, configs=conf_files,
+        # nova-manage needs nova.conf's database settings: it runs in nova-conductor.
+        jobs=(Job("nova-discover-hosts", "exec", ("nova-manage", "cell_v2", "discover_hosts", "--verbose"),
+                  after_start=True, in_service="nova-conductor"),),
+    )
+
+
+def services(c: Ctx) -> list[Service]:
+    s = c.s
+    nova_conf = (conf("nova", "nova.conf"),)
+    cmd = ("--config-file", "/etc/nova/nova.conf")
+    cells = ("sh", "-c", "nova-manage cell_v2 list_cells | grep -q ' cell1 ' || "
+                         "nova-manage cell_v2 create_cell --name cell1 --verbose")
+    return [
+        Service(
+            "nova-api", "nova", uwsgi("nova"), Probe("api", path="/v2.1/flavors", deadline_s=120),
+            depends_on=api_deps("placement", "glance"), slot=23, user="nova",
+            configs=(*nova_conf, conf("nova", "hotstack-uwsgi.ini")),
+            **c.api("compute", "nova", s.ports.nova, "/v2.1"),
+            database=("nova_api", "nova", "nova_cell0"), keystone_user="nova",
+            jobs=(sql("nova"), run("nova-api-db-sync", "nova-manage", "api_db", "sync"),
+                  run("nova-cell0", "nova-manage", "cell_v2", "map_cell0"),
+                  run("nova-cell1", *cells), run("nova-db-sync", "nova-manage", "db", "sync"),
+                  keystone("nova")),
+        ),
+        Service(
+            # The OVN metadata agent (host network) reaches it through haproxy on brex_ip.
+            "nova-metadata", "nova", uwsgi("nova", "hotstack-uwsgi-metadata.ini"),
+            Probe("http", path="/", deadline_s=60), depends_on=("nova-api",), slot=24, user="nova",
+            port=METADATA_PORT, frontend=s.ports.nova_metadata,
+            configs=(*nova_conf, conf("nova", "hotstack-uwsgi-metadata.ini")),
+        ),
+        worker("nova-conductor", PROJECT, 25, "compute_service", nova_conf, ("nova-api",)),
+        worker("nova-scheduler", PROJECT, 26, "compute_service", nova_conf, ("nova-api",)),
+        Service(
+            "nova-novncproxy", "nova", ("nova-novncproxy", *cmd, "--web", "/usr/share/novnc"),
+            Probe("tcp", deadline_s=60), depends_on=("nova-api",), slot=27, user="nova",
+            configs=nova_conf, **c.api("novnc", "novnc", s.ports.novnc),
+            host_ports=(HostPorts((VNC_PORTS,), why="qemu's VNC consoles"),),
+        ),
+        _compute(c, nova_conf),
+    ]

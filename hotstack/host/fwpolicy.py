@@ -1,0 +1,48 @@
+"""Which ports hotstack's host firewall opens, built once from the catalog for both backends
+(firewall.py's nftables table and firewalld.py's zones).
+
+Open on every hotstack network (brex_ip, the external bridge, the container network): every
+port a service publishes on brex_ip (haproxy's frontends and stats, DNS). Open from the
+container network only: the host ports services' containers connect to (`Service.host_ports`:
+qemu's VNC consoles; in `nfs` mode the kernel NFS server).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hotstack.catalog import Catalog
+
+PortSet = tuple[int | tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Opening:
+    ports: PortSet  # single ports or inclusive (first, last) ranges
+    protos: tuple[str, ...]
+    from_containers: bool = False  # only from the container network
+
+
+def api_ports(cat: Catalog) -> list[int]:
+    """The TCP ports haproxy publishes on brex_ip: every frontend and its stats page."""
+    return sorted({host for svc in cat if svc.publishes_frontends
+                   for host, _, proto in cat.published(svc) if proto == "tcp"})
+
+
+def _published(cat: Catalog, proto: str) -> list[int]:
+    """API ports first, then the other services' in catalog order (DNS)."""
+    ports = api_ports(cat) if proto == "tcp" else []
+    for svc in cat:
+        ports += [host for host, _, p in cat.published(svc) if p == proto and host not in ports]
+    return ports
+
+
+def policy(cat: Catalog, nfs_server: bool = False) -> list[Opening]:
+    opened = [Opening(tuple(_published(cat, proto)), (proto,)) for proto in ("tcp", "udp")]
+    opened += [Opening(hp.ports, hp.protos, from_containers=True)
+               for svc in cat for hp in svc.host_ports if nfs_server or not hp.nfs_only]
+    return [o for o in opened if o.ports]
+
+
+def port_text(port: int | tuple[int, int], sep: str = "-") -> str:
+    return f"{port[0]}{sep}{port[1]}" if isinstance(port, tuple) else str(port)
