@@ -86,8 +86,10 @@ def cloud_setup_needed(settings: Settings, paths: Paths, results: dict[str, Outc
     return any(o.action != "kept" for o in results.values()) or not post_setup_current(settings, paths)
 
 
-def up(settings: Settings, progress: Progress = QUIET, *, only: tuple[str, ...] = (), host: bool = True) -> UpReport:
-    """Every stage under one run lock; a failed service ends the run with its report."""
+def up(settings: Settings, progress: Progress = QUIET, *, only: tuple[str, ...] = (), host: bool = True,
+       cloud: bool = True) -> UpReport:
+    """Every stage under one run lock; a failed service ends the run with its report. `host` and
+    `cloud` off skip those stages (the benchmark times the stack alone)."""
     started = time.monotonic()
     paths = Paths(settings.data_dir)
     report = UpReport()
@@ -103,7 +105,7 @@ def up(settings: Settings, progress: Progress = QUIET, *, only: tuple[str, ...] 
         if "keystone" in report.services:
             write_clouds_yaml(settings, paths, with_user=has_user_cloud(paths))
             report.credentials = paths.system_clouds_yaml
-        if report.ok and not only and cloud_setup_needed(settings, paths, report.services):
+        if cloud and report.ok and not only and cloud_setup_needed(settings, paths, report.services):
             post_setup(settings, paths, progress.line)
     report.elapsed_s = time.monotonic() - started
     return report
