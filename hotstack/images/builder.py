@@ -31,6 +31,8 @@ from hotstack.images.refs import ImageSpec
 State = Literal["queued", "building", "done", "kept", "failed"]
 CACHE_MOUNT = "/var/cache/hotstack"  # where hotstack-apt-install looks for the download cache
 TAIL_LINES = 30
+# One image builds in minutes (the whole cold set in ~5 on two cores); an hour means it hangs.
+BUILD_TIMEOUT_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ ProgressFn = Callable[[Progress], None]
 
 
 def build_args(spec: ImageSpec, ref: str, parent_ref: str, cache_dir: Path) -> list[str]:
-    """``podman build`` arguments for one image (runtime and ulimits are added by podman.run)."""
+    """``podman build`` arguments for one image (runtime and ulimits are added by podman.command)."""
     arg = "ROOTFS" if spec.parent is None else "PARENT"
     return [
         "build", "--network", "host", "--layers=false", "--force-rm",
@@ -220,7 +222,7 @@ def _start_ready(pending: list[str], running: dict[Future[int], tuple[str, float
         parent_ref = refs[parent] if parent else image_base.ROOTFS_REF
         argv = build_args(specs[name], refs[name], parent_ref, opts.cache_dir)
         log = opts.log_dir / f"build-{name}.log"
-        running[pool.submit(podman.run_to_file, argv, log)] = (name, time.monotonic())
+        running[pool.submit(podman.run_to_file, argv, log, timeout=BUILD_TIMEOUT_S)] = (name, time.monotonic())
         notify(Progress(name, "building"))
 
 
