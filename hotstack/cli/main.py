@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,10 @@ from typing import Any
 import click
 
 from hotstack import __version__
-from hotstack.core.errors import EXIT_INTERRUPTED, BadInput, HotstackError
+from hotstack.cli import handler
+from hotstack.core import log
+from hotstack.core.errors import BadInput
+from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings, load
 
 
@@ -29,20 +31,14 @@ class Ctx:
             if not sep or not key:
                 raise BadInput(f"--set {item!r}: must be KEY=VALUE, e.g. --set network.mtu=1400")
             overrides[key.strip()] = value
-        return load(self.config, overrides)
+        settings = load(self.config, overrides)
+        log.use_dir(Paths(settings.data_dir).logs)  # the debug log moves under data_dir
+        return settings
 
 
 def run(fn: Callable[[], int]) -> None:
-    """The one top-level handler: user errors print one message and map to their exit code."""
-    try:
-        code = fn()
-    except HotstackError as exc:
-        click.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    sys.exit(code)
+    """The one top-level handler (cli/handler.py): messages, exit codes, the debug log."""
+    handler.handle(fn)
 
 
 def emit_json(data: Any) -> None:

@@ -167,7 +167,7 @@ def _finish(result: Result, began: float, check: bool, hint: str | None,
             output: Callable[[], str]) -> Result:
     seconds = time.monotonic() - began
     if result.returncode == 0:
-        _log.debug("exit 0 after %.2f s: %s", seconds, result.args[0])
+        _log.debug("exit 0 after %.2f s: %s", seconds, shlex.join(result.args)[:200])
         return result
     text = output()
     tail = "\n".join(text.strip().splitlines()[-CommandError.TAIL_LINES:])

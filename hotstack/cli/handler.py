@@ -1,0 +1,59 @@
+"""The one top-level handler of every CLI command: messages, exit codes and the debug log.
+
+A HotstackError prints its message and where the debug log is; anything else prints one line
+(type, message, log path) and its traceback goes only to the log: no Python traceback ever
+reaches the user. Exit codes: 2 bad input, 1 failure, 130 interrupted (core/errors.py).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+import click
+
+from hotstack.core import log
+from hotstack.core.errors import EXIT_FAILURE, EXIT_INTERRUPTED, HotstackError
+from hotstack.core.redact import redact
+
+# click's own control flow (some of it subclasses RuntimeError): click handles it, not us.
+_CLICK = (click.ClickException, click.exceptions.Exit, click.Abort)
+
+
+def handle(fn: Callable[[], int]) -> NoReturn:
+    log.start()
+    try:
+        code = fn()
+    except HotstackError as exc:
+        log.LOGGER.info("failed: %s", exc, exc_info=True)
+        click.secho(f"error: {exc}", fg="red", err=True)
+        where = log.path()
+        if where is not None:
+            click.echo(f"  debug log: {where}", err=True)
+        _exit(exc.exit_code)
+    except KeyboardInterrupt:
+        log.LOGGER.info("interrupted", exc_info=True)
+        click.echo("interrupted", err=True)
+        _exit(EXIT_INTERRUPTED)
+    except _CLICK:
+        log.stop()
+        raise
+    except Exception as exc:
+        log.LOGGER.error("unexpected error", exc_info=exc)
+        click.secho(unexpected_line(exc, log.path()), fg="red", err=True)
+        _exit(EXIT_FAILURE)
+    _exit(code)
+
+
+def unexpected_line(exc: BaseException, where: object) -> str:
+    message = " ".join(str(exc).split())[:300] or "(no message)"
+    details = f"details in {where}" if where is not None else "no debug log could be written"
+    return redact(f"error: unexpected {type(exc).__name__}: {message} ({details})")
+
+
+def _exit(code: int) -> NoReturn:
+    log.LOGGER.debug("exit code %d", code)
+    log.path()  # a run that never loaded settings still leaves its log (in the temp dir)
+    log.stop()
+    sys.exit(code)
