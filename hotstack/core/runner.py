@@ -8,6 +8,7 @@ debug level, and refuses an argv that holds a secret (secrets go by stdin or env
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shlex
@@ -26,6 +27,9 @@ Result = subprocess.CompletedProcess[str]
 DEFAULT_TIMEOUT_S = 60.0
 _GRACE_S = 5.0  # between SIGTERM and SIGKILL
 _log = logging.getLogger(__name__)
+# Every program being waited for (by any thread). Each runs in its own session, so the terminal's
+# Ctrl-C no longer reaches it by itself: signal_children forwards it.
+_live: set[subprocess.Popen[Any]] = set()
 
 
 class SecretInArgv(HotstackError):
@@ -39,6 +43,13 @@ def in_netns(netns: str | None, argv: Sequence[str]) -> list[str]:
 
 def available(program: str) -> bool:
     return shutil.which(program) is not None
+
+
+def signal_children(sig: int = signal.SIGINT) -> None:
+    """Send `sig` to every running program and what it started (safe in a signal handler)."""
+    for proc in list(_live):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
 
 
 def guard(argv: Sequence[str]) -> list[str]:
@@ -95,15 +106,14 @@ def run_piped(producer: Sequence[str], argv: Sequence[str], *, timeout: float,
     try:
         downstream = _spawn(second, hint, env, stdin=upstream.stdout, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
-    finally:
         if upstream.stdout is not None:
             upstream.stdout.close()  # the producer gets SIGPIPE if the consumer dies
-    try:
         code, out, err = _wait(downstream, None, timeout, second, hint, lambda: "")
         first_code, _, _ = _wait(upstream, None, max(1.0, began + timeout - time.monotonic()),
                                  first, hint, lambda: "")
     except BaseException:
         _stop(upstream)
+        _live.discard(upstream)
         raise
     # The consumer's error first: when it dies, the producer's SIGPIPE says nothing new.
     result = _finish(Result(second, code, out, err), began, True, hint, lambda: err or out)
@@ -126,10 +136,12 @@ def _spawn(args: list[str], hint: str | None, env: Mapping[str, str] | None, *,
            text: bool = True) -> subprocess.Popen[Any]:
     try:
         # Its own session: a timeout or Ctrl-C can end the program and everything it started.
-        return subprocess.Popen(args, stdin=stdin, stdout=stdout, stderr=stderr, text=text,
+        proc = subprocess.Popen(args, stdin=stdin, stdout=stdout, stderr=stderr, text=text,
                                 env={**os.environ, **env} if env else None, start_new_session=True)
     except FileNotFoundError:
         raise CommandError(args, 127, f"{args[0]}: not installed", hint=hint) from None
+    _live.add(proc)
+    return proc
 
 
 def _wait(proc: subprocess.Popen[Any], input: str | None, timeout: float, args: list[str],
@@ -143,6 +155,8 @@ def _wait(proc: subprocess.Popen[Any], input: str | None, timeout: float, args: 
     except BaseException:
         _stop(proc)
         raise
+    finally:
+        _live.discard(proc)
     return proc.returncode, out or "", err or ""
 
 

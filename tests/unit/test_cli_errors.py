@@ -4,14 +4,19 @@ Python traceback, ever (the traceback is in the log)."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from hotstack.cli import handler
 from hotstack.cli.main import cli
-from hotstack.core import log
+from hotstack.core import log, runner
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,3 +48,32 @@ def test_a_user_error_names_the_log(tmp_path: Path, config_file: Path) -> None:
     assert result.exit_code == 2
     assert result.output.rstrip().endswith(f"debug log: {fallback}")
     assert "network.mtu" in fallback.read_text() and not (tmp_path / "data").exists()
+
+
+def test_ctrl_c_ends_the_programs_threads_wait_for(tmp_path: Path) -> None:
+    """Children run in their own sessions (so a timeout can end their whole group); the handler
+    forwards SIGINT to them, so a parallel build's threads end with the run (exit 130)."""
+    results: list[int] = []
+
+    def build() -> None:
+        results.append(runner.run(["sleep", "60"], check=False).returncode)
+
+    def command() -> int:
+        worker = threading.Thread(target=build)
+        worker.start()
+        deadline = time.monotonic() + 10
+        while not runner._live and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(10)  # interrupted long before this ends
+        return 0
+
+    began = time.monotonic()
+    with pytest.raises(SystemExit) as exited:
+        handler.handle(command)
+    assert exited.value.code == 130 and time.monotonic() - began < 8
+    deadline = time.monotonic() + 10
+    while not results and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert results == [-signal.SIGINT]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
