@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 MASK = "********"
 # Shorter values would mask ordinary words; hotstack's own secrets are 32 hex digits.
-MIN_LENGTH = 6
+MIN_LENGTH = 8
 
 _lock = threading.Lock()
 _values: set[str] = set()
