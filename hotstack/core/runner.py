@@ -15,6 +15,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -101,24 +102,31 @@ def run_piped(producer: Sequence[str], argv: Sequence[str], *, timeout: float,
     first, second = guard(producer), guard(argv)
     _started([*first, "|", *second], env)
     began = time.monotonic()
-    upstream = _spawn(first, hint, env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                      stderr=subprocess.DEVNULL, text=False)
+    with tempfile.TemporaryFile("w+") as first_err:  # a file: a chatty producer never blocks on it
+        upstream = _spawn(first, hint, env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=first_err, text=False)
+        result = _pipe_into(upstream, (first, second), began, timeout, hint, env)
+        first_err.seek(0)
+        _finish(Result(first, upstream.returncode, "", ""), began, True, hint, first_err.read)
+    return result
+
+
+def _pipe_into(upstream: subprocess.Popen[Any], argvs: tuple[list[str], list[str]], began: float,
+               timeout: float, hint: str | None, env: Mapping[str, str] | None) -> Result:
+    first, second = argvs
     try:
         downstream = _spawn(second, hint, env, stdin=upstream.stdout, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
         if upstream.stdout is not None:
             upstream.stdout.close()  # the producer gets SIGPIPE if the consumer dies
         code, out, err = _wait(downstream, None, timeout, second, hint, lambda: "")
-        first_code, _, _ = _wait(upstream, None, max(1.0, began + timeout - time.monotonic()),
-                                 first, hint, lambda: "")
+        _wait(upstream, None, max(1.0, began + timeout - time.monotonic()), first, hint, lambda: "")
     except BaseException:
         _stop(upstream)
         _live.discard(upstream)
         raise
     # The consumer's error first: when it dies, the producer's SIGPIPE says nothing new.
-    result = _finish(Result(second, code, out, err), began, True, hint, lambda: err or out)
-    _finish(Result(first, first_code, "", ""), began, True, hint, lambda: "")
-    return result
+    return _finish(Result(second, code, out, err), began, True, hint, lambda: err or out)
 
 
 def _stdin(input: str | None) -> int | None:
