@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hotstack.core import fsutil
+from hotstack.core import fsutil, log
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings, load
 
@@ -32,7 +32,18 @@ def guard_host(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: pytest.
         monkeypatch.setattr(fsutil, "write_if_changed", guarded)
         for mod in ("hotstack.render.configs", "hotstack.core.secrets"):
             monkeypatch.setattr(f"{mod}.write_if_changed", guarded, raising=False)
+        real_use_dir = log.use_dir
+
+        def guarded_log(directory: Path) -> Path | None:
+            resolved = Path(directory).resolve()
+            if not resolved.is_relative_to(tmp_path) and any(resolved.is_relative_to(g) for g in GUARDED):
+                raise AssertionError(f"test logged to {resolved} on the host: give it a data_dir under tmp_path")
+            return real_use_dir(directory)
+
+        monkeypatch.setattr(log, "use_dir", guarded_log)
+    monkeypatch.setattr(log, "FALLBACK_ROOT", tmp_path)  # a run's log before settings load
     yield
+    log.stop()
 
 
 @pytest.fixture

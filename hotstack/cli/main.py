@@ -3,16 +3,17 @@ No logic lives here; this room alone prints."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from hotstack import __version__
-from hotstack.cli import output
+from hotstack.cli import handler, output
 from hotstack.cli.views import Views
-from hotstack.core.errors import EXIT_INTERRUPTED, BadInput, HotstackError
+from hotstack.core import log
+from hotstack.core.errors import BadInput
+from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings, load
 
 
@@ -30,20 +31,14 @@ class Ctx:
             if not sep or not key:
                 raise BadInput(f"--set {item!r}: must be KEY=VALUE, e.g. --set network.mtu=1400")
             overrides[key.strip()] = value
-        return load(self.config, overrides)
+        settings = load(self.config, overrides)
+        log.use_dir(Paths(settings.data_dir).logs)  # the debug log moves under data_dir
+        return settings
 
 
 def run(fn: Callable[[], int]) -> None:
-    """The one top-level handler: user errors print one message and map to their exit code."""
-    try:
-        code = fn()
-    except HotstackError as exc:
-        click.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    sys.exit(code)
+    """The one top-level handler (cli/handler.py): messages, exit codes, the debug log."""
+    handler.handle(fn)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,7 +1,8 @@
 """What podman says about hotstack's containers, and the few things done to one container.
 
 Every command line is built by a pure function (tested without podman); the calls go through
-:mod:`hotstack.podman`, the only module that runs podman or podman-compose.
+:mod:`hotstack.containers.podman`, the only module that builds podman or podman-compose
+command lines.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from hotstack.core.errors import CommandError
 from hotstack.core.fsutil import write_if_changed
 
 STOP_TIMEOUT_S = 20
+# `logs --follow` runs until Ctrl-C; a day bounds one left in a forgotten terminal.
+FOLLOW_TIMEOUT_S = 86400.0
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,8 @@ def last_logs(container: str, lines: int = 30) -> str:
 
 def stream_logs(container: str, *, follow: bool, tail: int | None = None) -> int:
     """Copy the container's log to our stdout (until interrupted when following)."""
-    return podman.run(logs_args(container, tail=tail, follow=follow), check=False, capture=False).returncode
+    return podman.run(logs_args(container, tail=tail, follow=follow), check=False, capture=False,
+                      timeout=FOLLOW_TIMEOUT_S if follow else 600).returncode
 
 
 def remove(container: str, *, timeout: int = STOP_TIMEOUT_S) -> None:

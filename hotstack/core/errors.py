@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hotstack.core.redact import redact
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
@@ -31,10 +33,13 @@ class BadInput(HotstackError):
 class CommandError(HotstackError):
     """An external command failed; carries what is needed to understand why."""
 
+    TAIL_LINES = 15
+
     def __init__(self, argv: list[str], returncode: int, stderr: str, *, hint: str | None = None):
-        tail = "\n".join(stderr.strip().splitlines()[-15:])
+        tail = "\n".join(stderr.strip().splitlines()[-self.TAIL_LINES:])
+        # Output may quote a secret (an SQL error quotes its statement): never show one.
         super().__init__(
-            f"command failed (exit {returncode}): {' '.join(argv)}\n{tail}".rstrip(), hint=hint
+            redact(f"command failed (exit {returncode}): {' '.join(argv)}\n{tail}".rstrip()), hint=hint
         )
         self.argv = argv
         self.returncode = returncode

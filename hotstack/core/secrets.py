@@ -8,10 +8,12 @@ from pathlib import Path
 
 import yaml
 
+from hotstack.core import redact
 from hotstack.core.errors import HotstackError
 from hotstack.core.fsutil import write_if_changed
+from hotstack.core.redact import MASK
 
-MASK = "********"
+__all__ = ["MASK", "Secrets"]
 
 
 class Secrets:
@@ -20,6 +22,7 @@ class Secrets:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._values = self._read()
+        redact.register(self._values.values())  # masked in logs, refused in argv from now on
 
     def _read(self) -> dict[str, str]:
         try:
@@ -38,6 +41,7 @@ class Secrets:
         for name in missing:
             # URL- and config-safe alphabet: these end up in connection URLs and INI files.
             self._values[name] = _random.token_hex(16)
+        redact.register(self._values[n] for n in missing)
         if missing or not self.path.exists():
             write_if_changed(self.path, yaml.safe_dump(self._values, sort_keys=True), mode=0o600)
         self.path.chmod(0o600)

@@ -9,10 +9,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from hotstack.catalog import IMAGE_REPOSITORY, Catalog
-from hotstack.containers import podman
+from hotstack.containers import podman, runtime
 from hotstack.core.errors import HotstackError
 from hotstack.core.hostfacts import host_facts
-from hotstack.host import daemons, facts, listeners, net, nfs, ovs, runtime
+from hotstack.host import daemons, facts, listeners, net, nfs, ovs
 from hotstack.host.fwpolicy import api_ports
 from hotstack.host.system import Host
 
@@ -47,8 +47,9 @@ def podman_runtime(cat: Catalog, host: Host) -> list[Finding]:
     if not podman.available():
         return [Finding("podman-runtime", "fail", "podman is not installed", "apt-get install podman")]
     version = podman.run(["version", "--format", "{{.Client.Version}}"], check=False).stdout.strip()
+    policy = runtime.detect(host.proc / "self/mountinfo")
     try:
-        name, why = runtime.choose_runtime(runtime.cgroup_mode((host.proc / "self/mountinfo").read_text()))
+        name, why = runtime.require(policy), policy.why
     except HotstackError as exc:
         return [Finding("podman-runtime", "fail", f"podman {version}: {exc.message}", exc.hint or "")]
     return [Finding("podman-runtime", "ok", f"podman {version}, runtime {name} ({why})"), *_container_starts()]

@@ -12,13 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hotstack.containers import runtime
 from hotstack.core import fsutil
 from hotstack.core.errors import HotstackError
 from hotstack.core.hostfacts import FACTS_FILE, host_facts
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
 from hotstack.host import libvirt as virt
-from hotstack.host import nfs, ovs, runtime
+from hotstack.host import nfs, ovs
 from hotstack.host.step import Step
 from hotstack.host.system import Host
 
@@ -35,8 +36,7 @@ def virt_facts(s: Settings, host: Host, cached: dict[str, Any]) -> dict[str, str
 
 def detect(s: Settings, paths: Paths, host: Host) -> dict[str, str]:
     mode, why = nfs.choose_mode(s, host)
-    runtime_name, _ = runtime.choose_runtime(runtime.cgroup_mode(
-        (host.proc / "self" / "mountinfo").read_text()))
+    runtime_name = runtime.require(runtime.detect(host.proc / "self" / "mountinfo"))
     return {**virt_facts(s, host, host_facts(paths)), "nfs_mode": mode, "nfs_note": why,
             "datapath_type": ovs.datapath_type(host), "runtime": runtime_name}
 

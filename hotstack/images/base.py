@@ -33,6 +33,8 @@ ROOTFS_REF = f"{IMAGE_REPOSITORY}/rootfs:{SUITE}"
 PULL_REF = f"docker.io/library/debian:{SUITE}"
 REGISTRY_PROBE_URL = "https://registry-1.docker.io/v2/"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
+# A cold debootstrap downloads ~100 packages: minutes on a slow mirror, never an hour.
+DEBOOTSTRAP_TIMEOUT_S = 3600.0
 # Left out of the imported root file system (the images' dpkg config excludes them too).
 TRIM = ("usr/share/doc", "usr/share/man", "usr/share/info", "var/lib/apt/lists",
         "var/cache/apt/archives")
@@ -108,7 +110,7 @@ def debootstrap(mirror: str, work_dir: Path, cache_dir: Path | None, log: Path) 
     with tempfile.TemporaryDirectory(prefix="rootfs-", dir=work_dir) as tmp:
         target = Path(tmp) / "root"
         argv = debootstrap_args(target, mirror, cache_dir)
-        runner.run(argv, log=log, timeout=None)
+        runner.run(argv, log=log, timeout=DEBOOTSTRAP_TIMEOUT_S)
         trim(target)
         podman.import_tarball(tar_args(target), ROOTFS_REF)
 

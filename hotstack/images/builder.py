@@ -33,6 +33,8 @@ from hotstack.images.refs import ImageSpec
 State = Literal["queued", "building", "done", "kept", "failed"]
 CACHE_MOUNT = "/var/cache/hotstack"  # where hotstack-apt-install looks for the download cache
 TAIL_LINES = 30
+# One image builds in minutes (the whole cold set in ~5 on two cores); an hour means it hangs.
+BUILD_TIMEOUT_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ ProgressFn = Callable[[Progress], None]
 
 
 def build_args(spec: ImageSpec, ref: str, parent_ref: str, cache_dir: Path, release: str = RELEASE) -> list[str]:
-    """``podman build`` arguments for one image (runtime and ulimits are added by podman.run);
+    """``podman build`` arguments for one image (runtime and ulimits are added by podman.command);
     its build variables (uids, release) are part of its content hash, see refs.image_hash."""
     arg = "ROOTFS" if spec.parent is None else "PARENT"
     variables = [a for k, v in images.build_vars(spec, release).items() for a in ("--build-arg", f"{k}={v}")]
@@ -191,7 +193,7 @@ def _build_missing(todo: list[str], specs: dict[str, ImageSpec], refs: dict[str,
         notify(Progress(name, "building"))
         began = time.monotonic()
         try:
-            code = podman.run_to_file(argv, _log(opts, name))
+            code = podman.run_to_file(argv, _log(opts, name), timeout=BUILD_TIMEOUT_S)
         except Exception as exc:  # the build could not even start
             _note(_log(opts, name), exc)
             code = -1

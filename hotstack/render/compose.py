@@ -11,9 +11,6 @@ from hotstack.catalog import Catalog, Probe, Service
 from hotstack.containers.labels import HASH_LABEL, SERVICE_LABEL
 from hotstack.core.fsutil import sha256
 
-# The host's hard limits here refuse podman's defaults (see SANDBOX facts); these always work.
-ULIMITS = {"nofile": {"soft": 20000, "hard": 20000}, "nproc": {"soft": 32768, "hard": 32768}}
-
 
 def healthcheck(svc: Service) -> dict[str, Any]:
     """A shallow in-container check so the compose file stands on its own; hotstack's own
@@ -57,7 +54,8 @@ def service_definition(cat: Catalog, svc: Service, image: str, config_digest: st
         "container_name": svc.container,
         "command": list(svc.command),
         "restart": "no",
-        "ulimits": ULIMITS,
+        # No ulimits: podman-compose's podman calls take them (and the runtime) from hotstack's
+        # containers.conf (containers/runtime.py), so one policy decides them for every container.
         "volumes": [*(f"{rendered}/{cf.template}:{cf.target}:ro" for cf in svc.configs),
                     *(v.spec() for v in svc.volumes)],
         "extra_hosts": extra_hosts(cat),

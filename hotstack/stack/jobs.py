@@ -26,9 +26,9 @@ import yaml
 
 from hotstack.catalog import Catalog, Job, Service, db_user
 from hotstack.containers import control, podman
+from hotstack.core import redact
 from hotstack.core.errors import CommandError, HotstackError
 from hotstack.core.fsutil import write_if_changed
-from hotstack.core.secrets import MASK
 from hotstack.core.settings import ip_in
 from hotstack.probes.basic import Miss
 from hotstack.probes.deep import Admin
@@ -132,6 +132,7 @@ class JobRunner:
     def __init__(self, cat: Catalog, admin: Admin, log: JobLog, secrets: dict[str, str],
                  compose: Callable[[], dict[str, dict[str, Any]]]) -> None:
         self.cat, self.admin, self.log, self.secrets = cat, admin, log, secrets
+        redact.register(secrets.values())
         self._compose = compose
         self._addresses: queue.Queue[str] = queue.Queue()
         for ip in job_addresses(cat):
@@ -190,10 +191,7 @@ class JobRunner:
 
     def redact(self, text: str) -> str:
         """Job output with every secret value masked (an SQL error may quote its statement)."""
-        for value in sorted(self.secrets.values(), key=len, reverse=True):
-            if value:
-                text = text.replace(value, MASK)
-        return text
+        return redact.redact(text, self.secrets.values())
 
     def map_compute_host(self, timeout: float) -> str:
         """One attempt at mapping this host's nova-compute to a cell (for nova-compute's probe)."""

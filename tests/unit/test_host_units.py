@@ -5,14 +5,10 @@ from __future__ import annotations
 from ipaddress import IPv4Interface, IPv4Network
 from pathlib import Path
 
-import pytest
-
 from hotstack import catalog
-from hotstack.core import runner
-from hotstack.core.errors import CommandError
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
-from hotstack.host import firewall, firewalld, hosts, listeners, net, netns, nfs, runtime
+from hotstack.host import firewall, firewalld, hosts, listeners, net, netns, nfs
 from hotstack.host.system import Host
 
 MOUNTINFO = """\
@@ -29,18 +25,6 @@ def test_mount_propagation() -> None:
     assert netns.mount_propagation(MOUNTINFO, Path("/run/netns")) == "shared"
     assert netns.mount_propagation(MOUNTINFO, Path("/mnt/x")) == "private"
     assert netns.mount_propagation(MOUNTINFO, Path("/nowhere")) is None
-
-
-def test_cgroup_modes() -> None:
-    assert runtime.cgroup_mode(MOUNTINFO) == "hybrid"
-    assert runtime.cgroup_mode("1 0 0:1 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n") == "unified"
-    assert runtime.cgroup_mode("1 0 0:1 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw\n") == "legacy"
-
-
-def test_containers_conf() -> None:
-    text = runtime.conf_text("runc", runtime.Limits(20000, 32768))
-    assert 'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]' in text
-    assert '[engine]\nruntime = "runc"' in text
 
 
 def test_hosts_block_replaces_only_its_lines(settings: Settings, paths: Paths) -> None:
@@ -120,9 +104,3 @@ def test_listeners_parse() -> None:
     assert [(str(f.address), f.port, f.inode) for f in found] == [("172.31.0.129", 5000, 1234)]
     assert listeners.on("172.31.0.129", 5000, "tcp", found) == found
     assert listeners.on("172.31.0.130", 5000, "tcp", found) == []
-
-
-def test_cmd_error_shows_command_and_stderr() -> None:
-    with pytest.raises(CommandError) as err:
-        runner.run(["sh", "-c", "echo nope >&2; exit 3"])
-    assert "exit 3" in str(err.value) and "nope" in str(err.value)

@@ -163,26 +163,6 @@ def test_repository_containerfiles_take_every_uid_from_the_catalog() -> None:
                for user, uid in refs.USERS.items() if user != "root")
 
 
-def test_podman_command_adds_runtime_and_ulimits() -> None:
-    assert podman.command(["build", "x"]) == [
-        "podman", "--runtime", "runc", "build",
-        "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768", "x"]
-    assert podman.command(["run", "--rm", "i"], runtime_available=False)[:3] == [
-        "podman", "run", "--ulimit"]
-    assert podman.command(["image", "exists", "i"]) == [
-        "podman", "--runtime", "runc", "image", "exists", "i"]
-
-
-def test_conf_env_writes_containers_conf(tmp_path: Path) -> None:
-    env = podman.conf_env(tmp_path / "state")
-    conf = Path(env["CONTAINERS_CONF"])
-    assert conf.parent == tmp_path / "state"
-    assert 'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]' in conf.read_text()
-    mtime = conf.stat().st_mtime_ns
-    podman.conf_env(tmp_path / "state")
-    assert conf.stat().st_mtime_ns == mtime  # unchanged content is not rewritten
-
-
 def test_base_method_choice_and_debootstrap_args() -> None:
     assert image_base.choose_method("auto", probe=False) == "debootstrap"
     assert image_base.choose_method("auto", probe=True) == "pull"
@@ -224,15 +204,6 @@ def test_report_json_shape() -> None:
                    "base": {"action": "kept", "seconds": 0.0, "size_bytes": 80}}}
 
 
-def test_only_the_two_wrappers_start_programs() -> None:
-    """podman.py runs podman and podman-compose; host/cmd.py runs the host's tools. Nothing else
-    may import subprocess, so every command line goes through one error path."""
-    package = Path(refs.__file__).parent
-    wrappers = {package / "podman.py", package / "host" / "cmd.py"}
-    offenders = [str(p.relative_to(package)) for p in package.rglob("*.py")
-                 if p not in wrappers and re.search(r"^\s*(import subprocess|from subprocess )", p.read_text(), re.M)]
-    assert offenders == []
-
 class FakePodman:
     """Stands in for podman in the scheduler tests: records the order of builds."""
 
@@ -240,7 +211,7 @@ class FakePodman:
         self.fail, self.existing = fail, dict(existing or {})
         self.events: list[tuple[str, str]] = []
 
-    def run_to_file(self, argv: list[str], log: Path) -> int:
+    def run_to_file(self, argv: list[str], log: Path, *, timeout: float) -> int:
         name = log.name.removeprefix("build-").removesuffix(".log")
         self.events.append(("start", name))
         log.parent.mkdir(parents=True, exist_ok=True)
