@@ -14,10 +14,10 @@ from conftest import isolated_overrides
 
 from hotstack import catalog
 from hotstack.catalog import Catalog
+from hotstack.commands.render_cmd import render_catalog
 from hotstack.containers import control, podman
 from hotstack.core.paths import Paths
 from hotstack.core.settings import load
-from hotstack.render.configs import render
 from hotstack.stack.bringup import Stack, start_all
 from hotstack.stack.jobs import JOBS_FILE, JobLog
 
@@ -36,7 +36,7 @@ def infra(tmp_path: Path, config_file: Path,
         control.remove(cat[name].container, timeout=5)
     network = settings.network.podman_network
     had_network = control.network_exists(network)
-    hashes = render(settings, paths).hashes
+    hashes = render_catalog(cat).hashes
     try:
         yield cat, hashes
     finally:

@@ -18,10 +18,10 @@ from conftest import isolated_overrides
 
 from hotstack import catalog
 from hotstack.catalog import Catalog
+from hotstack.commands.render_cmd import render_catalog
 from hotstack.containers import control, podman
 from hotstack.core.paths import Paths
 from hotstack.core.settings import load
-from hotstack.render.configs import render
 from hotstack.stack.bringup import ProbeFailed, start_all
 
 pytestmark = [pytest.mark.integration, pytest.mark.images]
@@ -39,7 +39,7 @@ def stack(tmp_path: Path, config_file: Path, hotstack_images: dict[str, str],
         control.remove(cat[name].container, timeout=5)
     had_network = control.network_exists(settings.network.podman_network)
     try:
-        yield cat, render(settings, paths).hashes
+        yield cat, render_catalog(cat).hashes
     finally:
         for name in reversed(wanted):
             control.remove(cat[name].container, timeout=5)
