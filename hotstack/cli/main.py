@@ -252,7 +252,7 @@ def systemd(obj: Ctx, action: str) -> None:
     """Install or remove the hotstack.service unit (up at boot, down at shutdown)."""
     from hotstack.commands import systemd_cmd  # loaded per command: --help stays fast
 
-    run(lambda: output.systemd(systemd_cmd.systemd_command(action, obj.config)))
+    run(lambda: output.systemd(systemd_cmd.systemd_command(action, obj.settings())))
 
 
 def main() -> None:

@@ -45,15 +45,25 @@ def ensure_project_and_user(admin: Any, password: str) -> list[Outcome]:
         user = ident.create_user(name=USER_NAME, password=password, domain_id="default",
                                  default_project_id=project.id)
         out.append(Outcome(f"user {USER_NAME}", "created"))
-    else:
-        # The secrets file is the source of truth: a restored data dir must keep working.
+    elif not password_works(admin, user.id, password):
+        # The secrets file is the source of truth: a restored data dir must keep working. Only
+        # then: keystone revokes every token of a user whose password is set, even to the same
+        # value, so setting it on each run broke every client of the user's cloud entry.
         ident.update_user(user, password=password)
+        out.append(Outcome(f"password of {USER_NAME}", "updated"))
     for role_name in ("member", "reader"):
         role = ident.find_role(role_name)
         if role is not None and not ident.validate_user_has_project_role(project, user, role):
             ident.assign_project_role_to_user(project, user, role)
             out.append(Outcome(f"role {role_name} for {USER_NAME}", "created"))
     return out
+
+
+def password_works(admin: Any, user_id: str, password: str) -> bool:
+    """Does keystone accept this password for the user (an unscoped token request)?"""
+    body = {"auth": {"identity": {"methods": ["password"],
+                                  "password": {"user": {"id": user_id, "password": password}}}}}
+    return bool(admin.identity.post("/auth/tokens", json=body, raise_exc=False).status_code == 201)
 
 
 def ensure_flavors(admin: Any) -> list[Outcome]:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from hotstack.core.settings import DEFAULT_CONFIG
+from hotstack.core.settings import Settings
 from hotstack.host.systemd import UnitPaths, install, uninstall
 
 
@@ -19,7 +18,8 @@ class SystemdReport:
         return {"ok": self.ok, "done": self.done}
 
 
-def systemd_command(action: str, config: Path | None) -> SystemdReport:
-    paths = UnitPaths()
-    done = install(paths, (config or DEFAULT_CONFIG).resolve()) if action == "install" else uninstall(paths)
+def systemd_command(action: str, settings: Settings) -> SystemdReport:
+    """The unit of this deployment (its name), run with the effective settings."""
+    paths = UnitPaths(deployment=settings.name)
+    done = install(paths, settings) if action == "install" else uninstall(paths)
     return SystemdReport(done)

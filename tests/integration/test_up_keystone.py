@@ -1,7 +1,8 @@
 """Keystone through the orchestrator on a prepared host: the infra it needs and keystone come up
 (with its database, db_sync, fernet/credential keys and bootstrap jobs) and a token is issued
 through haproxy on brex_ip; a second run keeps everything; a killed keystone is healed; a broken
-keystone config fails the run naming keystone and showing its log.
+keystone config fails the run naming keystone and showing its log. Post-setup's user step run
+again leaves the user's tokens valid (it once reset the password each run, revoking them).
 
 A deployment of its own (name, network, ports, a bridge with its brex_ip: see conftest), so it
 runs beside a real stack and on an unprepared host. Data in a temp dir; all removed."""
@@ -83,3 +84,25 @@ def test_keystone_token_keep_heal_and_a_broken_config(stack: tuple[Catalog, dict
     message = str(failed.value)
     assert message.startswith("keystone is not healthy: probe token")
     assert f"last 30 log lines of {cat['keystone'].container}" in message and "hotstack logs keystone" in message
+
+
+def test_post_setup_again_keeps_the_users_tokens(stack: tuple[Catalog, dict[str, str]]) -> None:
+    from hotstack.cloud.post_setup import ensure_project_and_user
+    from hotstack.core.credentials import USER_CLOUD, connect
+    from hotstack.core.secrets import Secrets
+
+    cat, hashes = stack
+    start_all(cat, hashes, _quiet, names=NAMES)
+    settings, paths = cat.settings, cat.paths
+    password = Secrets(paths.secrets_file).ensure(["hotstack_user_password"])["hotstack_user_password"]
+    admin = connect(settings, paths)
+    made = {o.thing for o in ensure_project_and_user(admin, password)}
+    assert "user hotstack" in made
+    user = connect(settings, paths, USER_CLOUD)
+    token = user.auth_token
+    assert ensure_project_and_user(admin, password) == []  # nothing to change, nothing revoked
+    check = admin.identity.head("/auth/tokens", headers={"X-Subject-Token": token}, raise_exc=False)
+    assert check.status_code == 200, f"the user's token was revoked ({check.status_code})"
+    # A password that differs from the secrets file (a restored data dir) is set again.
+    admin.identity.update_user(admin.identity.find_user("hotstack", domain_id="default"), password="x" * 24)
+    assert [o.thing for o in ensure_project_and_user(admin, password)] == ["password of hotstack"]

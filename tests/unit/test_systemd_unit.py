@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hotstack.core import runner
+from hotstack.core.settings import load
 from hotstack.host.systemd import UnitPaths, install, render_unit, uninstall
 
 
@@ -34,9 +35,26 @@ def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path) -> None:
 
 
 def test_install_and_uninstall_without_systemd(tmp_path: Path) -> None:
-    paths = UnitPaths(unit_dir=tmp_path / "units", systemd_runtime=tmp_path / "no-systemd")
-    done = install(paths, tmp_path / "hotstack.yaml")
+    settings = load(None, {"network.mtu": "1400", "data_dir": str(tmp_path / "data")}, environ={})
+    paths = UnitPaths(unit_dir=tmp_path / "units", settings_dir=tmp_path / "etc", systemd_runtime=tmp_path / "no")
+    done = install(paths, settings)
     assert paths.unit_file.exists() and any("not enabled" in d for d in done)
-    assert install(paths, tmp_path / "hotstack.yaml") == [done[-1]]  # unchanged file is not rewritten
-    assert uninstall(paths) == [f"removed {paths.unit_file}"]
-    assert not paths.unit_file.exists()
+    assert install(paths, settings) == [done[-1]]  # unchanged files are not rewritten
+    assert uninstall(paths) == [f"removed {paths.unit_file}", f"removed {paths.settings_file}"]
+    assert not paths.unit_file.exists() and not paths.settings_file.exists()
+
+
+def test_the_unit_carries_the_settings_given_without_a_config_file(tmp_path: Path) -> None:
+    """No config file anywhere: the unit gets a settings file of its own, --set values included."""
+    settings = load(None, {"network.mtu": "1400", "data_dir": str(tmp_path / "data")}, environ={})
+    paths = UnitPaths(unit_dir=tmp_path / "units", settings_dir=tmp_path / "etc", systemd_runtime=tmp_path / "no")
+    install(paths, settings)
+    assert f"Environment=HOTSTACK_CONFIG={paths.settings_file}" in paths.unit_file.read_text()
+    again = load(paths.settings_file, {}, environ={})  # what `up` at boot reads
+    assert again == settings and again.network.mtu == 1400
+
+
+def test_a_second_deployment_gets_its_own_unit() -> None:
+    assert UnitPaths().unit_name == "hotstack.service"
+    other = UnitPaths(deployment="e2e")
+    assert other.unit_name == "hotstack-e2e.service" and other.settings_file.name == "hotstack-e2e.unit.yaml"
