@@ -151,6 +151,9 @@ def status(r: StatusReport, as_json: bool) -> int:
         mark = "[green]yes[/]" if row["healthy"] else "[red]no[/]"
         table.add_row(row["name"], row["container"], state, mark, _uptime(row["uptime_s"]), row["endpoint"] or "")
     Console().print(table)
+    down = [d["name"] for d in r.daemons if not d["running"]]
+    click.echo(f"host daemons: {', '.join(d['name'] for d in r.daemons)}: "
+               + (f"NOT RUNNING: {', '.join(down)}" if down else "running"))
     if not r.ok:
         click.echo("not everything is healthy: `hotstack up` starts what is missing, "
                    "`hotstack logs NAME` shows why one fails", err=True)

@@ -13,6 +13,8 @@ from hotstack.containers import control
 from hotstack.containers.control import Container
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
+from hotstack.host import daemons
+from hotstack.host.system import Host
 from hotstack.probes import health
 from hotstack.render.configs import HASHES_FILE
 
@@ -20,13 +22,14 @@ from hotstack.render.configs import HASHES_FILE
 @dataclass(frozen=True)
 class StatusReport:
     services: list[dict[str, Any]]
+    daemons: list[dict[str, Any]]  # the host daemons the cloud relies on: OVS, libvirt
 
     @property
     def ok(self) -> bool:
-        return all(r["healthy"] for r in self.services)
+        return all(r["healthy"] for r in self.services) and all(d["running"] for d in self.daemons)
 
     def to_json(self) -> dict[str, Any]:
-        return {"services": self.services}
+        return {"ok": self.ok, "services": self.services, "host_daemons": self.daemons}
 
 
 def rendered_hashes(paths: Paths) -> dict[str, str]:
@@ -54,6 +57,10 @@ def rows(cat: Catalog, snapshot: dict[str, Container]) -> list[dict[str, Any]]:
         return list(pool.map(row, list(cat)))
 
 
-def status(settings: Settings) -> StatusReport:
+def daemon_rows(host: Host) -> list[dict[str, Any]]:
+    return [{"name": d.name, "running": daemons.is_up(d)} for d in daemons.relied_on(host)]
+
+
+def status(settings: Settings, host: Host | None = None) -> StatusReport:
     cat = catalog.build(settings, Paths(settings.data_dir))
-    return StatusReport(rows(cat, control.snapshot()))
+    return StatusReport(rows(cat, control.snapshot()), daemon_rows(host or Host()))

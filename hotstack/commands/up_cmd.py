@@ -1,5 +1,6 @@
 """`hotstack up`: one straight pipeline, each stage taking the previous stage's result —
-settings → catalog → render → host (doctor + prepare, skipped when every container is current)
+settings → catalog → render → host (doctor + prepare, skipped when every container is current
+and every host daemon runs)
 → images (build what is missing) → stack (start in graph order, health-gated) → cloud
 (clouds.yaml, post-setup). A no-op on a healthy, unchanged stack."""
 
@@ -23,7 +24,8 @@ from hotstack.core.errors import BadInput, HotstackError
 from hotstack.core.hostfacts import host_facts
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
-from hotstack.host import plan
+from hotstack.host import daemons, plan
+from hotstack.host.system import Host
 from hotstack.images import stage
 from hotstack.render.configs import RenderResult
 from hotstack.stack.bringup import Outcome, launch
@@ -98,10 +100,13 @@ def up(settings: Settings, progress: Progress = QUIET, *, only: tuple[str, ...] 
         names = selection(cat, only)
         rendered = render_catalog(cat)
         found = control.snapshot()
-        if host and not all_current(cat, names, rendered.hashes, found):
+        if host and (not all_current(cat, names, rendered.hashes, found) or daemons.not_running(Host())):
             cat, rendered = prepared(cat, rendered, progress)
         stage.ensure(cat, names, progress.image)
         report.services, report.failure = launch(cat, rendered.hashes, progress.service, names=names, snapshot=found)
+        if host and report.ok and (lost := daemons.not_running(Host())):
+            report.failure = HotstackError(f"host daemon(s) stopped during up: {', '.join(lost)}",
+                                           hint="run `hotstack up` again: it starts them (see `hotstack status`)")
         if "keystone" in report.services:
             write_clouds_yaml(settings, paths, with_user=has_user_cloud(paths))
             report.credentials = paths.system_clouds_yaml

@@ -63,6 +63,16 @@ def libvirt_daemons() -> list[Daemon]:
             Daemon("libvirtd", Path("/run/libvirt/libvirt-sock"), ("libvirtd", "-d"), "libvirtd")]
 
 
+def relied_on(host: Host) -> list[Daemon]:
+    """Every host daemon the cloud needs running: its dataplane and its hypervisor."""
+    return ovs_daemons(host) + (libvirt_daemons() if host.libvirt_uri == "qemu:///system" else [])
+
+
+def not_running(host: Host) -> list[str]:
+    """Names of the host daemons the cloud relies on that are down (a few socket connects)."""
+    return [d.name for d in relied_on(host) if not is_up(d)]
+
+
 class Daemons(Step):
     """Start what is down (once per distinct start command); never stop anything on remove."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -111,3 +112,15 @@ def test_the_user_cloud_entry_is_kept_once_it_exists(paths: Paths) -> None:
     assert not has_user_cloud(paths)
     paths.clouds_yaml.write_text("clouds:\n  hotstack-os-admin: {}\n  hotstack-os: {}\n")
     assert has_user_cloud(paths)
+
+
+def test_a_host_daemon_down_makes_status_unhealthy(tmp_path: Path) -> None:
+    from hotstack.commands.status_cmd import StatusReport, daemon_rows
+    from hotstack.host.system import Host
+
+    host = Host(ovsdb=f"unix:{tmp_path}/db.sock", libvirt_uri="qemu:///system")  # nothing listens there
+    found = {d["name"]: d["running"] for d in daemon_rows(host)}
+    assert found.keys() >= {"ovsdb-server", "ovs-vswitchd", "libvirtd"} and not found["ovsdb-server"]
+    healthy = [{"healthy": True}]
+    assert not StatusReport(healthy, daemon_rows(host)).ok
+    assert StatusReport(healthy, [{"name": "ovs-vswitchd", "running": True}]).ok
