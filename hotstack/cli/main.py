@@ -12,7 +12,7 @@ from hotstack import __version__
 from hotstack.cli import handler, output
 from hotstack.cli.views import Views
 from hotstack.core import log
-from hotstack.core.errors import BadInput
+from hotstack.core.errors import BadInput, HotstackError
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings, load
 
@@ -170,8 +170,13 @@ def up(obj: Ctx, only: tuple[str, ...], as_json: bool) -> None:
     from hotstack.commands import up_cmd  # loaded per command: --help stays fast
 
     def go() -> int:
-        with Views(to_stdout=False, line_prefix="post-setup: ") as views:
-            report = up_cmd.up(obj.settings(), views.progress, only=only)
+        try:
+            with Views(to_stdout=False, line_prefix="post-setup: ") as views:
+                report = up_cmd.up(obj.settings(), views.progress, only=only)
+        except HotstackError as exc:  # a CI job parsing --json gets its answer on every failure
+            if as_json:
+                output.emit_json({"ok": False, "error": exc.message})
+            raise
         return output.up(report, as_json)
 
     run(go)

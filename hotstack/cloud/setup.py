@@ -35,8 +35,14 @@ def post_setup(settings: Settings, paths: Paths, progress: Progress) -> list[Out
     """Every post-setup step (each looks first, so a re-run changes nothing)."""
     password = Secrets(paths.secrets_file).ensure(["hotstack_user_password"])["hotstack_user_password"]
     guest = guest_image_for(settings, paths, progress)
-    outcomes = setup_cloud(connect(settings, paths), lambda: connect(settings, paths, USER_CLOUD),
-                           settings, password, guest, progress)
+    try:
+        outcomes = setup_cloud(connect(settings, paths), lambda: connect(settings, paths, USER_CLOUD),
+                               settings, password, guest, progress)
+    except HotstackError:
+        raise
+    except Exception as exc:  # any SDK or API error: the services are up, a retry usually passes
+        raise HotstackError(f"post-setup failed: {type(exc).__name__}: {str(exc)[:300]}",
+                            hint="the services are up; run `hotstack setup-cloud` to try again") from exc
     write_clouds_yaml(settings, paths, with_user=True)
     write_if_changed(paths.state / SETUP_RECORD, json.dumps({"settings": settings_digest(settings)}) + "\n")
     return outcomes

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from hotstack import catalog
 from hotstack.commands.progress import QUIET, Progress
+from hotstack.core import runlock
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
 from hotstack.host import plan
@@ -27,7 +29,10 @@ class PrepareReport:
 
 
 def prepare(settings: Settings, dry_run: bool, progress: Progress = QUIET, host: Host | None = None) -> PrepareReport:
+    """The whole plan under the run lock (a dry run changes nothing, so it takes none)."""
     started = time.monotonic()
-    steps = plan.steps(catalog.build(settings, Paths(settings.data_dir)), host)
-    result = run_plan(steps, dry_run, progress.step)
+    paths = Paths(settings.data_dir)
+    steps = plan.steps(catalog.build(settings, paths), host)
+    with nullcontext() if dry_run else runlock.exclusive(paths, "prepare"):
+        result = run_plan(steps, dry_run, progress.step)
     return PrepareReport(result["changes"], dry_run, time.monotonic() - started)

@@ -1,5 +1,5 @@
-"""One `up` or `down` at a time per data dir: two runs deciding from the same podman state would
-remove each other's fresh containers."""
+"""One changing command at a time per data dir — up, down, prepare, clean, setup-cloud: two runs
+deciding from the same podman or host state would undo each other's work."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ def exclusive(paths: Paths, command: str) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise HotstackError(f"another hotstack up or down is running on {paths.data_dir}",
+            raise HotstackError(f"another hotstack command (up, down, prepare, clean or setup-cloud) is running on "
+                                f"{paths.data_dir}",
                                 hint=f"wait for it to finish, then run `hotstack {command}` again") from None
         try:
             yield

@@ -68,7 +68,7 @@ def test_one_up_or_down_at_a_time(paths: Paths) -> None:
     from hotstack.core.errors import HotstackError
     from hotstack.core.runlock import exclusive
 
-    with exclusive(paths, "up"), pytest.raises(HotstackError, match="another hotstack up or down"), \
+    with exclusive(paths, "up"), pytest.raises(HotstackError, match="another hotstack command"), \
             exclusive(paths, "down"):
         pass
     with exclusive(paths, "up"):  # released
@@ -124,3 +124,19 @@ def test_a_host_daemon_down_makes_status_unhealthy(tmp_path: Path) -> None:
     healthy = [{"healthy": True}]
     assert not StatusReport(healthy, daemon_rows(host)).ok
     assert StatusReport(healthy, [{"name": "ovs-vswitchd", "running": True}]).ok
+
+
+def test_up_json_answers_a_lock_refusal_too(settings: Settings, paths: Paths) -> None:
+    """Another command holds the run lock: `up --json` still prints its JSON answer, exit 1."""
+    import json
+
+    from click.testing import CliRunner
+
+    from hotstack.cli.main import cli
+    from hotstack.core.runlock import exclusive
+
+    with exclusive(paths, "prepare"):
+        result = CliRunner().invoke(cli, ["--set", f"data_dir={settings.data_dir}", "up", "--json"], env={})
+    assert result.exit_code == 1
+    answer = json.loads(result.stdout)
+    assert answer["ok"] is False and "another hotstack command" in answer["error"]
