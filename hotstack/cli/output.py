@@ -13,7 +13,6 @@ from rich.table import Table
 
 from hotstack.cloud.smoke import Report as SmokeReport
 from hotstack.commands.progress import Result
-from hotstack.core.credentials import ADMIN_CLOUD, USER_CLOUD
 from hotstack.core.errors import EXIT_FAILURE, EXIT_OK
 
 if TYPE_CHECKING:  # the report types only: printing must not import every command
@@ -121,7 +120,8 @@ def up(r: UpReport, as_json: bool) -> int:
         click.echo(f"{len(r.services)} services healthy in {r.elapsed_s:.1f} s "
                    f"({r.count('created')} created, {r.count('recreated')} recreated, {r.count('kept')} kept)")
         if r.credentials is not None:
-            click.echo(f"credentials: openstack --os-cloud {ADMIN_CLOUD} (or {USER_CLOUD}), from {r.credentials}")
+            admin, user = r.clouds
+            click.echo(f"credentials: openstack --os-cloud {admin} (or {user}), from {r.credentials}")
     if r.failure is not None:
         raise r.failure
     return code(r)
@@ -162,7 +162,7 @@ def status(r: StatusReport, as_json: bool) -> int:
 
 def setup_cloud(r: SetupReport, as_json: bool) -> int:
     if not json_or(r, as_json):
-        click.echo(f"cloud ready: {len(r.outcomes)} change(s); try: OS_CLOUD={USER_CLOUD} openstack server list")
+        click.echo(f"cloud ready: {len(r.outcomes)} change(s); try: OS_CLOUD={r.user_cloud} openstack server list")
     return code(r)
 
 

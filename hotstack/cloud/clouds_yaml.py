@@ -7,10 +7,11 @@ from typing import Any
 
 import yaml
 
-from hotstack.core.credentials import ADMIN_CLOUD, USER_CLOUD, entries
+from hotstack.core.credentials import entries
 from hotstack.core.errors import HotstackError
 from hotstack.core.fsutil import write_if_changed
 from hotstack.core.paths import Paths
+from hotstack.core.scope import Scope
 from hotstack.core.settings import Settings
 
 
@@ -26,13 +27,15 @@ def write_clouds_yaml(settings: Settings, paths: Paths, *, with_user: bool) -> b
     return write_if_changed(paths.system_clouds_yaml, text, mode=0o600) or changed
 
 
-def remove_clouds_yaml(paths: Paths) -> list[Path]:
-    """Drop hotstack's entries from the system clouds.yaml and delete its own copy; the files changed."""
+def remove_clouds_yaml(settings: Settings, paths: Paths) -> list[Path]:
+    """Drop this deployment's entries (and no other's) from the system clouds.yaml and delete its
+    own copy; the files changed."""
+    scope = Scope(settings.name)
     changed = [paths.clouds_yaml] if paths.clouds_yaml.exists() else []
     paths.clouds_yaml.unlink(missing_ok=True)
     merged = _read_clouds(paths.system_clouds_yaml)
     clouds = merged.get("clouds", {})
-    if [clouds.pop(name) for name in (ADMIN_CLOUD, USER_CLOUD) if name in clouds]:
+    if [clouds.pop(name) for name in (scope.admin_cloud, scope.user_cloud) if name in clouds]:
         write_if_changed(paths.system_clouds_yaml, yaml.safe_dump(merged, sort_keys=True), mode=0o600)
         changed.append(paths.system_clouds_yaml)
     return changed
@@ -51,10 +54,10 @@ def _read_clouds(path: Path) -> dict[str, Any]:
     return data
 
 
-def has_user_cloud(paths: Paths) -> bool:
+def has_user_cloud(settings: Settings, paths: Paths) -> bool:
     """Did post-setup already add the user's entry (keep it when rewriting the file)?"""
     try:
         data = yaml.safe_load(paths.clouds_yaml.read_text()) or {}
     except (OSError, yaml.YAMLError):
         return False
-    return isinstance(data, dict) and USER_CLOUD in (data.get("clouds") or {})
+    return isinstance(data, dict) and Scope(settings.name).user_cloud in (data.get("clouds") or {})

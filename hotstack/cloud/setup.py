@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hotstack.cloud.clouds_yaml import write_clouds_yaml
 from hotstack.cloud.post_setup import Outcome, Progress, setup_cloud
-from hotstack.core.credentials import USER_CLOUD, connect
+from hotstack.core.credentials import connect
 from hotstack.core.errors import HotstackError
 from hotstack.core.fsutil import sha256, write_if_changed
 from hotstack.core.paths import Paths
@@ -36,7 +36,7 @@ def post_setup(settings: Settings, paths: Paths, progress: Progress) -> list[Out
     password = Secrets(paths.secrets_file).ensure(["hotstack_user_password"])["hotstack_user_password"]
     guest = guest_image_for(settings, paths, progress)
     try:
-        outcomes = setup_cloud(connect(settings, paths), lambda: connect(settings, paths, USER_CLOUD),
+        outcomes = setup_cloud(connect(settings, paths), lambda: connect(settings, paths, as_user=True),
                                settings, password, guest, progress)
     except HotstackError:
         raise

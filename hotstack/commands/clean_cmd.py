@@ -50,8 +50,8 @@ def remove_data(paths: Paths) -> list[str]:
     return [f"removed {paths.data_dir}"]
 
 
-def remove_credentials(paths: Paths) -> list[str]:
-    return [f"removed {c}" for c in remove_clouds_yaml(paths)]
+def remove_credentials(settings: Settings, paths: Paths) -> list[str]:
+    return [f"removed this deployment's entries from {c}" for c in remove_clouds_yaml(settings, paths)]
 
 
 def clean(settings: Settings, yes: bool, images: bool, progress: Progress = QUIET,
@@ -81,6 +81,6 @@ def clean(settings: Settings, yes: bool, images: bool, progress: Progress = QUIE
         removed = remove_plan(plan.steps(cat, host), progress.step)
         report.changes += removed["changes"]
         report.errors += removed["errors"]
-        phase("credentials", lambda: remove_credentials(paths))
+        phase("credentials", lambda: remove_credentials(settings, paths))
     phase("data-dir", lambda: remove_data(paths))
     return report

@@ -10,14 +10,16 @@ from hotstack.cloud.setup import post_setup
 from hotstack.cloud.smoke import Report, run_smoke
 from hotstack.commands.progress import QUIET, Progress
 from hotstack.core import runlock
-from hotstack.core.credentials import USER_CLOUD, connect
+from hotstack.core.credentials import connect
 from hotstack.core.paths import Paths
+from hotstack.core.scope import Scope
 from hotstack.core.settings import Settings
 
 
 @dataclass(frozen=True)
 class SetupReport:
     outcomes: list[Outcome]
+    user_cloud: str  # the clouds.yaml entry to try it with
     ok: bool = True
 
     def to_json(self) -> dict[str, Any]:
@@ -27,9 +29,9 @@ class SetupReport:
 def setup_cloud_command(settings: Settings, progress: Progress = QUIET) -> SetupReport:
     paths = Paths(settings.data_dir)
     with runlock.exclusive(paths, "setup-cloud"):
-        return SetupReport(post_setup(settings, paths, progress.line))
+        return SetupReport(post_setup(settings, paths, progress.line), Scope(settings.name).user_cloud)
 
 
 def smoke_command(settings: Settings, keep: bool, progress: Progress = QUIET) -> Report:
     paths = Paths(settings.data_dir)
-    return run_smoke(connect(settings, paths, USER_CLOUD), progress.line, keep=keep)
+    return run_smoke(connect(settings, paths, as_user=True), progress.line, keep=keep)

@@ -23,6 +23,7 @@ from hotstack.core import runlock
 from hotstack.core.errors import BadInput, HotstackError
 from hotstack.core.hostfacts import host_facts
 from hotstack.core.paths import Paths
+from hotstack.core.scope import Scope
 from hotstack.core.settings import Settings
 from hotstack.host import daemons, plan
 from hotstack.host.system import Host
@@ -37,6 +38,7 @@ class UpReport:
     elapsed_s: float = 0.0
     failure: HotstackError | None = None
     credentials: Path | None = None  # the system clouds.yaml, once keystone is up
+    clouds: tuple[str, str] = ("", "")  # its entries: admin, user
 
     @property
     def ok(self) -> bool:
@@ -108,8 +110,9 @@ def up(settings: Settings, progress: Progress = QUIET, *, only: tuple[str, ...] 
             report.failure = HotstackError(f"host daemon(s) stopped during up: {', '.join(lost)}",
                                            hint="run `hotstack up` again: it starts them (see `hotstack status`)")
         if "keystone" in report.services:
-            write_clouds_yaml(settings, paths, with_user=has_user_cloud(paths))
+            write_clouds_yaml(settings, paths, with_user=has_user_cloud(settings, paths))
             report.credentials = paths.system_clouds_yaml
+            report.clouds = (Scope(settings.name).admin_cloud, Scope(settings.name).user_cloud)
         if cloud and report.ok and not only and cloud_setup_needed(settings, paths, report.services):
             post_setup(settings, paths, progress.line)
     report.elapsed_s = time.monotonic() - started

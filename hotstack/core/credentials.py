@@ -8,11 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from hotstack.core.paths import Paths
+from hotstack.core.scope import Scope
 from hotstack.core.secrets import Secrets
 from hotstack.core.settings import Settings
 
-ADMIN_CLOUD = "hotstack-os-admin"
-USER_CLOUD = "hotstack-os"
 USER_NAME = "hotstack"
 USER_PROJECT = "hotstack"
 
@@ -31,19 +30,23 @@ def cloud_entry(settings: Settings, user: str, project: str, password: str) -> d
 
 
 def entries(settings: Settings, paths: Paths, *, with_user: bool) -> dict[str, Any]:
+    """The deployment's clouds.yaml entries by their names (see core/scope.py)."""
+    scope = Scope(settings.name)
     names = ["admin_password", "hotstack_user_password"]
     secret = Secrets(paths.secrets_file).ensure(names)
-    clouds = {ADMIN_CLOUD: cloud_entry(settings, "admin", "admin", secret["admin_password"])}
+    clouds = {scope.admin_cloud: cloud_entry(settings, "admin", "admin", secret["admin_password"])}
     if with_user:
-        clouds[USER_CLOUD] = cloud_entry(settings, USER_NAME, USER_PROJECT, secret["hotstack_user_password"])
+        clouds[scope.user_cloud] = cloud_entry(settings, USER_NAME, USER_PROJECT, secret["hotstack_user_password"])
     return clouds
 
 
-def connect(settings: Settings, paths: Paths, cloud: str = ADMIN_CLOUD) -> Any:
-    """An openstacksdk connection from the secrets, without reading any clouds.yaml."""
+def connect(settings: Settings, paths: Paths, *, as_user: bool = False) -> Any:
+    """An openstacksdk connection from the secrets (as admin, or as the deployment's own user),
+    without reading any clouds.yaml."""
     import openstack  # slow to import: only when a command really talks to the cloud
 
-    entry = entries(settings, paths, with_user=cloud == USER_CLOUD)[cloud]
+    scope = Scope(settings.name)
+    entry = entries(settings, paths, with_user=as_user)[scope.user_cloud if as_user else scope.admin_cloud]
     return openstack.connect(auth_type="password", auth=entry["auth"], region_name=settings.region,
                              interface="public", identity_api_version="3", load_yaml_config=False,
                              load_envvars=False)

@@ -18,12 +18,11 @@ from hotstack.catalog import USERS
 from hotstack.catalog.services.cinder import nfs_mount_dir
 from hotstack.core import fsutil, runner
 from hotstack.core.paths import Paths
+from hotstack.core.scope import Scope
 from hotstack.core.settings import Settings
 from hotstack.host.netns import mount_propagation
 from hotstack.host.step import Step
 from hotstack.host.system import Host
-
-EXPORTS_FILE = "hotstack.exports"
 
 
 def choose_mode(s: Settings, host: Host) -> tuple[str, str]:
@@ -63,7 +62,7 @@ class NfsExports(Step):
 
     def __init__(self, s: Settings, p: Paths, host: Host) -> None:
         self.s, self.p = s, p
-        self.file = host.exports_dir / EXPORTS_FILE
+        self.file = host.exports_dir / Scope(s.name).exports_file
 
     def describe(self) -> str:
         return f"export {self.p.cinder_nfs} to {self.s.network.container_cidr} ({self.file})"

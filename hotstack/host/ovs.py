@@ -4,8 +4,9 @@ Everything goes through the python `ovs` IDL via ovsdbapp's Open_vSwitch API ove
 ovsdb-server socket (never parsed ovs-vsctl output). The datapath is detected: without the
 openvswitch kernel module the bridges use the userspace datapath (`netdev`).
 
-remove() deletes the two bridges (only when marked as hotstack's) and the ovn-* keys; it keeps
-`hostname`, which ovs-ctl maintains itself, and a system-id hotstack did not choose.
+remove() deletes the two bridges (only when marked as hotstack's) and this deployment's ovn-*
+keys; it keeps `hostname`, which ovs-ctl maintains itself, a system-id hotstack did not choose,
+and every key of another deployment on the same Open vSwitch.
 """
 
 from __future__ import annotations
@@ -21,14 +22,13 @@ from ovsdbapp.schema.open_vswitch import impl_idl
 
 from hotstack.catalog import Catalog
 from hotstack.core.errors import HotstackError
+from hotstack.core.scope import Scope
 from hotstack.host.step import Step
 from hotstack.host.system import Host
 
 MARK = "hotstack"  # Bridge external_ids key marking the bridges hotstack made
 OWNS_SYSTEM_ID = "hotstack-system-id"  # set when hotstack, not ovs-ctl, chose the system-id
 CHASSIS_IDX = "ovn-chassis-idx-"  # other_config keys ovn-controller writes
-OVN_KEYS = ("ovn-remote", "ovn-encap-type", "ovn-encap-ip", "ovn-bridge", "ovn-bridge-mappings",
-            "ovn-bridge-datapath-type", "ovn-cms-options")
 
 
 def datapath_type(host: Host) -> str:
@@ -37,8 +37,11 @@ def datapath_type(host: Host) -> str:
 
 
 def wanted_external_ids(cat: Catalog, datapath: str) -> dict[str, str]:
+    """The keys this deployment's ovn-controller reads: the plain names for the default
+    deployment, suffixed with its chassis name for one beside it (core/scope.py)."""
     net = cat.settings.network
-    return {
+    suffix = Scope(cat.settings.name).ovn_suffix
+    return {f"{key}{suffix}": value for key, value in {
         "ovn-remote": f"tcp:{cat.address('ovn-sb-db')}",
         "ovn-encap-type": "geneve",
         "ovn-encap-ip": str(net.brex_ip),
@@ -47,7 +50,7 @@ def wanted_external_ids(cat: Catalog, datapath: str) -> dict[str, str]:
         "ovn-bridge-datapath-type": datapath,
         "hostname": cat.settings.nova.host,
         "ovn-cms-options": "enable-chassis-as-gw",
-    }
+    }.items()}
 
 
 class _NoWaitTransaction(impl_idl.OvsVsctlTransaction):  # type: ignore[misc]
@@ -156,12 +159,14 @@ class OvsBridges(Step):
             rows = api.db_list("Bridge", columns=["name", "external_ids"]).execute(check_error=True)
             ours = [r["name"] for r in rows if r["name"] in self.bridges and r["external_ids"].get(MARK)]
             current = api.db_get("Open_vSwitch", ".", "external_ids").execute(check_error=True)
-            keys = [k for k in (*OVN_KEYS, OWNS_SYSTEM_ID) if k in current]
-            if current.get(OWNS_SYSTEM_ID):
-                keys.append("system-id")
-            # ovn-controller's own per-chassis bookkeeping (it runs only for hotstack)
+            scope = Scope(self.cat.settings.name)
+            keys = [k for k in self.ids if k in current and k != "hostname"]  # ovs-ctl keeps hostname
+            chassis = current.get("system-id", "") if scope.default else scope.chassis
+            if scope.default and current.get(OWNS_SYSTEM_ID):
+                keys += [OWNS_SYSTEM_ID, "system-id"]
+            # ovn-controller's own bookkeeping for this deployment's chassis (not another's)
             other = api.db_get("Open_vSwitch", ".", "other_config").execute(check_error=True)
-            chassis_keys = [k for k in other if k.startswith(CHASSIS_IDX)]
+            chassis_keys = [k for k in other if k == f"{CHASSIS_IDX}{chassis}"]
             with api.transaction(check_error=True) as txn:
                 for br in ours:
                     txn.add(api.del_br(br, if_exists=True))

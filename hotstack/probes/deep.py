@@ -10,6 +10,7 @@ from typing import Any
 
 from hotstack.catalog import Catalog, Service
 from hotstack.core import credentials as clouds
+from hotstack.core.scope import Scope
 from hotstack.probes import ovsdb_rpc
 from hotstack.probes.basic import Check, Miss
 
@@ -55,7 +56,7 @@ def token(cat: Catalog) -> Check:
         from keystoneauth1 import session
         from keystoneauth1.identity import v3
 
-        auth = clouds.entries(cat.settings, cat.paths, with_user=False)[clouds.ADMIN_CLOUD]["auth"]
+        auth = clouds.entries(cat.settings, cat.paths, with_user=False)[Scope(cat.settings.name).admin_cloud]["auth"]
         sess = session.Session(auth=v3.Password(**auth), timeout=timeout)
         if not sess.get_token():
             raise Miss("keystone answered without a token")

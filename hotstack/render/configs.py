@@ -22,6 +22,7 @@ from hotstack.core.errors import HotstackError
 from hotstack.core.fsutil import sha256, write_if_changed
 from hotstack.core.hostfacts import resolved
 from hotstack.core.paths import template_root
+from hotstack.core.scope import Scope
 from hotstack.core.secrets import Secrets
 from hotstack.render.compose import network_definition, service_definition
 
@@ -61,7 +62,7 @@ def context(cat: Catalog, secrets: dict[str, str]) -> dict[str, Any]:
         "transport_url": f"rabbit://openstack:{secret('rabbitmq_password')}@{cat.address('rabbitmq')}/",
         "memcache_servers": cat.address("memcached"),
         "keystone_url": url("keystone"),
-        "nfs_share": nfs_share(s, p), "nfs_mount_dir": nfs_mount_dir(s, p),
+        "nfs_share": nfs_share(s, p), "nfs_mount_dir": nfs_mount_dir(s, p), "scope": Scope(s.name),
         **resolved(s, p),
     }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from hotstack.cloud.smoke import run_smoke
-from hotstack.core.credentials import USER_CLOUD, connect
+from hotstack.core.credentials import connect
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings, load
 
@@ -47,7 +47,7 @@ def test_every_service_is_up(live: tuple[Settings, Paths]) -> None:
 
 def test_smoke_passes(live: tuple[Settings, Paths]) -> None:
     settings, paths = live
-    report = run_smoke(connect(settings, paths, USER_CLOUD), print)
+    report = run_smoke(connect(settings, paths, as_user=True), print)
     assert report.ok, report.to_json()
     assert set(report.steps) == {"server", "console", "ping", "tcp", "volume", "trunk", "heat"}
     assert "HOTSTACK-METADATA ok" in report.steps["console"].detail

@@ -46,7 +46,8 @@ def state(host: Host) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
 
 def test_apply_twice_then_remove(settings: Settings, paths: Paths, host: Host, db: str) -> None:
     vsctl(db, "set", "Open_vSwitch", ".", "external_ids:keep-me=yes")
-    vsctl(db, "set", "Open_vSwitch", ".", "other_config:ovn-chassis-idx-abc=1", "other_config:vlan-limit=0")
+    # what a second deployment's ovn-controller keeps (its chassis: e2e-chassis) must survive
+    vsctl(db, "set", "Open_vSwitch", ".", "other_config:ovn-chassis-idx-e2e-chassis=2", "other_config:vlan-limit=0")
     vsctl(db, "add-br", "someone-elses")
     step = ovs.OvsBridges(catalog.build(settings, paths), host)
     assert step.check()
@@ -71,6 +72,7 @@ def test_apply_twice_then_remove(settings: Settings, paths: Paths, host: Host, d
     assert ids["hostname"] == settings.nova.host
     assert ids["system-id"]
     system_id = ids["system-id"]
+    vsctl(db, "set", "Open_vSwitch", ".", f"other_config:ovn-chassis-idx-{system_id}=1")  # ovn-controller's
 
     removed = step.remove()
     assert "deleted bridge hot-int" in removed and "deleted bridge hot-ex" in removed
@@ -79,7 +81,8 @@ def test_apply_twice_then_remove(settings: Settings, paths: Paths, host: Host, d
     assert ids["keep-me"] == "yes"
     with ovs.session(host) as api:
         other = api.db_get("Open_vSwitch", ".", "other_config").execute(check_error=True)
-    assert other == {"vlan-limit": "0"}  # ovn-controller's chassis index goes, the rest stays
+    # this chassis's index goes; another deployment's and the rest stay
+    assert other == {"vlan-limit": "0", "ovn-chassis-idx-e2e-chassis": "2"}
     assert not any(k.startswith("ovn-") for k in ids)
     assert "system-id" not in ids  # hotstack chose it, so hotstack removes it
     assert system_id
@@ -108,3 +111,26 @@ def test_kernel_module_means_system_datapath(tmp_path: Path) -> None:
     (tmp_path / "module" / "openvswitch").mkdir(parents=True)
     assert ovs.datapath_type(Host(sys=tmp_path)) == "system"
     assert ovs.datapath_type(Host(sys=tmp_path / "none")) == "netdev"
+
+
+def test_a_second_deployment_keeps_to_its_own_keys(settings: Settings, paths: Paths, host: Host, db: str,
+                                                    tmp_path: Path) -> None:
+    """Two deployments on one Open vSwitch: the second's ovn-controller is chassis e2e-chassis and
+    reads keys suffixed with it; its clean removes its bridges and keys and nothing of the first."""
+    first = ovs.OvsBridges(catalog.build(settings, paths), host)
+    first.apply()
+    before = state(host)[2]
+    other = settings.model_copy(update={"name": "e2e", "network": settings.network.model_copy(
+        update={"int_bridge": "e2e-int", "ex_bridge": "e2e-ex"})})
+    second = ovs.OvsBridges(catalog.build(other, Paths(tmp_path / "e2e")), host)
+    second.apply()
+    assert second.check() == [] and first.check() == []
+    bridges, _, ids = state(host)
+    assert {"hot-int", "hot-ex", "e2e-int", "e2e-ex"} <= set(bridges)
+    assert ids["ovn-bridge-e2e-chassis"] == "e2e-int" and ids["ovn-bridge"] == "hot-int"
+    assert ids["ovn-bridge-mappings-e2e-chassis"] == "provider:e2e-ex"
+    second.remove()
+    bridges, _, ids = state(host)
+    assert {"hot-int", "hot-ex"} <= set(bridges) and not {"e2e-int", "e2e-ex"} & set(bridges)
+    assert ids == before  # the first deployment's keys, untouched
+    assert first.check() == []

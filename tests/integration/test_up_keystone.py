@@ -90,7 +90,8 @@ def test_post_setup_again_keeps_the_users_tokens(stack: tuple[Catalog, dict[str,
     import openstack
 
     from hotstack.cloud.post_setup import ensure_project_and_user
-    from hotstack.core.credentials import ADMIN_CLOUD, USER_CLOUD, auth_url, entries
+    from hotstack.core.credentials import auth_url, entries
+    from hotstack.core.scope import Scope
     from hotstack.core.secrets import Secrets
 
     cat, hashes = stack
@@ -105,10 +106,10 @@ def test_post_setup_again_keeps_the_users_tokens(stack: tuple[Catalog, dict[str,
                                  load_envvars=False, identity_endpoint_override=auth_url(settings))
 
     password = Secrets(paths.secrets_file).ensure(["hotstack_user_password"])["hotstack_user_password"]
-    admin = connect(ADMIN_CLOUD)
+    admin = connect(Scope(settings.name).admin_cloud)
     made = {o.thing for o in ensure_project_and_user(admin, password)}
     assert "user hotstack" in made
-    token = connect(USER_CLOUD).auth_token
+    token = connect(Scope(settings.name).user_cloud).auth_token
     again = ensure_project_and_user(admin, password)
     check = admin.identity.head("/auth/tokens", headers={"X-Subject-Token": token}, raise_exc=False)
     assert check.status_code == 200, f"the user's token was revoked ({check.status_code})"

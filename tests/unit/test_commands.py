@@ -106,12 +106,13 @@ def test_up_json_on_failure_prints_the_report_then_raises(capsys: pytest.Capture
 def test_the_user_cloud_entry_is_kept_once_it_exists(paths: Paths) -> None:
     from hotstack.cloud.clouds_yaml import has_user_cloud
 
-    assert not has_user_cloud(paths)
+    settings = Settings()
+    assert not has_user_cloud(settings, paths)
     paths.clouds_yaml.parent.mkdir(parents=True, exist_ok=True)
     paths.clouds_yaml.write_text("clouds:\n  hotstack-os-admin: {}\n")
-    assert not has_user_cloud(paths)
+    assert not has_user_cloud(settings, paths)
     paths.clouds_yaml.write_text("clouds:\n  hotstack-os-admin: {}\n  hotstack-os: {}\n")
-    assert has_user_cloud(paths)
+    assert has_user_cloud(settings, paths)
 
 
 def test_a_host_daemon_down_makes_status_unhealthy(tmp_path: Path) -> None:

@@ -30,12 +30,27 @@ def test_mount_propagation() -> None:
 def test_hosts_block_replaces_only_its_lines(settings: Settings, paths: Paths) -> None:
     cat = catalog.build(settings, paths)
     block = hosts.block(cat)
-    assert block[0] == hosts.BEGIN and block[-1] == hosts.END
+    begin, end = hosts.markers("hotstack")
+    assert block[0] == begin and block[-1] == end
     assert "172.31.0.129\tkeystone.hotstack-os.local" in block
-    text = "127.0.0.1 localhost\n" + "\n".join([hosts.BEGIN, "1.2.3.4 old", hosts.END]) + "\n::1 ip6\n"
-    outside, current = hosts.split(text)
+    text = "127.0.0.1 localhost\n" + "\n".join([begin, "1.2.3.4 old", end]) + "\n::1 ip6\n"
+    outside, current = hosts.split(text, "hotstack")
     assert outside == ["127.0.0.1 localhost", "::1 ip6"] and current is not None and len(current) == 3
-    assert hosts.split("127.0.0.1 localhost\n") == (["127.0.0.1 localhost"], None)
+    assert hosts.split("127.0.0.1 localhost\n", "hotstack") == (["127.0.0.1 localhost"], None)
+
+
+def test_two_deployments_keep_their_own_hosts_blocks(settings: Settings, paths: Paths, tmp_path: Path) -> None:
+    path = tmp_path / "hosts"
+    path.write_text("127.0.0.1 localhost\n")
+    other = settings.model_copy(update={"name": "e2e"})
+    first, second = (hosts.HostsBlock(catalog.build(s, paths), path) for s in (settings, other))
+    first.apply()
+    second.apply()
+    text = path.read_text()
+    assert "# BEGIN hotstack (" in text and "# BEGIN hotstack:e2e (" in text
+    assert not first.check() and not second.check()
+    second.remove()  # the second deployment's clean leaves the first's block whole
+    assert not first.check() and "hotstack:e2e" not in path.read_text()
 
 
 def test_hosts_step_on_a_file(settings: Settings, paths: Paths, tmp_path: Path) -> None:

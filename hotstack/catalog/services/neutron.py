@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from hotstack.catalog.model import Probe, Service, Volume
+from hotstack.catalog.model import ConfigFile, Probe, Service, Volume
 from hotstack.catalog.services.common import Ctx, api_deps, conf, keystone, run, sql, uwsgi
+from hotstack.core.scope import Scope
 
 PROJECT = "neutron"
 
@@ -29,13 +30,28 @@ def services(c: Ctx) -> list[Service]:
         ),
         Service(
             "neutron-ovn-metadata-agent", "neutron",
-            ("neutron-ovn-metadata-agent", "--config-file", "/etc/neutron/neutron.conf",
+            (*_metadata_agent(c), "--config-file", "/etc/neutron/neutron.conf",
              "--config-file", "/etc/neutron/neutron_ovn_metadata_agent.ini"),
             Probe("network_agent", binary="neutron-ovn-metadata-agent", deadline_s=120),
             depends_on=("neutron-server", "ovn-controller", "nova-metadata"), privileged=True, pid_host=True,
             volumes=(Volume("/run/openvswitch", "/run/openvswitch"),
                      Volume("/run/netns", "/run/netns", propagation="shared"),
                      c.data("neutron", "/var/lib/neutron")),
-            configs=(confs[0], conf("neutron", "neutron_ovn_metadata_agent.ini")),
+            configs=(confs[0], conf("neutron", "neutron_ovn_metadata_agent.ini"), *_metadata_shim(c)),
         ),
     ]
+
+
+# The agent takes its chassis name (system-id) and bridge (ovn-bridge) from the host-wide OVS
+# keys; a deployment beside the default one runs it through a shim naming its own chassis.
+SHIM = "/usr/local/bin/hotstack-metadata-agent"
+
+
+def _metadata_agent(c: Ctx) -> tuple[str, ...]:
+    return ("neutron-ovn-metadata-agent",) if Scope(c.s.name).default else ("python3", SHIM)
+
+
+def _metadata_shim(c: Ctx) -> tuple[ConfigFile, ...]:
+    if Scope(c.s.name).default:
+        return ()
+    return (ConfigFile("neutron/hotstack-metadata-agent", SHIM, "root", 0o755),)

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from hotstack.catalog.model import Probe, Service, Volume
 from hotstack.catalog.services.common import Ctx
+from hotstack.core.scope import Scope
 
 PROJECT = "ovn"
 NB_PORT = 6641  # OVN's registered OVSDB ports
 SB_PORT = 6642
 # ovn-controller's own answer to "are you connected to the southbound DB?"
 CONTROLLER_STATUS = ("ovn-appctl", "-t", "/run/ovn/ovn-controller.ctl", "connection-status")
+
+
+def _chassis_flag(c: Ctx) -> str:
+    """`-n NAME` for a deployment beside the default one: the host's OVS is shared (core/scope.py)."""
+    scope = Scope(c.s.name)
+    return "" if scope.default else f"-n {scope.chassis} "
 
 
 def _db(c: Ctx, name: str, slot: int, port: int, kind: str) -> Service:
@@ -43,8 +50,8 @@ def services(c: Ctx) -> list[Service]:
         ),
         Service(
             "ovn-controller", "ovn",
-            ("sh", "-c", "mkdir -p /run/ovn && exec ovn-controller --unixctl=/run/ovn/ovn-controller.ctl "
-                         "unix:/run/openvswitch/db.sock"),
+            ("sh", "-c", f"mkdir -p /run/ovn && exec ovn-controller {_chassis_flag(c)}"
+                         "--unixctl=/run/ovn/ovn-controller.ctl unix:/run/openvswitch/db.sock"),
             # The Chassis row outlives its controller (the SB DB is persistent): the probe also
             # asks the running ovn-controller whether it is connected.
             Probe("chassis", command=CONTROLLER_STATUS, expect="connected", via=sb.name, binary=s.nova.host,
