@@ -42,7 +42,7 @@ def steps(cat: Catalog, host: Host | None = None) -> list[Step]:
     elif host.mounts:
         plan.append(LocalShare(s, paths))
     nfs_server = mode == "nfs"
-    plan.append(firewalld.FirewalldZones(cat, nfs_server) if firewalld.running() and not host.netns
+    plan.append(firewalld.FirewalldZones(cat, host, nfs_server) if firewalld.running(host)
                 else NftTable(cat, host, nfs_server))
     plan.append(HostFacts(s, paths, host))
     return plan
