@@ -9,7 +9,7 @@ from pathlib import Path
 from hotstack import catalog
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
-from hotstack.host import firewall, firewalld, hosts, listeners, net, netns, nfs
+from hotstack.host import firewall, firewalld, fwpolicy, hosts, listeners, net, netns, nfs
 from hotstack.host.system import Host
 
 MOUNTINFO = """\
@@ -138,3 +138,14 @@ def test_listeners_parse() -> None:
     assert [(str(f.address), f.port, f.inode) for f in found] == [("172.31.0.129", 5000, 1234)]
     assert listeners.on("172.31.0.129", 5000, "tcp", found) == found
     assert listeners.on("172.31.0.130", 5000, "tcp", found) == []
+
+
+def test_masquerade_only_out_of_another_interface(settings: Settings, paths: Paths) -> None:
+    cat = catalog.build(settings, paths)
+    masq = fwpolicy.masquerade(cat, "eth0")
+    assert masq == fwpolicy.Masquerade(IPv4Network("172.31.0.128/25"), "eth0")
+    assert 'ip saddr 172.31.0.128/25 oifname "eth0" masquerade' in firewall.ruleset(cat, masq=masq)
+    assert fwpolicy.masquerade(cat, "hot-ex") is None and fwpolicy.masquerade(cat, None) is None
+    assert "postrouting" not in firewall.ruleset(cat)
+    off = settings.model_copy(update={"network": settings.network.model_copy(update={"masquerade": False})})
+    assert fwpolicy.masquerade(catalog.build(off, paths), "eth0") is None
