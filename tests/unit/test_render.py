@@ -20,6 +20,7 @@ from hotstack.core.paths import Paths, template_root
 from hotstack.core.settings import Settings, load
 from hotstack.images import refs
 from hotstack.render import configs as render
+from hotstack.render import upstream
 
 
 def image_ref(name: str) -> str:
@@ -48,8 +49,14 @@ def make_settings(config_file: Path, tmp_path: Path) -> Loader:
     return make
 
 
+# The test's own host resolv.conf: a loopback stub, a server a container can reach, an IPv6 one.
+RESOLV_CONF = "# test\nsearch example.test\nnameserver 127.0.0.53\nnameserver 192.0.2.53\nnameserver 2001:db8::53\n"
+
+
 def do_render(settings: Settings, out: Path) -> tuple[Paths, render.RenderResult]:
-    paths = Paths(settings.data_dir, rendered_override=out)
+    resolv = out.parent / "resolv.conf"
+    resolv.write_text(RESOLV_CONF)
+    paths = Paths(settings.data_dir, rendered_override=out, resolv_confs=(resolv,))
     return paths, render.render(catalog.build(settings, paths), image_ref)
 
 
@@ -150,18 +157,30 @@ def test_rabbitmq_conf_is_key_value(rendered: tuple[Settings, Paths, render.Rend
     assert "None" not in pairs.values()
 
 
-def test_dnsmasq_answers_every_endpoint_and_never_forwards(
+def test_dnsmasq_answers_every_endpoint_and_forwards_the_rest(
     rendered: tuple[Settings, Paths, render.RenderResult],
 ) -> None:
     settings, paths, _ = rendered
     lines = [ln for ln in read(paths, "dnsmasq/dnsmasq.conf").splitlines() if ln and not ln.startswith("#")]
     assert "no-resolv" in lines and "no-hosts" in lines
-    assert not any(ln.startswith(("server=", "dhcp-range", "resolv-file")) for ln in lines)
+    # The host's reachable resolver only: not its loopback stub, not the IPv6 one.
+    assert [ln for ln in lines if ln.startswith("server=")] == ["server=192.0.2.53"]
+    assert f"local=/{settings.network.domain}/" in lines  # the API domain is never forwarded
+    assert not any(ln.startswith(("dhcp-range", "resolv-file")) for ln in lines)
     cat = catalog.build(settings, paths)
     records = {ln.split("=", 1)[1] for ln in lines if ln.startswith("host-record=")}
     brex = settings.network.brex_ip
     assert records == {f"{ep.dns_name},{brex}" for _, ep in cat.endpoints()}
     assert f"listen-address={cat.ip('dnsmasq')},127.0.0.1" in lines
+    assert parse_ini(read(paths, "neutron/ml2_conf.ini"))["ovn"]["dns_servers"] == str(brex)
+
+
+def test_upstream_nameservers_fall_back_past_a_stub(tmp_path: Path) -> None:
+    stub, real = tmp_path / "stub.conf", tmp_path / "real.conf"
+    stub.write_text("nameserver 127.0.0.53\noptions edns0\n")
+    real.write_text("nameserver 10.0.0.2\nnameserver 10.0.0.2\nnameserver 10.0.0.3 # second\n")
+    assert upstream.host_nameservers([stub, real]) == ["10.0.0.2", "10.0.0.3"]
+    assert upstream.host_nameservers([tmp_path / "missing", stub]) == []
 
 
 def test_haproxy_fronts_every_endpoint(rendered: tuple[Settings, Paths, render.RenderResult]) -> None:
