@@ -55,6 +55,7 @@ RESOLV_CONF = "# test\nsearch example.test\nnameserver 127.0.0.53\nnameserver 19
 
 def do_render(settings: Settings, out: Path) -> tuple[Paths, render.RenderResult]:
     resolv = out.parent / "resolv.conf"
+    resolv.parent.mkdir(parents=True, exist_ok=True)
     resolv.write_text(RESOLV_CONF)
     paths = Paths(settings.data_dir, rendered_override=out, resolv_confs=(resolv,))
     return paths, render.render(catalog.build(settings, paths), image_ref)
@@ -194,6 +195,23 @@ def test_haproxy_fronts_every_endpoint(rendered: tuple[Settings, Paths, render.R
     assert f"bind *:{settings.ports.nova_metadata}" in text
     assert f"server nova-metadata {cat.ip('nova-metadata')}:8775 check" in text
     assert f"bind *:{settings.ports.haproxy_stats}" in text and "stats uri /stats" in text
+
+
+def test_haproxy_stats_need_the_generated_password(make_settings: Loader, tmp_path: Path) -> None:
+    passwords = set()
+    for run in ("one", "two"):  # two installs, two passwords: none is fixed in the project
+        settings = make_settings(data_dir=str(tmp_path / run))
+        paths, _ = do_render(settings, tmp_path / run / "out")
+        stats = read(paths, "haproxy/haproxy.cfg").split("frontend stats\n", 1)[1].split("\n\n", 1)[0]
+        auth = [ln.split() for ln in stats.splitlines() if ln.strip().startswith("stats auth ")]
+        assert len(auth) == 1 and "monitor-uri /healthz" in stats
+        user, _, password = auth[0][2].partition(":")
+        secrets = yaml.safe_load(paths.secrets_file.read_text())
+        assert user == "hotstack" and password == secrets["haproxy_stats_password"] and len(password) >= 16
+        passwords.add(password)
+    assert len(passwords) == 2
+    cat = catalog.build(settings, paths)
+    assert cat["haproxy"].probe.path == "/healthz"  # the probe needs no password
 
 
 def _newest_image(name: str) -> str | None:
