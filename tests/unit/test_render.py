@@ -130,15 +130,16 @@ def test_openstack_and_uwsgi_files_parse_without_none_values(
 
 
 def test_mariadb_files(rendered: tuple[Settings, Paths, render.RenderResult]) -> None:
-    _, paths, _ = rendered
+    settings, paths, _ = rendered
+    own = str(catalog.build(settings, paths).ip("mariadb"))
     cnf = parse_ini(read(paths, "mariadb/hotstack.cnf"), allow_no_value=True)
-    assert cnf["mysqld"]["bind-address"] == "0.0.0.0"
+    assert cnf["mysqld"]["bind-address"] == own  # its container address, not every address
     assert cnf["mysqld"]["port"] == "3306"
     script = paths.rendered / "mariadb/start.sh"
     subprocess.run(["sh", "-n", str(script)], check=True)
     text = script.read_text()
     assert "mariadb-install-db" in text and "--auth-root-authentication-method=socket" in text
-    assert "exec mariadbd --user=mysql" in text
+    assert "exec mariadbd --user=mysql" in text and f"--bind-address={own} " in text
     assert "password" not in text.lower().replace("no root password", "")
     assert stat.S_IMODE(script.stat().st_mode) == 0o755
 
@@ -154,7 +155,8 @@ def test_rabbitmq_conf_is_key_value(rendered: tuple[Settings, Paths, render.Rend
     assert pairs["default_user"] == "openstack"
     assert pairs["default_pass"] == secrets["rabbitmq_password"]
     assert pairs["loopback_users"] == "none"
-    assert pairs["listeners.tcp.default"] == "5672"
+    cat = catalog.build(*rendered[:2])
+    assert pairs["listeners.tcp.1"] == f"{cat.ip('rabbitmq')}:5672" and "listeners.tcp.default" not in pairs
     assert "None" not in pairs.values()
 
 
@@ -188,13 +190,15 @@ def test_haproxy_fronts_every_endpoint(rendered: tuple[Settings, Paths, render.R
     settings, paths, _ = rendered
     text = read(paths, "haproxy/haproxy.cfg")
     cat = catalog.build(settings, paths)
+    own = cat.ip("haproxy")  # every frontend binds on haproxy's container address, never `*`
+    assert "bind *" not in text
     for svc, ep in cat.endpoints():
-        assert f"frontend {svc.name}\n    bind *:{ep.port}\n" in text
+        assert f"frontend {svc.name}\n    bind {own}:{ep.port}\n" in text
         port = 80 if svc.name == "horizon" else ep.port
         assert f"server {svc.name} {cat.ip(svc.name)}:{port} check" in text
-    assert f"bind *:{settings.ports.nova_metadata}" in text
+    assert f"bind {own}:{settings.ports.nova_metadata}" in text
     assert f"server nova-metadata {cat.ip('nova-metadata')}:8775 check" in text
-    assert f"bind *:{settings.ports.haproxy_stats}" in text and "stats uri /stats" in text
+    assert f"bind {own}:{settings.ports.haproxy_stats}" in text and "stats uri /stats" in text
 
 
 def test_haproxy_stats_need_the_generated_password(make_settings: Loader, tmp_path: Path) -> None:
@@ -254,7 +258,8 @@ def test_uwsgi_apps_listen_on_their_endpoint_port(rendered: tuple[Settings, Path
     for name, ep in ports.items():
         assert ep is not None
         uwsgi = parse_ini(read(paths, name))["uwsgi"]
-        assert uwsgi["http-socket"] == f"0.0.0.0:{ep.port}", name
+        service = next(svc for svc in cat if svc.endpoint == ep)
+        assert uwsgi["http-socket"] == f"{cat.ip(service.name)}:{ep.port}", name
         assert "apparmor" not in uwsgi["plugins"] and "logto" not in uwsgi, name
         assert ("module" in uwsgi) != ("wsgi-file" in uwsgi), name
         assert int(uwsgi["processes"]) <= 2, name
@@ -263,7 +268,7 @@ def test_uwsgi_apps_listen_on_their_endpoint_port(rendered: tuple[Settings, Path
     glance = parse_ini(read(paths, "glance/hotstack-uwsgi.ini"))["uwsgi"]
     assert glance["http-chunked-input"] == "true" and int(glance["chunked-input-limit"]) > 1 << 20
     metadata = parse_ini(read(paths, "nova/hotstack-uwsgi-metadata.ini"))["uwsgi"]
-    assert metadata["http-socket"] == "0.0.0.0:8775"
+    assert metadata["http-socket"] == f"{cat.ip('nova-metadata')}:8775"
     assert metadata["module"] == "nova.wsgi.metadata:application"
 
 
@@ -456,3 +461,18 @@ def test_sectionless_key_value_files_parse_too(rendered: tuple[Settings, Paths, 
         parser = parse_ini("[top]\n" + read(paths, name), allow_no_value=True)
         values = ini_values(parser)
         assert values and all(v is None or v.strip() != "None" for _, _, v in values), name
+
+
+def test_nothing_listens_on_every_address(rendered: tuple[Settings, Paths, render.RenderResult]) -> None:
+    """Services bind their container address (uwsgi, mariadb, rabbitmq, memcached, OVSDB, noVNC,
+    haproxy, dnsmasq): no rendered file or compose command names 0.0.0.0."""
+    settings, paths, result = rendered
+    files = [p for p in result.written + result.unchanged if p.is_file()]
+    assert len(files) > 20
+    assert [p.name for p in files if "0.0.0.0" in p.read_text()] == []
+    cat = catalog.build(settings, paths)
+    compose = yaml.safe_load(paths.compose_file.read_text())["services"]
+    assert f"-l {cat.ip('memcached')} " in " ".join(compose["memcached"]["command"])
+    assert f"--remote=ptcp:6642:{cat.ip('ovn-sb-db')} " in " ".join(compose["ovn-sb-db"]["command"])
+    nova = parse_ini(read(paths, "nova/nova.conf"))
+    assert nova["vnc"]["novncproxy_host"] == str(cat.ip("nova-novncproxy"))

@@ -38,7 +38,8 @@ def services(c: Ctx) -> list[Service]:
         ),
         Service(
             "memcached", "infra",
-            ("memcached", "-u", "memcache", "-m", "128", "-l", "0.0.0.0", "-p", str(MEMCACHED_PORT)),
+            # On its container address only, like every service on the container network.
+            ("memcached", "-u", "memcache", "-m", "128", "-l", c.ip(12), "-p", str(MEMCACHED_PORT)),
             Probe("tcp", deadline_s=30), slot=12, port=MEMCACHED_PORT,
         ),
         Service(
