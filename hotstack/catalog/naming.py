@@ -7,7 +7,7 @@ from hotstack.catalog.model import Catalog, Service
 
 # Secrets that belong to the deployment rather than to one service.
 SHARED_SECRETS = ("admin_password", "rabbitmq_password", "metadata_secret", "heat_domain_admin_password",
-                  "hotstack_user_password")
+                  "hotstack_user_password", "haproxy_stats_password")
 
 
 def db_user(svc: Service) -> str:

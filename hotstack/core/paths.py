@@ -19,6 +19,9 @@ class Paths:
     rendered_override: Path | None = None  # `render --output DIR`
     # Where the openstack client looks for clouds.yaml system-wide; hotstack merges its entries in.
     system_clouds_yaml: Path = Path("/etc/openstack/clouds.yaml")
+    # The host's resolvers, which dnsmasq forwards to (render/upstream.py): the first file that
+    # names a server a container can reach (systemd-resolved's own list behind its 127.0.0.53 stub).
+    resolv_confs: tuple[Path, ...] = (Path("/etc/resolv.conf"), Path("/run/systemd/resolve/resolv.conf"))
 
     @property
     def rendered(self) -> Path:

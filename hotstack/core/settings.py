@@ -92,6 +92,7 @@ class NetworkSettings(_Section):
     podman_network: Name = "hotstack"
     domain: Annotated[str, AfterValidator(_domain)] = "hotstack-os.local"
     tenant_cidr: Cidr = IPv4Network("192.168.100.0/24")  # the `private` network post-setup makes
+    masquerade: bool = True  # forward and masquerade provider_cidr out of the default route's interface
 
 
 class PortSettings(_Section):

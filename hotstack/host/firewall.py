@@ -8,6 +8,11 @@ pass. The chain's policy is
 accept, so traffic that is none of hotstack's business is left to the host's own rules; other
 tables are never flushed or touched. Published container ports are DNATed before the input hook
 and so are not filtered here. The table is replaced in one nft transaction.
+
+With `network.masquerade`, a postrouting chain masquerades the provider network out of the
+default route's interface (fwpolicy.masquerade; asked at check and apply, so a moved default
+route is followed). Forwarding itself needs no rule here (an accept in this table could not
+override another table's drop anyway); net.ipv4.ip_forward is the forwarding step's business.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ import json
 from hotstack.catalog import Catalog
 from hotstack.core import runner
 from hotstack.core.fsutil import sha256
-from hotstack.host.fwpolicy import Opening, api_ports, policy, port_text
+from hotstack.host import uplink
+from hotstack.host.fwpolicy import Masquerade, Opening, api_ports, masquerade, policy, port_text
 from hotstack.host.step import Step
 from hotstack.host.system import Host
 
@@ -51,16 +57,25 @@ def rules(cat: Catalog, nfs_server: bool = False) -> list[str]:
     ]
 
 
-def ruleset(cat: Catalog, nfs_server: bool = False) -> str:
+def nat_rules(masq: Masquerade | None) -> list[str]:
+    """Only what leaves by the uplink: traffic staying on the external bridge or going to the
+    container network leaves by another interface and keeps its address."""
+    return [f'ip saddr {masq.source} oifname "{masq.uplink}" masquerade'] if masq else []
+
+
+def ruleset(cat: Catalog, nfs_server: bool = False, masq: Masquerade | None = None) -> str:
     """The nft script: ensure, delete and recreate the table in one atomic transaction."""
-    body = rules(cat, nfs_server)
+    body, nat = rules(cat, nfs_server), nat_rules(masq)
     family, name = TABLE
     lines = [f"table {family} {name}", f"delete table {family} {name}",
              f"table {family} {name} {{",
              "  chain input {", "    type filter hook input priority filter + 10; policy accept;",
-             f'    {body[0]} comment "{MARK} {fingerprint(body)}"',
-             *(f"    {r}" for r in body[1:]), "  }", "}"]
-    return "\n".join(lines) + "\n"
+             f'    {body[0]} comment "{MARK} {fingerprint(body + nat)}"',
+             *(f"    {r}" for r in body[1:]), "  }"]
+    if nat:
+        lines += ["  chain postrouting {", "    type nat hook postrouting priority srcnat + 10; policy accept;",
+                  *(f"    {r}" for r in nat), "  }"]
+    return "\n".join([*lines, "}"]) + "\n"
 
 
 def fingerprint(body: list[str]) -> str:
@@ -100,16 +115,21 @@ class NftTable(Step):
     def describe(self) -> str:
         return f"nftables table {' '.join(TABLE)}: only the API ports open on hotstack's networks"
 
+    def masquerade(self) -> Masquerade | None:
+        return masquerade(self.cat, uplink.default_interface(self.host))
+
     def check(self) -> list[str]:
         seen = observed(self.host)
-        wanted = (f"{MARK} {fingerprint(self.rules)}", len(self.rules))
-        if seen == wanted:
+        masq = self.masquerade()
+        body = self.rules + nat_rules(masq)
+        if seen == (f"{MARK} {fingerprint(body)}", len(body)):
             return []
         verb = "create" if seen is None else "replace"
-        return [f"{verb} nftables table {' '.join(TABLE)} (API ports {api_ports(self.cat)})"]
+        nat = f", masquerade {masq.source} out of {masq.uplink}" if masq else ""
+        return [f"{verb} nftables table {' '.join(TABLE)} (API ports {api_ports(self.cat)}{nat})"]
 
     def apply(self) -> None:
-        runner.run(apply_argv(self.host), input=ruleset(self.cat, self.nfs_server))
+        runner.run(apply_argv(self.host), input=ruleset(self.cat, self.nfs_server, self.masquerade()))
 
     def remove(self) -> list[str]:
         if observed(self.host) is None:

@@ -1,10 +1,14 @@
 """firewalld, where it runs: zones `hotstack-os` (the container network) and
 `hotstack-external` (the external bridge), each opening only the ports of fwpolicy.py: the
 published ones in both, the host ports services' containers connect to in hotstack-os only.
+With `network.masquerade`, a policy `hotstack-masq` forwards the provider network from
+hotstack-external to the uplink's zone and masquerades it there.
 
-Zones are created permanently and loaded with `firewall-cmd --reload`, which on firewalld's
-iptables backend drops rules other programs added: podman's are restored right after
-(`podman network reload --all`). Without firewalld, firewall.py's nftables table is used.
+hotstack owns these objects whole: apply() makes each hold exactly what hotstack wants (adds
+what is missing, removes whatever else someone or an older hotstack put in), check() lists
+both directions. Changes are made permanently and loaded with `firewall-cmd --reload`, which
+on firewalld's iptables backend drops rules other programs added: podman's are restored right
+after (`podman network reload --all`). Without firewalld, firewall.py's nftables table is used.
 """
 
 from __future__ import annotations
@@ -12,82 +16,121 @@ from __future__ import annotations
 from hotstack.catalog import Catalog
 from hotstack.containers import podman
 from hotstack.core import runner
+from hotstack.core.runner import Result
+from hotstack.host import uplink
+from hotstack.host.fwobjects import CONTAINER_ZONE, EXTERNAL_ZONE, OWNED, Observed, Wanted, edits, parse, wanted_objects
 from hotstack.host.fwpolicy import policy, port_text
 from hotstack.host.step import Step
+from hotstack.host.system import Host
 
 FC = "firewall-cmd"
 
 
-def running() -> bool:
-    return runner.available(FC) and runner.run([FC, "--state"], check=False).returncode == 0
+def fc(host: Host, *args: str, check: bool = True) -> Result:
+    """firewall-cmd inside host.netns, on host.system_bus when one is given."""
+    env = {"DBUS_SYSTEM_BUS_ADDRESS": host.system_bus} if host.system_bus else None
+    return runner.run(runner.in_netns(host.netns, [FC, *args]), check=check, env=env)
 
 
-CONTAINER_ZONE = "hotstack-os"  # the container network: also gets the policy's from_containers ports
+def running(host: Host | None = None) -> bool:
+    host = host or Host()
+    if host.netns and not host.system_bus:
+        return False  # a test namespace has no firewalld of its own unless it brings its bus
+    return runner.available(FC) and fc(host, "--state", check=False).returncode == 0
 
 
 def zones(cat: Catalog) -> dict[str, tuple[str, str]]:
-    """zone → (binding option, value)."""
+    """zone → (what binds traffic to it, value)."""
     net = cat.settings.network
-    return {CONTAINER_ZONE: ("--add-source", str(net.container_cidr)),
-            "hotstack-external": ("--add-interface", net.ex_bridge)}
+    return {CONTAINER_ZONE: ("sources", str(net.container_cidr)),
+            EXTERNAL_ZONE: ("interfaces", net.ex_bridge)}
 
 
 def wanted_ports(cat: Catalog, zone: str, nfs_server: bool = False) -> list[str]:
-    """firewalld's port specs (`5000/tcp`, a range `first-last/tcp`) the policy opens in `zone`."""
-    return sorted(f"{port_text(p)}/{proto}" for o in policy(cat, nfs_server)
-                  if zone == CONTAINER_ZONE or not o.from_containers for p in o.ports for proto in o.protos)
+    """firewalld's port specs (`5000/tcp`, a range `first-last/tcp`) the policy opens in `zone`.
+
+    A port inside a range of the same protocol is left out: firewalld folds it into the range
+    (noVNC's 6080 lies in qemu's VNC range), so listing it would never converge."""
+    spans = {(span(p), proto) for o in policy(cat, nfs_server) if zone == CONTAINER_ZONE or not o.from_containers
+             for p in o.ports for proto in o.protos}
+    kept = [(s, proto) for s, proto in spans
+            if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o, q in spans if q == proto)]
+    return sorted(f"{port_text(s if s[0] != s[1] else s[0])}/{proto}" for s, proto in kept)
 
 
-def zone_argv(zone: str, binding: tuple[str, str], ports: list[str]) -> list[list[str]]:
-    base = [FC, "--permanent", f"--zone={zone}"]
-    return ([[FC, "--permanent", f"--new-zone={zone}"], [*base, f"{binding[0]}={binding[1]}"]]
-            + [[*base, f"--add-port={p}"] for p in ports])
+def span(port: int | tuple[int, int]) -> tuple[int, int]:
+    return port if isinstance(port, tuple) else (port, port)
 
 
 class FirewalldZones(Step):
     id = "firewall"
-    fix = "look at `firewall-cmd --list-all-zones`"
+    fix = "look at `firewall-cmd --list-all-zones` and `firewall-cmd --list-all-policies`"
 
-    def __init__(self, cat: Catalog, nfs_server: bool = False) -> None:
-        self.cat = cat
-        self.ports = {zone: wanted_ports(cat, zone, nfs_server) for zone in zones(cat)}
+    def __init__(self, cat: Catalog, host: Host | None = None, nfs_server: bool = False) -> None:
+        self.cat, self.host, self.nfs_server = cat, host or Host(), nfs_server
 
     def describe(self) -> str:
         return "firewalld zones hotstack-os and hotstack-external with the API ports"
 
-    def _listed(self, zone: str, what: str) -> list[str]:
-        proc = runner.run([FC, f"--zone={zone}", f"--list-{what}"], check=False)
-        return proc.stdout.split() if proc.returncode == 0 else []
+    def wanted(self) -> list[Wanted]:
+        ports = {zone: wanted_ports(self.cat, zone, self.nfs_server) for zone in zones(self.cat)}
+        out = uplink.default_interface(self.host)
+        return wanted_objects(self.cat, zones(self.cat), ports, out, self._zone_of(out) if out else None)
+
+    def _zone_of(self, ifname: str) -> str:
+        proc = fc(self.host, f"--get-zone-of-interface={ifname}", check=False)
+        zone = proc.stdout.strip()
+        return zone if proc.returncode == 0 and zone else fc(self.host, "--get-default-zone").stdout.strip()
+
+    def _existing(self, permanent: bool) -> set[str]:
+        flag = ("--permanent",) if permanent else ()
+        return set(fc(self.host, *flag, "--get-zones").stdout.split()
+                   + fc(self.host, *flag, "--get-policies").stdout.split())
+
+    def _observed(self, want: Wanted, permanent: bool) -> Observed:
+        flag = ("--permanent",) if permanent else ()
+        return parse(fc(self.host, *flag, f"--{want.kind}={want.name}", "--list-all").stdout)
 
     def check(self) -> list[str]:
-        diffs = []
-        for zone, (option, value) in zones(self.cat).items():
-            kind = "sources" if option == "--add-source" else "interfaces"
-            if value not in self._listed(zone, kind):
-                diffs.append(f"zone {zone}: bind {value}")
-            if sorted(self._listed(zone, "ports")) != self.ports[zone]:
-                diffs.append(f"zone {zone}: open {', '.join(self.ports[zone])}")
+        wanted = self.wanted()
+        diffs = [f"delete {kind} {name}" for kind, name in self._stale(wanted, permanent=False)]
+        existing = self._existing(permanent=False)
+        for want in wanted:
+            if want.name not in existing:
+                diffs.append(f"create {want.kind} {want.name}: {want.summary()}")
+                continue
+            diffs += [f"{want.kind} {want.name}: {text}"
+                      for text, _ in edits(want, self._observed(want, permanent=False))]
         return diffs
 
+    def _stale(self, wanted: list[Wanted], permanent: bool) -> list[tuple[str, str]]:
+        """hotstack's objects that exist but are no longer wanted (masquerade turned off)."""
+        names = {w.name for w in wanted}
+        existing = self._existing(permanent)
+        return [(kind, name) for kind, name in OWNED if name in existing and name not in names]
+
     def apply(self) -> None:
-        existing = runner.run([FC, "--permanent", "--get-zones"]).stdout.split()
-        for zone, binding in zones(self.cat).items():
-            for argv in zone_argv(zone, binding, self.ports[zone]):
-                if "--new-zone" in argv[-1] and zone in existing:
-                    continue
-                runner.run(argv)
+        wanted = self.wanted()
+        for kind, name in self._stale(wanted, permanent=True):
+            fc(self.host, "--permanent", f"--delete-{kind}={name}")
+        existing = self._existing(permanent=True)
+        for want in wanted:
+            if want.name not in existing:
+                fc(self.host, "--permanent", f"--new-{want.kind}={want.name}")
+            for _, args in edits(want, self._observed(want, permanent=True)):
+                fc(self.host, "--permanent", f"--{want.kind}={want.name}", *args)
         self._reload()
 
     def _reload(self) -> None:
-        runner.run([FC, "--reload"])
-        if podman.available():
+        fc(self.host, "--reload")
+        if self.host.netns is None and podman.available():
             podman.run(["network", "reload", "--all"], check=False)
 
     def remove(self) -> list[str]:
-        existing = runner.run([FC, "--permanent", "--get-zones"]).stdout.split()
-        gone = [z for z in zones(self.cat) if z in existing]
-        for zone in gone:
-            runner.run([FC, "--permanent", f"--delete-zone={zone}"])
+        existing = self._existing(permanent=True)
+        gone = [(kind, name) for kind, name in OWNED if name in existing]
+        for kind, name in gone:
+            fc(self.host, "--permanent", f"--delete-{kind}={name}")
         if gone:
             self._reload()
-        return [f"deleted firewalld zone {z}" for z in gone]
+        return [f"deleted firewalld {kind} {name}" for kind, name in gone]

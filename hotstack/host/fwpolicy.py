@@ -5,11 +5,17 @@ Open on every hotstack network (brex_ip, the external bridge, the container netw
 port a service publishes on brex_ip (haproxy's frontends and stats, DNS). Open from the
 container network only: the host ports services' containers connect to (`Service.host_ports`:
 qemu's VNC consoles; in `nfs` mode the kernel NFS server).
+
+Out through the host's uplink (the default route's interface), when `network.masquerade`:
+guests' provider-network addresses (their floating IPs, OVN's SNAT) are forwarded and
+masqueraded, so a guest reaches the LAN and beyond. Only traffic leaving by the uplink is
+rewritten; traffic that stays on the external bridge or goes to the container network is not.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from ipaddress import IPv4Network
 
 from hotstack.catalog import Catalog
 
@@ -46,3 +52,17 @@ def policy(cat: Catalog, nfs_server: bool = False) -> list[Opening]:
 
 def port_text(port: int | tuple[int, int], sep: str = "-") -> str:
     return f"{port[0]}{sep}{port[1]}" if isinstance(port, tuple) else str(port)
+
+
+@dataclass(frozen=True)
+class Masquerade:
+    source: IPv4Network  # the provider network
+    uplink: str  # only traffic leaving by this interface
+
+
+def masquerade(cat: Catalog, uplink: str | None) -> Masquerade | None:
+    """What to masquerade, given the default route's interface (None: no default route)."""
+    net = cat.settings.network
+    if not net.masquerade or uplink is None or uplink == net.ex_bridge:
+        return None  # off, nowhere to go, or the provider network is the uplink's own LAN
+    return Masquerade(net.provider_cidr, uplink)

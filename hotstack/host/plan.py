@@ -8,6 +8,7 @@ from hotstack.host import doctor, firewalld
 from hotstack.host.daemons import Daemons, libvirt_daemons, ovs_daemons
 from hotstack.host.facts import HostFacts
 from hotstack.host.firewall import NftTable
+from hotstack.host.forwarding import IpForward
 from hotstack.host.hosts import HostsBlock
 from hotstack.host.libvirt import KvmDevice, NovaPaths
 from hotstack.host.net import BrexAddress
@@ -42,7 +43,9 @@ def steps(cat: Catalog, host: Host | None = None) -> list[Step]:
     elif host.mounts:
         plan.append(LocalShare(s, paths))
     nfs_server = mode == "nfs"
-    plan.append(firewalld.FirewalldZones(cat, nfs_server) if firewalld.running() and not host.netns
+    if s.network.masquerade:
+        plan.append(IpForward(host, paths.state / "ip-forward"))
+    plan.append(firewalld.FirewalldZones(cat, host, nfs_server) if firewalld.running(host)
                 else NftTable(cat, host, nfs_server))
     plan.append(HostFacts(s, paths, host))
     return plan

@@ -15,6 +15,7 @@ class Host:
     ovsdb: str = "unix:/run/openvswitch/db.sock"
     libvirt_uri: str = "qemu:///system"
     netns: str | None = None  # network namespace for addresses and nft (None: the host's own)
+    system_bus: str | None = None  # D-Bus system bus address firewall-cmd talks to (None: the default)
     etc_hosts: Path = Path("/etc/hosts")
     exports_dir: Path = Path("/etc/exports.d")
     run_netns: Path = Path("/run/netns")

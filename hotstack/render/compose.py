@@ -12,19 +12,20 @@ from hotstack.containers.labels import HASH_LABEL, SERVICE_LABEL
 from hotstack.core.fsutil import sha256
 
 
-def healthcheck(svc: Service) -> dict[str, Any]:
+def healthcheck(svc: Service, host: str) -> dict[str, Any]:
     """A shallow in-container check so the compose file stands on its own; hotstack's own
-    probes (deeper: tokens, service lists) gate the start order."""
-    return {"test": ["CMD-SHELL", _health_command(svc)], "interval": "10s", "timeout": "5s",
+    probes (deeper: tokens, service lists) gate the start order. `host`: where the service
+    listens (its container address: services bind there, not on every address)."""
+    return {"test": ["CMD-SHELL", _health_command(svc, host)], "interval": "10s", "timeout": "5s",
             "retries": 30, "start_period": f"{int(svc.probe.deadline_s)}s"}
 
 
-def _health_command(svc: Service) -> str:
+def _health_command(svc: Service, host: str) -> str:
     probe: Probe = svc.probe
     if probe.kind == "exec":
         return shlex.join(probe.command)
     if port := probe.port or svc.port:
-        return f"bash -c '</dev/tcp/127.0.0.1/{port}'"
+        return f"bash -c '</dev/tcp/{host}/{port}'"
     # The rest run one long-lived program named like the service (ovn-controller, nova-conductor, ...).
     return f"pgrep -f {shlex.quote(svc.name)} >/dev/null"
 
@@ -59,7 +60,8 @@ def service_definition(cat: Catalog, svc: Service, image: str, config_digest: st
         "volumes": [*(f"{rendered}/{cf.template}:{cf.target}:ro" for cf in svc.configs),
                     *(v.spec() for v in svc.volumes)],
         "extra_hosts": extra_hosts(cat),
-        "healthcheck": healthcheck(svc),
+        # Host-network services keep loopback, where what they serve (if anything) also listens.
+        "healthcheck": healthcheck(svc, "127.0.0.1" if svc.host_network else str(cat.ip(svc.name))),
     }
     if svc.host_network:
         d["network_mode"] = "host"

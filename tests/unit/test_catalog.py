@@ -107,9 +107,11 @@ def test_every_compose_healthcheck_names_its_own_service(cat: Catalog) -> None:
     from hotstack.render.compose import healthcheck
 
     for svc in cat:
-        command = healthcheck(svc)["test"][1]
+        command = healthcheck(svc, str(cat.ip(svc.name)))["test"][1]
         if "pgrep" in command:
             assert f"pgrep -f {svc.name} " in command, (svc.name, command)
+        elif "/dev/tcp" in command:  # services listen on their container address, not loopback
+            assert f"/dev/tcp/{cat.ip(svc.name)}/" in command, (svc.name, command)
 
 
 def test_a_network_probe_reaches_the_service_at_its_slot_and_port(cat: Catalog) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Interface, IPv4Network
 from pathlib import Path
 
 from hotstack import catalog
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
-from hotstack.host import firewall, firewalld, hosts, listeners, net, netns, nfs
+from hotstack.host import firewall, firewalld, fwpolicy, hosts, listeners, net, netns, nfs
 from hotstack.host.system import Host
 
 MOUNTINFO = """\
@@ -86,19 +87,52 @@ def test_firewall_ruleset(settings: Settings, paths: Paths) -> None:
     assert firewall.list_argv(Host(netns="ns1"))[:4] == ["ip", "netns", "exec", "ns1"]
 
 
+def _expand(spec: str) -> set[int]:
+    first, _, last = spec.partition("-")
+    return set(range(int(first), int(last or first) + 1))
+
+
+def nft_opens(rules: list[str], container_cidr: str) -> set[tuple[str, str, int]]:
+    """(scope, proto, port) every accept rule of the nft table opens: scope `all` or `containers`."""
+    opened = set()
+    for rule in rules:
+        found = re.fullmatch(r"(ip saddr (\S+) )?(?:(tcp|udp) dport|meta l4proto \{? ?([a-z, ]+?) ?\}? th dport) "
+                             r"\{? ?([0-9, -]+?) ?\}? accept", rule)
+        if not found:
+            continue
+        assert found[2] in (None, container_cidr), rule
+        scope = "containers" if found[2] else "all"
+        protos = [found[3]] if found[3] else found[4].split(", ")
+        opened |= {(scope, proto, port) for proto in protos for spec in found[5].split(", ")
+                   for port in _expand(spec)}
+    return opened
+
+
+def firewalld_opens(cat: catalog.Catalog, nfs_server: bool) -> set[tuple[str, str, int]]:
+    """The same triples from the ports of firewalld's two zones."""
+    def ports(zone: str) -> set[tuple[str, int]]:
+        return {(spec.split("/")[1], port) for spec in firewalld.wanted_ports(cat, zone, nfs_server)
+                for port in _expand(spec.split("/")[0])}
+    everywhere = ports("hotstack-external")
+    assert everywhere <= ports(firewalld.CONTAINER_ZONE)
+    return ({("all", *p) for p in everywhere}
+            | {("containers", *p) for p in ports(firewalld.CONTAINER_ZONE) - everywhere})
+
+
 def test_both_firewall_backends_open_the_same_policy(settings: Settings, paths: Paths) -> None:
     """nftables and firewalld render one policy: published ports everywhere, host ports (VNC,
-    NFS in nfs mode) from the container network only."""
+    NFS in nfs mode) from the container network only — port by port, the same set."""
     cat = catalog.build(settings, paths)
+    cidr = str(settings.network.container_cidr)
     for nfs_server in (False, True):
-        rules = firewall.rules(cat, nfs_server)
-        inner = firewalld.wanted_ports(cat, firewalld.CONTAINER_ZONE, nfs_server)
-        outer = firewalld.wanted_ports(cat, "hotstack-external", nfs_server)
-        assert f"ip saddr {settings.network.container_cidr} tcp dport 5900-6923 accept" in rules
-        assert "5900-6923/tcp" in inner and "5900-6923/tcp" not in outer
-        assert ("2049/tcp" in inner) is nfs_server and "2049/tcp" not in outer
-        assert any("th dport { 111, 2049 }" in r for r in rules) is nfs_server
-        assert {"53/udp", "53/tcp", "8775/tcp", "8404/tcp"} <= set(outer) <= set(inner)
+        nft = nft_opens(firewall.rules(cat, nfs_server), cidr)
+        nft_all = {(proto, port) for scope, proto, port in nft if scope == "all"}
+        # A port both open to everyone and from the containers is firewalld's `all` alone.
+        nft = {t for t in nft if t[0] == "all" or (t[1], t[2]) not in nft_all}
+        assert nft == firewalld_opens(cat, nfs_server)
+        assert {("all", "tcp", 5000), ("all", "udp", 53), ("all", "tcp", 8404), ("containers", "tcp", 5900)} <= nft
+        assert (("containers", "tcp", 2049) in nft) is nfs_server
+        assert not any(port == 2049 and scope == "all" for scope, _, port in nft)
     published = {f"{host}/{proto}" for svc in cat for host, _, proto in cat.published(svc)}
     assert published == set(firewalld.wanted_ports(cat, "hotstack-external"))
 
@@ -119,3 +153,14 @@ def test_listeners_parse() -> None:
     assert [(str(f.address), f.port, f.inode) for f in found] == [("172.31.0.129", 5000, 1234)]
     assert listeners.on("172.31.0.129", 5000, "tcp", found) == found
     assert listeners.on("172.31.0.130", 5000, "tcp", found) == []
+
+
+def test_masquerade_only_out_of_another_interface(settings: Settings, paths: Paths) -> None:
+    cat = catalog.build(settings, paths)
+    masq = fwpolicy.masquerade(cat, "eth0")
+    assert masq == fwpolicy.Masquerade(IPv4Network("172.31.0.128/25"), "eth0")
+    assert 'ip saddr 172.31.0.128/25 oifname "eth0" masquerade' in firewall.ruleset(cat, masq=masq)
+    assert fwpolicy.masquerade(cat, "hot-ex") is None and fwpolicy.masquerade(cat, None) is None
+    assert "postrouting" not in firewall.ruleset(cat)
+    off = settings.model_copy(update={"network": settings.network.model_copy(update={"masquerade": False})})
+    assert fwpolicy.masquerade(catalog.build(off, paths), "eth0") is None

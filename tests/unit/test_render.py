@@ -20,6 +20,7 @@ from hotstack.core.paths import Paths, template_root
 from hotstack.core.settings import Settings, load
 from hotstack.images import refs
 from hotstack.render import configs as render
+from hotstack.render import upstream
 
 
 def image_ref(name: str) -> str:
@@ -48,8 +49,15 @@ def make_settings(config_file: Path, tmp_path: Path) -> Loader:
     return make
 
 
+# The test's own host resolv.conf: a loopback stub, a server a container can reach, an IPv6 one.
+RESOLV_CONF = "# test\nsearch example.test\nnameserver 127.0.0.53\nnameserver 192.0.2.53\nnameserver 2001:db8::53\n"
+
+
 def do_render(settings: Settings, out: Path) -> tuple[Paths, render.RenderResult]:
-    paths = Paths(settings.data_dir, rendered_override=out)
+    resolv = out.parent / "resolv.conf"
+    resolv.parent.mkdir(parents=True, exist_ok=True)
+    resolv.write_text(RESOLV_CONF)
+    paths = Paths(settings.data_dir, rendered_override=out, resolv_confs=(resolv,))
     return paths, render.render(catalog.build(settings, paths), image_ref)
 
 
@@ -122,15 +130,16 @@ def test_openstack_and_uwsgi_files_parse_without_none_values(
 
 
 def test_mariadb_files(rendered: tuple[Settings, Paths, render.RenderResult]) -> None:
-    _, paths, _ = rendered
+    settings, paths, _ = rendered
+    own = str(catalog.build(settings, paths).ip("mariadb"))
     cnf = parse_ini(read(paths, "mariadb/hotstack.cnf"), allow_no_value=True)
-    assert cnf["mysqld"]["bind-address"] == "0.0.0.0"
+    assert cnf["mysqld"]["bind-address"] == own  # its container address, not every address
     assert cnf["mysqld"]["port"] == "3306"
     script = paths.rendered / "mariadb/start.sh"
     subprocess.run(["sh", "-n", str(script)], check=True)
     text = script.read_text()
     assert "mariadb-install-db" in text and "--auth-root-authentication-method=socket" in text
-    assert "exec mariadbd --user=mysql" in text
+    assert "exec mariadbd --user=mysql" in text and f"--bind-address={own} " in text
     assert "password" not in text.lower().replace("no root password", "")
     assert stat.S_IMODE(script.stat().st_mode) == 0o755
 
@@ -146,35 +155,67 @@ def test_rabbitmq_conf_is_key_value(rendered: tuple[Settings, Paths, render.Rend
     assert pairs["default_user"] == "openstack"
     assert pairs["default_pass"] == secrets["rabbitmq_password"]
     assert pairs["loopback_users"] == "none"
-    assert pairs["listeners.tcp.default"] == "5672"
+    cat = catalog.build(*rendered[:2])
+    assert pairs["listeners.tcp.1"] == f"{cat.ip('rabbitmq')}:5672" and "listeners.tcp.default" not in pairs
     assert "None" not in pairs.values()
 
 
-def test_dnsmasq_answers_every_endpoint_and_never_forwards(
+def test_dnsmasq_answers_every_endpoint_and_forwards_the_rest(
     rendered: tuple[Settings, Paths, render.RenderResult],
 ) -> None:
     settings, paths, _ = rendered
     lines = [ln for ln in read(paths, "dnsmasq/dnsmasq.conf").splitlines() if ln and not ln.startswith("#")]
     assert "no-resolv" in lines and "no-hosts" in lines
-    assert not any(ln.startswith(("server=", "dhcp-range", "resolv-file")) for ln in lines)
+    # The host's reachable resolver only: not its loopback stub, not the IPv6 one.
+    assert [ln for ln in lines if ln.startswith("server=")] == ["server=192.0.2.53"]
+    assert f"local=/{settings.network.domain}/" in lines  # the API domain is never forwarded
+    assert not any(ln.startswith(("dhcp-range", "resolv-file")) for ln in lines)
     cat = catalog.build(settings, paths)
     records = {ln.split("=", 1)[1] for ln in lines if ln.startswith("host-record=")}
     brex = settings.network.brex_ip
     assert records == {f"{ep.dns_name},{brex}" for _, ep in cat.endpoints()}
     assert f"listen-address={cat.ip('dnsmasq')},127.0.0.1" in lines
+    assert parse_ini(read(paths, "neutron/ml2_conf.ini"))["ovn"]["dns_servers"] == str(brex)
+
+
+def test_upstream_nameservers_fall_back_past_a_stub(tmp_path: Path) -> None:
+    stub, real = tmp_path / "stub.conf", tmp_path / "real.conf"
+    stub.write_text("nameserver 127.0.0.53\noptions edns0\n")
+    real.write_text("nameserver 10.0.0.2\nnameserver 10.0.0.2\nnameserver 10.0.0.3 # second\n")
+    assert upstream.host_nameservers([stub, real]) == ["10.0.0.2", "10.0.0.3"]
+    assert upstream.host_nameservers([tmp_path / "missing", stub]) == []
 
 
 def test_haproxy_fronts_every_endpoint(rendered: tuple[Settings, Paths, render.RenderResult]) -> None:
     settings, paths, _ = rendered
     text = read(paths, "haproxy/haproxy.cfg")
     cat = catalog.build(settings, paths)
+    own = cat.ip("haproxy")  # every frontend binds on haproxy's container address, never `*`
+    assert "bind *" not in text
     for svc, ep in cat.endpoints():
-        assert f"frontend {svc.name}\n    bind *:{ep.port}\n" in text
+        assert f"frontend {svc.name}\n    bind {own}:{ep.port}\n" in text
         port = 80 if svc.name == "horizon" else ep.port
         assert f"server {svc.name} {cat.ip(svc.name)}:{port} check" in text
-    assert f"bind *:{settings.ports.nova_metadata}" in text
+    assert f"bind {own}:{settings.ports.nova_metadata}" in text
     assert f"server nova-metadata {cat.ip('nova-metadata')}:8775 check" in text
-    assert f"bind *:{settings.ports.haproxy_stats}" in text and "stats uri /stats" in text
+    assert f"bind {own}:{settings.ports.haproxy_stats}" in text and "stats uri /stats" in text
+
+
+def test_haproxy_stats_need_the_generated_password(make_settings: Loader, tmp_path: Path) -> None:
+    passwords = set()
+    for run in ("one", "two"):  # two installs, two passwords: none is fixed in the project
+        settings = make_settings(data_dir=str(tmp_path / run))
+        paths, _ = do_render(settings, tmp_path / run / "out")
+        stats = read(paths, "haproxy/haproxy.cfg").split("frontend stats\n", 1)[1].split("\n\n", 1)[0]
+        auth = [ln.split() for ln in stats.splitlines() if ln.strip().startswith("stats auth ")]
+        assert len(auth) == 1 and "monitor-uri /healthz" in stats
+        user, _, password = auth[0][2].partition(":")
+        secrets = yaml.safe_load(paths.secrets_file.read_text())
+        assert user == "hotstack" and password == secrets["haproxy_stats_password"] and len(password) >= 16
+        passwords.add(password)
+    assert len(passwords) == 2
+    cat = catalog.build(settings, paths)
+    assert cat["haproxy"].probe.path == "/healthz"  # the probe needs no password
 
 
 def _newest_image(name: str) -> str | None:
@@ -217,7 +258,8 @@ def test_uwsgi_apps_listen_on_their_endpoint_port(rendered: tuple[Settings, Path
     for name, ep in ports.items():
         assert ep is not None
         uwsgi = parse_ini(read(paths, name))["uwsgi"]
-        assert uwsgi["http-socket"] == f"0.0.0.0:{ep.port}", name
+        service = next(svc for svc in cat if svc.endpoint == ep)
+        assert uwsgi["http-socket"] == f"{cat.ip(service.name)}:{ep.port}", name
         assert "apparmor" not in uwsgi["plugins"] and "logto" not in uwsgi, name
         assert ("module" in uwsgi) != ("wsgi-file" in uwsgi), name
         assert int(uwsgi["processes"]) <= 2, name
@@ -226,7 +268,7 @@ def test_uwsgi_apps_listen_on_their_endpoint_port(rendered: tuple[Settings, Path
     glance = parse_ini(read(paths, "glance/hotstack-uwsgi.ini"))["uwsgi"]
     assert glance["http-chunked-input"] == "true" and int(glance["chunked-input-limit"]) > 1 << 20
     metadata = parse_ini(read(paths, "nova/hotstack-uwsgi-metadata.ini"))["uwsgi"]
-    assert metadata["http-socket"] == "0.0.0.0:8775"
+    assert metadata["http-socket"] == f"{cat.ip('nova-metadata')}:8775"
     assert metadata["module"] == "nova.wsgi.metadata:application"
 
 
@@ -419,3 +461,18 @@ def test_sectionless_key_value_files_parse_too(rendered: tuple[Settings, Paths, 
         parser = parse_ini("[top]\n" + read(paths, name), allow_no_value=True)
         values = ini_values(parser)
         assert values and all(v is None or v.strip() != "None" for _, _, v in values), name
+
+
+def test_nothing_listens_on_every_address(rendered: tuple[Settings, Paths, render.RenderResult]) -> None:
+    """Services bind their container address (uwsgi, mariadb, rabbitmq, memcached, OVSDB, noVNC,
+    haproxy, dnsmasq): no rendered file or compose command names 0.0.0.0."""
+    settings, paths, result = rendered
+    files = [p for p in result.written + result.unchanged if p.is_file()]
+    assert len(files) > 20
+    assert [p.name for p in files if "0.0.0.0" in p.read_text()] == []
+    cat = catalog.build(settings, paths)
+    compose = yaml.safe_load(paths.compose_file.read_text())["services"]
+    assert f"-l {cat.ip('memcached')} " in " ".join(compose["memcached"]["command"])
+    assert f"--remote=ptcp:6642:{cat.ip('ovn-sb-db')} " in " ".join(compose["ovn-sb-db"]["command"])
+    nova = parse_ini(read(paths, "nova/nova.conf"))
+    assert nova["vnc"]["novncproxy_host"] == str(cat.ip("nova-novncproxy"))

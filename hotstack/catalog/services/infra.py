@@ -38,7 +38,8 @@ def services(c: Ctx) -> list[Service]:
         ),
         Service(
             "memcached", "infra",
-            ("memcached", "-u", "memcache", "-m", "128", "-l", "0.0.0.0", "-p", str(MEMCACHED_PORT)),
+            # On its container address only, like every service on the container network.
+            ("memcached", "-u", "memcache", "-m", "128", "-l", c.ip(12), "-p", str(MEMCACHED_PORT)),
             Probe("tcp", deadline_s=30), slot=12, port=MEMCACHED_PORT,
         ),
         Service(
@@ -48,9 +49,10 @@ def services(c: Ctx) -> list[Service]:
             publish=((s.ports.dns, DNS_PORT, "udp"), (s.ports.dns, DNS_PORT, "tcp")),
         ),
         Service(
-            # Its own port is the stats page (its probe); every catalog frontend is published too.
+            # Its own port is the stats page (behind a password; its probe asks /healthz, the
+            # monitor URI that needs none); every catalog frontend is published too.
             "haproxy", "infra", ("haproxy", "-W", "-db", "-f", "/etc/haproxy/haproxy.cfg"),
-            Probe("http", path="/stats", deadline_s=30), slot=14, port=stats,
+            Probe("http", path="/healthz", deadline_s=30), slot=14, port=stats,
             configs=(ConfigFile("haproxy/haproxy.cfg", "/etc/haproxy/haproxy.cfg", "root", 0o644),),
             publish=((stats, stats, "tcp"),), publishes_frontends=True,
         ),

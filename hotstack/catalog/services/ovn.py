@@ -25,7 +25,7 @@ def _db(c: Ctx, name: str, slot: int, port: int, kind: str) -> Service:
     script = (f"mkdir -p /run/ovn; test -s {dbfile} || ovsdb-tool create {dbfile} {schema}; "
               f"ovsdb-tool needs-conversion {dbfile} {schema} | grep -q yes && "
               f"ovsdb-tool convert {dbfile} {schema}; "
-              f"exec ovsdb-server --remote=ptcp:{port}:0.0.0.0 --remote=punix:/run/ovn/ovn{kind}_db.sock "
+              f"exec ovsdb-server --remote=ptcp:{port}:{c.ip(slot)} --remote=punix:/run/ovn/ovn{kind}_db.sock "
               f"--unixctl=/run/ovn/ovn{kind}_db.ctl {dbfile}")
     return Service(name, "ovn", ("sh", "-c", script), Probe("ovsdb", deadline_s=30),
                    slot=slot, port=port, volumes=(c.data("ovn", "/var/lib/ovn"),))
