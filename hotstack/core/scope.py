@@ -9,6 +9,7 @@ clouds.yaml users and their guests are unchanged.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 DEFAULT = "hotstack"
@@ -63,3 +64,28 @@ class Scope:
     def chassis(self) -> str:
         """The OVN chassis name of a non-default deployment (the default keeps the system-id)."""
         return f"{self.name}-chassis"
+
+    @property
+    def _short(self) -> str:
+        """A prefix for names with small limits (firewalld: 17 characters a zone, 18 a policy)."""
+        name = self.name if len(self.name) <= 9 else hashlib.sha256(self.name.encode()).hexdigest()[:9]
+        return f"hs-{name}"
+
+    @property
+    def container_zone(self) -> str:
+        """firewalld zone of the container network."""
+        return self._named("hotstack-os", f"{self._short}-os")
+
+    @property
+    def external_zone(self) -> str:
+        """firewalld zone of the external bridge."""
+        return self._named("hotstack-external", f"{self._short}-ext")
+
+    @property
+    def masquerade_policy(self) -> str:
+        """firewalld policy: the provider network to the uplink's zone, masqueraded."""
+        return self._named("hotstack-masq", f"{self._short}-masq")
+
+    def firewalld_objects(self) -> tuple[tuple[str, str], ...]:
+        """Every firewalld object this deployment owns, as (kind, name), the policy first."""
+        return (("policy", self.masquerade_policy), ("zone", self.container_zone), ("zone", self.external_zone))

@@ -22,12 +22,12 @@ import json
 from hotstack.catalog import Catalog
 from hotstack.core import runner
 from hotstack.core.fsutil import sha256
+from hotstack.core.scope import Scope
 from hotstack.host import uplink
 from hotstack.host.fwpolicy import Masquerade, Opening, api_ports, masquerade, policy, port_text
 from hotstack.host.step import Step
 from hotstack.host.system import Host
 
-TABLE = ("inet", "hotstack")
 MARK = "managed by hotstack"  # the first rule's comment carries a fingerprint of all rules
 
 
@@ -63,10 +63,15 @@ def nat_rules(masq: Masquerade | None) -> list[str]:
     return [f'ip saddr {masq.source} oifname "{masq.uplink}" masquerade'] if masq else []
 
 
+def table(cat: Catalog) -> tuple[str, str]:
+    """(family, name) of this deployment's table: one per deployment (core/scope.py)."""
+    return "inet", Scope(cat.settings.name).nft_table
+
+
 def ruleset(cat: Catalog, nfs_server: bool = False, masq: Masquerade | None = None) -> str:
     """The nft script: ensure, delete and recreate the table in one atomic transaction."""
     body, nat = rules(cat, nfs_server), nat_rules(masq)
-    family, name = TABLE
+    family, name = table(cat)
     lines = [f"table {family} {name}", f"delete table {family} {name}",
              f"table {family} {name} {{",
              "  chain input {", "    type filter hook input priority filter + 10; policy accept;",
@@ -82,21 +87,21 @@ def fingerprint(body: list[str]) -> str:
     return sha256("\n".join(body))[:16]
 
 
-def list_argv(host: Host) -> list[str]:
-    return runner.in_netns(host.netns, ["nft", "-j", "list", "table", *TABLE])
+def list_argv(host: Host, name: tuple[str, str]) -> list[str]:
+    return runner.in_netns(host.netns, ["nft", "-j", "list", "table", *name])
 
 
 def apply_argv(host: Host) -> list[str]:
     return runner.in_netns(host.netns, ["nft", "-f", "-"])
 
 
-def delete_argv(host: Host) -> list[str]:
-    return runner.in_netns(host.netns, ["nft", "delete", "table", *TABLE])
+def delete_argv(host: Host, name: tuple[str, str]) -> list[str]:
+    return runner.in_netns(host.netns, ["nft", "delete", "table", *name])
 
 
-def observed(host: Host) -> tuple[str, int] | None:
+def observed(host: Host, name: tuple[str, str]) -> tuple[str, int] | None:
     """(first rule's comment, number of rules) or None when the table does not exist."""
-    proc = runner.run(list_argv(host), check=False)
+    proc = runner.run(list_argv(host, name), check=False)
     if proc.returncode != 0:
         return None
     items = json.loads(proc.stdout).get("nftables", [])
@@ -106,33 +111,34 @@ def observed(host: Host) -> tuple[str, int] | None:
 
 class NftTable(Step):
     id = "firewall"
-    fix = "look at `nft list table inet hotstack`"
 
     def __init__(self, cat: Catalog, host: Host, nfs_server: bool = False) -> None:
         self.cat, self.host, self.nfs_server = cat, host, nfs_server
         self.rules = rules(cat, nfs_server)
+        self.table = table(cat)
+        self.fix = f"look at `nft list table {' '.join(self.table)}`"
 
     def describe(self) -> str:
-        return f"nftables table {' '.join(TABLE)}: only the API ports open on hotstack's networks"
+        return f"nftables table {' '.join(self.table)}: only the API ports open on hotstack's networks"
 
     def masquerade(self) -> Masquerade | None:
         return masquerade(self.cat, uplink.default_interface(self.host))
 
     def check(self) -> list[str]:
-        seen = observed(self.host)
+        seen = observed(self.host, self.table)
         masq = self.masquerade()
         body = self.rules + nat_rules(masq)
         if seen == (f"{MARK} {fingerprint(body)}", len(body)):
             return []
         verb = "create" if seen is None else "replace"
         nat = f", masquerade {masq.source} out of {masq.uplink}" if masq else ""
-        return [f"{verb} nftables table {' '.join(TABLE)} (API ports {api_ports(self.cat)}{nat})"]
+        return [f"{verb} nftables table {' '.join(self.table)} (API ports {api_ports(self.cat)}{nat})"]
 
     def apply(self) -> None:
         runner.run(apply_argv(self.host), input=ruleset(self.cat, self.nfs_server, self.masquerade()))
 
     def remove(self) -> list[str]:
-        if observed(self.host) is None:
+        if observed(self.host, self.table) is None:
             return []
-        runner.run(delete_argv(self.host))
-        return [f"deleted nftables table {' '.join(TABLE)}"]
+        runner.run(delete_argv(self.host, self.table))
+        return [f"deleted nftables table {' '.join(self.table)}"]

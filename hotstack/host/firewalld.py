@@ -17,8 +17,9 @@ from hotstack.catalog import Catalog
 from hotstack.containers import podman
 from hotstack.core import runner
 from hotstack.core.runner import Result
+from hotstack.core.scope import Scope
 from hotstack.host import uplink
-from hotstack.host.fwobjects import CONTAINER_ZONE, EXTERNAL_ZONE, OWNED, Observed, Wanted, edits, parse, wanted_objects
+from hotstack.host.fwobjects import Observed, Wanted, edits, parse, wanted_objects
 from hotstack.host.fwpolicy import policy, port_text
 from hotstack.host.step import Step
 from hotstack.host.system import Host
@@ -42,8 +43,9 @@ def running(host: Host | None = None) -> bool:
 def zones(cat: Catalog) -> dict[str, tuple[str, str]]:
     """zone → (what binds traffic to it, value)."""
     net = cat.settings.network
-    return {CONTAINER_ZONE: ("sources", str(net.container_cidr)),
-            EXTERNAL_ZONE: ("interfaces", net.ex_bridge)}
+    scope = Scope(cat.settings.name)
+    return {scope.container_zone: ("sources", str(net.container_cidr)),
+            scope.external_zone: ("interfaces", net.ex_bridge)}
 
 
 def wanted_ports(cat: Catalog, zone: str, nfs_server: bool = False) -> list[str]:
@@ -51,7 +53,8 @@ def wanted_ports(cat: Catalog, zone: str, nfs_server: bool = False) -> list[str]
 
     A port inside a range of the same protocol is left out: firewalld folds it into the range
     (noVNC's 6080 lies in qemu's VNC range), so listing it would never converge."""
-    spans = {(span(p), proto) for o in policy(cat, nfs_server) if zone == CONTAINER_ZONE or not o.from_containers
+    containers = zone == Scope(cat.settings.name).container_zone
+    spans = {(span(p), proto) for o in policy(cat, nfs_server) if containers or not o.from_containers
              for p in o.ports for proto in o.protos}
     kept = [(s, proto) for s, proto in spans
             if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o, q in spans if q == proto)]
@@ -70,7 +73,8 @@ class FirewalldZones(Step):
         self.cat, self.host, self.nfs_server = cat, host or Host(), nfs_server
 
     def describe(self) -> str:
-        return "firewalld zones hotstack-os and hotstack-external with the API ports"
+        scope = Scope(self.cat.settings.name)
+        return f"firewalld zones {scope.container_zone} and {scope.external_zone} with the API ports"
 
     def wanted(self) -> list[Wanted]:
         ports = {zone: wanted_ports(self.cat, zone, self.nfs_server) for zone in zones(self.cat)}
@@ -107,7 +111,8 @@ class FirewalldZones(Step):
         """hotstack's objects that exist but are no longer wanted (masquerade turned off)."""
         names = {w.name for w in wanted}
         existing = self._existing(permanent)
-        return [(kind, name) for kind, name in OWNED if name in existing and name not in names]
+        return [(kind, name) for kind, name in Scope(self.cat.settings.name).firewalld_objects()
+                if name in existing and name not in names]
 
     def apply(self) -> None:
         wanted = self.wanted()
@@ -128,7 +133,7 @@ class FirewalldZones(Step):
 
     def remove(self) -> list[str]:
         existing = self._existing(permanent=True)
-        gone = [(kind, name) for kind, name in OWNED if name in existing]
+        gone = [(kind, name) for kind, name in Scope(self.cat.settings.name).firewalld_objects() if name in existing]
         for kind, name in gone:
             fc(self.host, "--permanent", f"--delete-{kind}={name}")
         if gone:

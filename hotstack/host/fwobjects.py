@@ -11,13 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hotstack.catalog import Catalog
+from hotstack.core.scope import Scope
 from hotstack.host.fwpolicy import masquerade
 
-CONTAINER_ZONE = "hotstack-os"  # the container network: also gets the policy's from_containers ports
-EXTERNAL_ZONE = "hotstack-external"  # the external bridge
-MASQ_POLICY = "hotstack-masq"  # (firewalld: at most 18 characters) provider network → the uplink's zone, masqueraded
 # Policies first: a zone a policy names cannot be deleted before the policy.
-OWNED = (("policy", MASQ_POLICY), ("zone", CONTAINER_ZONE), ("zone", EXTERNAL_ZONE))
 
 # `--list-all` key → the option stem of its --add-X / --remove-X.
 LISTS = {"interfaces": "interface", "sources": "source", "services": "service", "ports": "port",
@@ -98,8 +95,9 @@ def wanted_objects(cat: Catalog, bindings: dict[str, tuple[str, str]], ports: di
     if masq is None or uplink_zone is None or uplink_zone in bindings:
         return wanted
     source = f'rule family="ipv4" source address="{masq.source}"'
-    return [*wanted, Wanted("policy", MASQ_POLICY, {
-        "ingress-zones": (EXTERNAL_ZONE,), "egress-zones": (uplink_zone,),
+    scope = Scope(cat.settings.name)
+    return [*wanted, Wanted("policy", scope.masquerade_policy, {
+        "ingress-zones": (scope.external_zone,), "egress-zones": (uplink_zone,),
         # Forwarded (accept) and rewritten to the uplink's address (masquerade): two rules,
         # firewalld's rich rules take one action each.
         "rich rules": (f"{source} accept", f"{source} masquerade")})]

@@ -48,7 +48,7 @@ def test_table_created_idempotent_removed(settings: Settings, paths: Paths, ns: 
     assert step.check() == []
 
     assert step.remove() == ["deleted nftables table inet hotstack"]
-    assert observed(host) is None
+    assert observed(host, ("inet", "hotstack")) is None
     assert "table inet keepme" in nft(ns, "list", "tables")
     assert step.remove() == []
 

@@ -13,13 +13,14 @@ from hostfixtures import firewalld, ip, netns
 
 from hotstack import catalog
 from hotstack.core.paths import Paths
+from hotstack.core.scope import Scope
 from hotstack.core.settings import Settings
 from hotstack.host import firewalld as fwd
-from hotstack.host.fwobjects import MASQ_POLICY
 from hotstack.host.step import run_plan
 from hotstack.host.system import Host
 
 pytestmark = pytest.mark.integration
+MASQ = Scope("hotstack").masquerade_policy
 
 
 @pytest.fixture
@@ -61,8 +62,8 @@ def test_zones_converge_both_ways(settings: Settings, paths: Paths, host: Host) 
     assert "5000/tcp" in ports and "53/udp" in ports and "5900-6923/tcp" not in ports
     assert "5900-6923/tcp" in fc(host, "--zone=hotstack-os", "--list-ports").split()
     assert fc(host, "--zone=hotstack-os", "--list-sources").split() == [str(settings.network.container_cidr)]
-    assert fc(host, f"--policy={MASQ_POLICY}", "--list-egress-zones").split() == ["public"]
-    assert "masquerade" in fc(host, f"--policy={MASQ_POLICY}", "--list-rich-rules")
+    assert fc(host, f"--policy={MASQ}", "--list-egress-zones").split() == ["public"]
+    assert "masquerade" in fc(host, f"--policy={MASQ}", "--list-rich-rules")
 
     # Someone adds things to hotstack's zone, at runtime and permanently: both are noticed and undone.
     fc(host, "--zone=hotstack-os", "--add-port=4444/tcp")
@@ -92,11 +93,11 @@ def test_zones_converge_both_ways(settings: Settings, paths: Paths, host: Host) 
             assert "5000/tcp" not in listing.split() and "5001/tcp" in listing.split()
     assert "2049/tcp" in fc(host, "--zone=hotstack-os", "--list-ports").split()
 
-    assert moved.remove() == [f"deleted firewalld policy {MASQ_POLICY}", "deleted firewalld zone hotstack-os",
+    assert moved.remove() == [f"deleted firewalld policy {MASQ}", "deleted firewalld zone hotstack-os",
                               "deleted firewalld zone hotstack-external"]
     zones = fc(host, "--get-zones").split()
     assert "keepme" in zones and "public" in zones and "hotstack-os" not in zones
-    assert MASQ_POLICY not in fc(host, "--get-policies").split()
+    assert MASQ not in fc(host, "--get-policies").split()
     assert moved.remove() == []
 
 
@@ -104,7 +105,7 @@ def test_masquerade_off_drops_the_policy(settings: Settings, paths: Paths, host:
     fwd.FirewalldZones(catalog.build(settings, paths), host).apply()
     off = settings.model_copy(update={"network": settings.network.model_copy(update={"masquerade": False})})
     step = fwd.FirewalldZones(catalog.build(off, paths), host)
-    assert step.check() == [f"delete policy {MASQ_POLICY}"]
+    assert step.check() == [f"delete policy {MASQ}"]
     step.apply()
     assert step.check() == []
-    assert MASQ_POLICY not in fc(host, "--get-policies").split()
+    assert MASQ not in fc(host, "--get-policies").split()

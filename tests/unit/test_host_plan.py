@@ -95,7 +95,7 @@ def test_real_plan_dry_run_changes_nothing(settings: Settings, test_host: Host, 
     ids = [s.id for s in steps]
     assert len(ids) == len(set(ids))
     assert ids[0] == "podman-runtime" and ids[-1] == "host-facts"
-    table_before = observed(test_host)
+    table_before = observed(test_host, ("inet", "hotstack"))
     result = run_plan(steps, dry_run=True)
     assert result["ok"] is True
     assert all(set(c) == {"step", "change"} and all(isinstance(v, str) for v in c.values())
@@ -106,7 +106,7 @@ def test_real_plan_dry_run_changes_nothing(settings: Settings, test_host: Host, 
     json.dumps(result)
     assert not settings.data_dir.exists()
     assert test_host.etc_hosts.read_text() == "127.0.0.1 localhost\n"
-    assert observed(test_host) == table_before
+    assert observed(test_host, ("inet", "hotstack")) == table_before
     assert sorted(os.listdir(tmp_path)) == sorted(["hosts", "hotstack.yaml"])
 
 

@@ -84,7 +84,8 @@ def test_firewall_ruleset(settings: Settings, paths: Paths) -> None:
     assert "policy accept" in text and "flush ruleset" not in text
     assert firewall.api_ports(cat) == sorted(firewall.api_ports(cat))
     assert {5000, 8404, 8775} <= set(firewall.api_ports(cat))
-    assert firewall.list_argv(Host(netns="ns1"))[:4] == ["ip", "netns", "exec", "ns1"]
+    assert firewall.list_argv(Host(netns="ns1"), firewall.table(cat)) == [
+        "ip", "netns", "exec", "ns1", "nft", "-j", "list", "table", "inet", "hotstack"]
 
 
 def _expand(spec: str) -> set[int]:
@@ -114,9 +115,9 @@ def firewalld_opens(cat: catalog.Catalog, nfs_server: bool) -> set[tuple[str, st
         return {(spec.split("/")[1], port) for spec in firewalld.wanted_ports(cat, zone, nfs_server)
                 for port in _expand(spec.split("/")[0])}
     everywhere = ports("hotstack-external")
-    assert everywhere <= ports(firewalld.CONTAINER_ZONE)
+    assert everywhere <= ports("hotstack-os")
     return ({("all", *p) for p in everywhere}
-            | {("containers", *p) for p in ports(firewalld.CONTAINER_ZONE) - everywhere})
+            | {("containers", *p) for p in ports("hotstack-os") - everywhere})
 
 
 def test_both_firewall_backends_open_the_same_policy(settings: Settings, paths: Paths) -> None:
@@ -164,3 +165,25 @@ def test_masquerade_only_out_of_another_interface(settings: Settings, paths: Pat
     assert "postrouting" not in firewall.ruleset(cat)
     off = settings.model_copy(update={"network": settings.network.model_copy(update={"masquerade": False})})
     assert fwpolicy.masquerade(catalog.build(off, paths), "eth0") is None
+
+
+def test_a_second_deployment_names_every_host_wide_thing_its_own(settings: Settings, paths: Paths) -> None:
+    """Default names unchanged; another deployment's differ in every host-wide place, and fit
+    their limits (firewalld: 17 characters a zone, 18 a policy; nft and clouds.yaml: any)."""
+    from hotstack.core.scope import Scope
+    from hotstack.host import firewall
+
+    default, other, long = Scope("hotstack"), Scope("e2e"), Scope("a-very-long-deployment-name")
+    assert (default.user_cloud, default.admin_cloud, default.nft_table, default.container_zone,
+            default.external_zone, default.exports_file) == (
+        "hotstack-os", "hotstack-os-admin", "hotstack", "hotstack-os", "hotstack-external", "hotstack.exports")
+    fields = ("user_cloud", "admin_cloud", "hosts_block", "exports_file", "nft_table", "instance_name_template",
+              "container_zone", "external_zone", "masquerade_policy", "ovn_suffix")
+    assert all(getattr(default, f) != getattr(other, f) for f in fields)
+    for scope in (other, long):
+        assert len(scope.container_zone) <= 17 and len(scope.external_zone) <= 17
+        assert len(scope.masquerade_policy) <= 18
+    e2e = catalog.build(settings.model_copy(update={"name": "e2e"}), paths)
+    assert firewall.table(e2e) == ("inet", "hotstack-e2e")
+    assert "-n e2e-chassis " in " ".join(e2e["ovn-controller"].command)
+    assert e2e["neutron-ovn-metadata-agent"].command[:2] == ("python3", "/usr/local/bin/hotstack-metadata-agent")
