@@ -4,12 +4,15 @@ neutron's OVN metadata agent runs in a container with /run/netns mounted `shared
 namespaces it creates must be visible on the host (and to ovs-vswitchd). podman refuses shared
 propagation unless the source is on a shared mount, so /run/netns is bind-mounted onto itself
 and made shared — only when it is not already. A marker in hotstack's state dir records that
-hotstack made the mount, so `clean` undoes it only then. `clean` also deletes the agent's
-`ovnmeta-*` namespaces, which outlive its container (they are mounts under /run/netns).
+hotstack made the mount, so `clean` undoes it only then — and only when no other deployment's
+namespaces still live there. `clean` also deletes the agent's `ovnmeta-*` namespaces, which
+outlive its container (they are mounts under /run/netns): those of this deployment, told by
+`owns` (the plan asks whether the namespace's veth leads to this deployment's bridge).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from hotstack.core import runner
@@ -30,6 +33,12 @@ def mount_propagation(mountinfo: str, target: Path) -> str | None:
 METADATA_PREFIX = "ovnmeta-"  # the OVN metadata agent's namespaces
 
 
+def inner_links(handle: Path) -> set[str]:
+    """Interface names inside the namespace behind a handle (nsenter works on any path)."""
+    proc = runner.run(["nsenter", f"--net={handle}", "ip", "-o", "link", "show"], check=False, timeout=10)
+    return {line.split(": ")[1].split("@")[0] for line in proc.stdout.splitlines() if line.count(": ") >= 2}
+
+
 def bind_argv(target: Path) -> list[str]:
     return ["mount", "--bind", str(target), str(target)]
 
@@ -42,8 +51,9 @@ class SharedNetns(Step):
     id = "netns-mount"
     fix = "check `findmnt -o TARGET,PROPAGATION /run/netns`"
 
-    def __init__(self, target: Path, marker: Path, mountinfo: Path = Path("/proc/self/mountinfo")) -> None:
-        self.target, self.marker, self.mountinfo = target, marker, mountinfo
+    def __init__(self, target: Path, marker: Path, mountinfo: Path = Path("/proc/self/mountinfo"),
+                 owns: Callable[[Path], bool] = lambda _handle: True) -> None:
+        self.target, self.marker, self.mountinfo, self.owns = target, marker, mountinfo, owns
 
     def describe(self) -> str:
         return f"{self.target} is a shared mount (network namespaces visible to containers)"
@@ -68,15 +78,20 @@ class SharedNetns(Step):
             runner.run(shared_argv(self.target))
 
     def remove(self) -> list[str]:
-        removed = []
+        removed, others = [], []
         mountinfo = self.mountinfo.read_text()
         for ns in sorted(self.target.glob(f"{METADATA_PREFIX}*")):
             if mount_propagation(mountinfo, ns) is not None:  # a live namespace is a mount here
+                if not self.owns(ns):
+                    others.append(ns.name)
+                    continue
                 runner.run(["umount", str(ns)])
             ns.unlink()
             removed.append(f"deleted network namespace {ns.name}")
         if not self.marker.exists():
             return removed
+        if others:  # another deployment's agent still needs the shared mount
+            return [*removed, f"kept the mount {self.target}: {len(others)} namespace(s) of another deployment"]
         if self._state() is not None:
             runner.run(["umount", str(self.target)])
         self.marker.unlink()

@@ -12,7 +12,7 @@ and every key of another deployment on the same Open vSwitch.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from ovsdbapp.schema.open_vswitch import impl_idl
 from hotstack.catalog import Catalog
 from hotstack.core.errors import HotstackError
 from hotstack.core.scope import Scope
+from hotstack.host.netns import inner_links
 from hotstack.host.step import Step
 from hotstack.host.system import Host
 
@@ -88,6 +89,26 @@ def session(host: Host) -> Iterator[Any]:
         yield api
     finally:
         conn.stop(timeout=5)
+
+
+def namespace_owner(host: Host, bridge: str) -> Callable[[Path], bool]:
+    """Is a metadata namespace this deployment's? Its inner veth end (`tap…1`) pairs with an
+    outer end (`tap…0`) that the agent plugged into the deployment's integration bridge. When
+    Open vSwitch cannot be asked, every namespace counts as ours (one deployment per host)."""
+    ports: set[str] | None = None
+
+    def owns(handle: Path) -> bool:
+        nonlocal ports
+        if ports is None:
+            try:
+                with session(host) as api:
+                    ports = set(api.list_ports(bridge).execute(check_error=True)) if api.br_exists(bridge).execute(
+                        check_error=True) else set()
+            except HotstackError:
+                return True
+        return any(f"{name[:-1]}0" in ports for name in inner_links(handle) if name.endswith("1"))
+
+    return owns
 
 
 class OvsBridges(Step):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hotstack.catalog import Catalog
 from hotstack.core.errors import HotstackError
-from hotstack.host import doctor, firewalld
+from hotstack.host import doctor, firewalld, ovs
 from hotstack.host.daemons import Daemons, libvirt_daemons, ovs_daemons
 from hotstack.host.facts import HostFacts
 from hotstack.host.firewall import NftTable
@@ -33,7 +33,8 @@ def steps(cat: Catalog, host: Host | None = None) -> list[Step]:
         plan.append(OvsUserspaceOffload(host, s.network.int_bridge))
     plan += [BrexAddress(s, host), HostsBlock(cat, host.etc_hosts)]
     if host.mounts:
-        plan.append(SharedNetns(host.run_netns, paths.state / "netns-mount"))
+        plan.append(SharedNetns(host.run_netns, paths.state / "netns-mount",
+                                owns=ovs.namespace_owner(host, s.network.int_bridge)))
     if host.libvirt_uri == "qemu:///system":
         plan += [KvmDevice(paths.state / "kvm-device"), Daemons("libvirt-daemons", libvirt_daemons(), host)]
     plan.append(NovaPaths(paths, host.libvirt_uri))
