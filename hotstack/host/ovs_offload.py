@@ -24,7 +24,7 @@ from pyroute2.netns import popns, pushns
 from hotstack.core import runner
 from hotstack.core.errors import HotstackError
 from hotstack.host.daemons import OVS_CTL
-from hotstack.host.ovs import session
+from hotstack.host.ovs import MARK, session
 from hotstack.host.step import Step
 from hotstack.host.system import Host
 
@@ -65,8 +65,10 @@ class OvsUserspaceOffload(Step):
     id = "ovs-offload"
     fix = "check /var/log/openvswitch/ovs-vswitchd.log, then `hotstack prepare` again"
 
-    def __init__(self, host: Host, probe_port: str, restart: Sequence[str] | None = None) -> None:
+    def __init__(self, host: Host, probe_port: str, restart: Sequence[str] | None = None,
+                 own_bridges: Sequence[str] = ()) -> None:
         self.host, self.probe_port = host, probe_port
+        self.own_bridges = set(own_bridges) or {probe_port}
         self.restart = tuple(restart) if restart is not None else restart_command(host)
 
     def describe(self) -> str:
@@ -114,11 +116,17 @@ class OvsUserspaceOffload(Step):
             time.sleep(0.2)
 
     def remove(self) -> list[str]:
-        """Drop the key if hotstack set it; the running daemon keeps it until its next start."""
+        """Drop the key if hotstack set it and no other deployment's bridges still need it; the
+        running daemon keeps it until its next start."""
         with session(self.host) as api:
             ids = api.db_get("Open_vSwitch", ".", "external_ids").execute(check_error=True)
             if not ids.get(OWNED):
                 return []
+            rows = api.db_list("Bridge", columns=["name", "external_ids"]).execute(check_error=True)
+            others = sorted(r["name"] for r in rows
+                            if r["external_ids"].get(MARK) and r["name"] not in self.own_bridges)
+            if others:
+                return [f"kept other_config:{KEY}: another deployment's bridges use it ({', '.join(others)})"]
             with api.transaction(check_error=True) as txn:
                 txn.add(api.db_remove("Open_vSwitch", ".", "other_config", KEY))
                 txn.add(api.db_remove("Open_vSwitch", ".", "external_ids", OWNED))

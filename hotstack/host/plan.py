@@ -30,7 +30,8 @@ def steps(cat: Catalog, host: Host | None = None) -> list[Step]:
         plan.append(Daemons("ovs-daemons", ovs_daemons(host), host))
     plan.append(OvsBridges(cat, host))
     if datapath_type(host) == "netdev":
-        plan.append(OvsUserspaceOffload(host, s.network.int_bridge))
+        plan.append(OvsUserspaceOffload(host, s.network.int_bridge,
+                                        own_bridges=(s.network.int_bridge, s.network.ex_bridge)))
     plan += [BrexAddress(s, host), HostsBlock(cat, host.etc_hosts)]
     if host.mounts:
         plan.append(SharedNetns(host.run_netns, paths.state / "netns-mount",
