@@ -1,0 +1,46 @@
+"""The e2e deployment's settings and a handle to run the CLI against it (used by conftest.py
+and the tests)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+PORTS = {"keystone": 5000, "glance": 9292, "placement": 8778, "nova": 8774, "nova_metadata": 8775, "neutron": 9696,
+         "cinder": 8776, "heat": 8004, "heat_cfn": 8000, "novnc": 6080, "haproxy_stats": 8404, "horizon": 8080,
+         "dns": 53}
+E2E_SETTINGS = {
+    "name": "e2e",
+    "data_dir": "/var/lib/hotstack-e2e",
+    "network": {"container_cidr": "172.31.8.0/25", "provider_cidr": "172.31.8.128/25", "brex_ip": "172.31.8.129",
+                "int_bridge": "e2e-int", "ex_bridge": "e2e-ex", "podman_network": "hotstack-e2e",
+                "domain": "hotstack-e2e.local", "tenant_cidr": "192.168.108.0/24"},
+    "ports": {name: port + 20000 for name, port in PORTS.items()},
+}
+
+
+@dataclass(frozen=True)
+class Deployment:
+    settings: Settings
+    paths: Paths
+    config: Path
+
+    def hotstack(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+        """The CLI against this deployment; stdout and stderr kept as an artifact."""
+        started = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "hotstack", "--config", str(self.config), *args],
+                              capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = "-".join(a.lstrip("-") for a in args)
+        (ARTIFACTS / f"{name}.log").write_text(f"$ hotstack {' '.join(args)}  (exit {proc.returncode}, "
+                                               f"{time.monotonic() - started:.1f} s)\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+
