@@ -6,6 +6,7 @@ Run after `hotstack build`:  pytest -m images tests/integration/test_images_real
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +91,22 @@ def test_optional_horizon_image() -> None:
               "&& test -z \"$(ls -A /var/lib/openstack-dashboard/secret-key)\"")
     proc = in_image(ref, script)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_metadata_agent_shim_imports_what_it_patches(hotstack_images: dict[str, str], tmp_path: Path) -> None:
+    """The shim a second deployment's agent runs (configs/neutron/hotstack-metadata-agent.j2)
+    names modules and methods of the neutron in the image: a rename upstream must fail here."""
+    from hotstack import catalog
+    from hotstack.commands.render_cmd import render_catalog
+    from hotstack.core.paths import Paths
+    from hotstack.core.settings import load
+
+    settings = load(None, {"name": "e2e", "data_dir": str(tmp_path / "data")}, environ={})
+    paths = Paths(settings.data_dir, rendered_override=tmp_path / "out")
+    render_catalog(catalog.build(settings, paths))
+    shim = (tmp_path / "out" / "neutron" / "hotstack-metadata-agent").read_text()
+    patched = "agent.MetadataAgent._get_own_chassis_name(None), agent.MetadataAgent._get_ovn_bridge(None)"
+    check = shim.replace("sys.exit(main())", f"assert callable(main)\nprint({patched})")
+    proc = in_image(hotstack_images["neutron"], f"python3 - <<'PY'\n{check}\nPY", timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip().endswith("e2e-chassis hot-int")
