@@ -106,7 +106,9 @@ def test_the_metadata_agent_shim_imports_what_it_patches(hotstack_images: dict[s
     render_catalog(catalog.build(settings, paths))
     shim = (tmp_path / "out" / "neutron" / "hotstack-metadata-agent").read_text()
     patched = "agent.MetadataAgent._get_own_chassis_name(None), agent.MetadataAgent._get_ovn_bridge(None)"
-    check = shim.replace("sys.exit(main())", f"assert callable(main)\nprint({patched})")
+    upstream = ("from neutron.agent.ovn.metadata.agent import MetadataAgent as M\n"
+                "assert callable(M._get_own_chassis_name) and callable(M._get_ovn_bridge)\n")
+    check = upstream + shim.replace("sys.exit(main())", f"assert callable(main)\nprint({patched})")
     proc = in_image(hotstack_images["neutron"], f"python3 - <<'PY'\n{check}\nPY", timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.strip().endswith("e2e-chassis hot-int")
