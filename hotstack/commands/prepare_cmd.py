@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hotstack import catalog
+from hotstack.commands import data
 from hotstack.commands.progress import QUIET, Progress
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
@@ -28,6 +29,9 @@ class PrepareReport:
 
 def prepare(settings: Settings, dry_run: bool, progress: Progress = QUIET, host: Host | None = None) -> PrepareReport:
     started = time.monotonic()
-    steps = plan.steps(catalog.build(settings, Paths(settings.data_dir)), host)
+    paths = Paths(settings.data_dir)
+    if not dry_run:
+        data.ensure(settings, paths)
+    steps = plan.steps(catalog.build(settings, paths), host)
     result = run_plan(steps, dry_run, progress.step)
     return PrepareReport(result["changes"], dry_run, time.monotonic() - started)

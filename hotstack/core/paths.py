@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+DATA_MARKER = ".hotstack-data"  # in data_dir: hotstack made this directory, for this deployment
+
 
 def template_root() -> Path:
     """The directory holding compose/, configs/ and systemd/ (inside the wheel, or the checkout)."""
@@ -19,6 +21,11 @@ class Paths:
     rendered_override: Path | None = None  # `render --output DIR`
     # Where the openstack client looks for clouds.yaml system-wide; hotstack merges its entries in.
     system_clouds_yaml: Path = Path("/etc/openstack/clouds.yaml")
+
+    @property
+    def marker(self) -> Path:
+        """Names the deployment that owns data_dir (core/datadir.py writes and checks it)."""
+        return self.data_dir / DATA_MARKER
 
     @property
     def rendered(self) -> Path:
@@ -77,3 +84,10 @@ class Paths:
     def cinder_nfs(self) -> Path:
         """The directory exported (or bind-mounted, in local mode) as cinder's NFS share."""
         return self.data_dir / "cinder-nfs"
+
+    def own_entries(self) -> frozenset[str]:
+        """The top-level names hotstack itself makes under data_dir (the services' data volumes
+        add theirs: catalog.data_entries)."""
+        made = (self.marker, self.data_dir / "config", self.secrets_file, self.state, self.logs, self.cache,
+                self.guest_image, self.clouds_yaml, self.nova_instances, self.nova_mnt, self.cinder_nfs)
+        return frozenset(p.relative_to(self.data_dir).parts[0] for p in made)
