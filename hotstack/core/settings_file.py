@@ -8,6 +8,7 @@ right: `true` is not a number, `123` is not a string, `"yes"` is not a boolean.
 
 from __future__ import annotations
 
+import io
 import stat
 import types
 from collections.abc import Hashable, Mapping
@@ -54,7 +55,9 @@ def read(path: Path, *, required: bool) -> dict[str, Any]:
         raise BadInput(f"config file {path} is not UTF-8 text (byte {exc.start} cannot be decoded)",
                        hint="save it as UTF-8") from None
     try:
-        data = yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader subclass
+        stream = io.StringIO(text)
+        stream.name = str(path)  # the marks of an error name the file
+        data = yaml.load(stream, Loader=UniqueKeyLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise BadInput(f"config file {path} is not valid YAML: {str(exc)[:400]}") from None
     except RecursionError:
