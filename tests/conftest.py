@@ -30,7 +30,7 @@ def guard_host(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: pytest.
             return real(path, content, mode=mode)
 
         monkeypatch.setattr(fsutil, "write_if_changed", guarded)
-        for mod in ("hotstack.render.configs", "hotstack.core.secrets"):
+        for mod in ("hotstack.render.configs", "hotstack.core.secrets", "hotstack.core.datadir"):
             monkeypatch.setattr(f"{mod}.write_if_changed", guarded, raising=False)
         real_use_dir = log.use_dir
 

@@ -6,7 +6,7 @@ DNS, keystone endpoints, firewall, status and metrics targets derive from it. Im
 `hotstack.core`.
 """
 
-from hotstack.catalog.builder import build
+from hotstack.catalog.builder import build, data_entries
 from hotstack.catalog.model import (
     IMAGE_REPOSITORY,
     USERS,
@@ -23,4 +23,4 @@ from hotstack.catalog.model import (
 from hotstack.catalog.naming import db_user, secret_names
 
 __all__ = ["IMAGE_REPOSITORY", "USERS", "Catalog", "ConfigFile", "Endpoint", "HostPorts", "Job", "Probe",
-           "ProbeKind", "Service", "Volume", "build", "db_user", "secret_names"]
+           "ProbeKind", "Service", "Volume", "build", "data_entries", "db_user", "secret_names"]

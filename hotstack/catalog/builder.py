@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from hotstack.catalog.model import Catalog
 from hotstack.catalog.services import all_services
 from hotstack.core.paths import Paths
@@ -17,3 +19,16 @@ def build(settings: Settings, paths: Paths) -> Catalog:
             continue
         cat.services[svc.name] = svc
     return cat
+
+
+def data_entries(settings: Settings, paths: Paths) -> frozenset[str]:
+    """Every top-level name hotstack makes under data_dir: its own (Paths) and each service's
+    data volume, enabled or not (a dashboard switched off still left its directory)."""
+    names = set(paths.own_entries())
+    root = PurePosixPath(paths.data_dir)
+    for svc in all_services(settings, paths):
+        for vol in svc.volumes:
+            source = PurePosixPath(vol.source)
+            if source != root and source.is_relative_to(root):
+                names.add(source.relative_to(root).parts[0])
+    return frozenset(names)

@@ -11,7 +11,7 @@ import click
 from hotstack import __version__
 from hotstack.cli import handler, output
 from hotstack.cli.views import Views
-from hotstack.core import log
+from hotstack.core import datadir, log
 from hotstack.core.errors import BadInput, HotstackError
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings, load
@@ -32,7 +32,9 @@ class Ctx:
                 raise BadInput(f"--set {item!r}: must be KEY=VALUE, e.g. --set network.mtu=1400")
             overrides[key.strip()] = value
         settings = load(self.config, overrides)
-        log.use_dir(Paths(settings.data_dir).logs)  # the debug log moves under data_dir
+        paths = Paths(settings.data_dir)
+        if datadir.is_ours(paths, settings.name):  # never into a directory hotstack did not make
+            log.use_dir(paths.logs)  # the debug log moves under data_dir
         return settings
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hotstack.commands import data
 from hotstack.commands.progress import QUIET, Progress
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
@@ -13,5 +14,7 @@ from hotstack.images.builder import BuildReport
 def build_command(settings: Settings, *, parallel: int | None, only: tuple[str, ...],
                   base: BaseMethod | None, progress: Progress = QUIET) -> BuildReport:
     """Build the named images (default: every non-optional one) and their parents."""
-    opts = stage.options(settings, Paths(settings.data_dir), parallel, base)
+    paths = Paths(settings.data_dir)
+    data.ensure(settings, paths)  # build logs and the apt cache live there
+    opts = stage.options(settings, paths, parallel, base)
     return builder.build(list(only) or None, opts, progress.image)

@@ -10,6 +10,7 @@ from typing import Any
 
 from hotstack import catalog
 from hotstack.cloud.clouds_yaml import remove_clouds_yaml
+from hotstack.commands import data
 from hotstack.commands.progress import QUIET, Progress
 from hotstack.containers import cleanup
 from hotstack.core import runlock
@@ -60,6 +61,7 @@ def clean(settings: Settings, yes: bool, images: bool, progress: Progress = QUIE
         raise BadInput("clean deletes hotstack's containers, data, bridges and host settings",
                        hint="run `hotstack clean --yes` to confirm")
     paths = Paths(settings.data_dir)
+    data.removable(settings, paths)  # before any removal step: a foreign data_dir stops it all
     cat = catalog.build(settings, paths)
     report = CleanReport()
 
@@ -82,5 +84,5 @@ def clean(settings: Settings, yes: bool, images: bool, progress: Progress = QUIE
         report.changes += removed["changes"]
         report.errors += removed["errors"]
         phase("credentials", lambda: remove_credentials(settings, paths))
-    phase("data-dir", lambda: remove_data(paths))
+    phase("data-dir", lambda: remove_data(paths))  # also the run lock's state/ when there was none
     return report

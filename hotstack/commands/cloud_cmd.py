@@ -8,6 +8,7 @@ from typing import Any
 from hotstack.cloud.post_setup import Outcome
 from hotstack.cloud.setup import post_setup
 from hotstack.cloud.smoke import Report, run_smoke
+from hotstack.commands import data
 from hotstack.commands.progress import QUIET, Progress
 from hotstack.core import runlock
 from hotstack.core.credentials import connect
@@ -28,10 +29,12 @@ class SetupReport:
 
 def setup_cloud_command(settings: Settings, progress: Progress = QUIET) -> SetupReport:
     paths = Paths(settings.data_dir)
+    data.ensure(settings, paths)
     with runlock.exclusive(paths, "setup-cloud"):
         return SetupReport(post_setup(settings, paths, progress.line), Scope(settings.name).user_cloud)
 
 
 def smoke_command(settings: Settings, keep: bool, progress: Progress = QUIET) -> Report:
     paths = Paths(settings.data_dir)
+    data.ensure(settings, paths)  # the secrets file is read (and made) there
     return run_smoke(connect(settings, paths, as_user=True), progress.line, keep=keep)

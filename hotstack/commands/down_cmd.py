@@ -8,6 +8,7 @@ from typing import Any
 
 from hotstack import catalog
 from hotstack.catalog import Catalog
+from hotstack.commands import data
 from hotstack.commands.progress import QUIET, Progress
 from hotstack.containers import control
 from hotstack.core import graph, runlock
@@ -48,6 +49,7 @@ def down(settings: Settings, progress: Progress = QUIET) -> DownReport:
     started = time.monotonic()
     paths = Paths(settings.data_dir)
     cat = catalog.build(settings, paths)
+    data.ensure(settings, paths)  # the run lock lives there
     with runlock.exclusive(paths, "down"):
         run = stop_all(cat, progress)
     if not run.ok:

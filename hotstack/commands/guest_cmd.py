@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hotstack.commands import data
 from hotstack.commands.progress import QUIET, Progress
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
@@ -25,5 +26,6 @@ def guest_image(settings: Settings, output: Path | None, progress: Progress = QU
     """Build the image at output (default <data_dir>/images/hotstack-guest.img; a .qcow2 name
     gives qcow2)."""
     paths = Paths(settings.data_dir)
+    data.ensure(settings, paths)  # the download cache lives there
     out = (output or paths.guest_image).resolve()
     return GuestReport(build_guest_image(out, paths.guest_cache, progress=progress.line))

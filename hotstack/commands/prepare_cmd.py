@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hotstack import catalog
+from hotstack.commands import data
 from hotstack.commands.progress import QUIET, Progress
 from hotstack.core import runlock
 from hotstack.core.paths import Paths
@@ -32,6 +33,8 @@ def prepare(settings: Settings, dry_run: bool, progress: Progress = QUIET, host:
     """The whole plan under the run lock (a dry run changes nothing, so it takes none)."""
     started = time.monotonic()
     paths = Paths(settings.data_dir)
+    if not dry_run:
+        data.ensure(settings, paths)
     steps = plan.steps(catalog.build(settings, paths), host)
     with nullcontext() if dry_run else runlock.exclusive(paths, "prepare"):
         result = run_plan(steps, dry_run, progress.step)

@@ -8,6 +8,7 @@ from typing import Any
 
 from hotstack import catalog
 from hotstack.catalog import Catalog
+from hotstack.commands import data
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
 from hotstack.images import refs
@@ -36,5 +37,6 @@ def render_catalog(cat: Catalog) -> RenderResult:
 
 def render_command(settings: Settings, output: Path | None) -> RenderReport:
     paths = Paths(settings.data_dir, rendered_override=output.resolve() if output else None)
+    data.ensure(settings, paths)  # the secrets file lives there, even with --output
     result = render_catalog(catalog.build(settings, paths))
     return RenderReport(paths.rendered, paths.compose_file, result.written, len(result.unchanged), result.hashes)

@@ -15,6 +15,7 @@ from hotstack import catalog
 from hotstack.catalog import Catalog
 from hotstack.cloud.clouds_yaml import has_user_cloud, write_clouds_yaml
 from hotstack.cloud.setup import post_setup, post_setup_current
+from hotstack.commands import data
 from hotstack.commands.progress import QUIET, Progress
 from hotstack.commands.render_cmd import render_catalog
 from hotstack.containers import control
@@ -97,6 +98,7 @@ def up(settings: Settings, progress: Progress = QUIET, *, only: tuple[str, ...] 
     started = time.monotonic()
     paths = Paths(settings.data_dir)
     report = UpReport()
+    data.ensure(settings, paths)
     with runlock.exclusive(paths, "up"):
         cat = catalog.build(settings, paths)
         names = selection(cat, only)

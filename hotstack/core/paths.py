@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+DATA_MARKER = ".hotstack-data"  # in data_dir: hotstack made this directory, for this deployment
+
 
 def template_root() -> Path:
     """The directory holding compose/, configs/ and systemd/ (inside the wheel, or the checkout)."""
@@ -22,6 +24,11 @@ class Paths:
     # The host's resolvers, which dnsmasq forwards to (render/upstream.py): the first file that
     # names a server a container can reach (systemd-resolved's own list behind its 127.0.0.53 stub).
     resolv_confs: tuple[Path, ...] = (Path("/etc/resolv.conf"), Path("/run/systemd/resolve/resolv.conf"))
+
+    @property
+    def marker(self) -> Path:
+        """Names the deployment that owns data_dir (core/datadir.py writes and checks it)."""
+        return self.data_dir / DATA_MARKER
 
     @property
     def rendered(self) -> Path:
@@ -80,3 +87,10 @@ class Paths:
     def cinder_nfs(self) -> Path:
         """The directory exported (or bind-mounted, in local mode) as cinder's NFS share."""
         return self.data_dir / "cinder-nfs"
+
+    def own_entries(self) -> frozenset[str]:
+        """The top-level names hotstack itself makes under data_dir (the services' data volumes
+        add theirs: catalog.data_entries)."""
+        made = (self.marker, self.data_dir / "config", self.secrets_file, self.state, self.logs, self.cache,
+                self.guest_image, self.clouds_yaml, self.nova_instances, self.nova_mnt, self.cinder_nfs)
+        return frozenset(p.relative_to(self.data_dir).parts[0] for p in made)

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
 import socket
 from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv4Network
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from hotstack.core import settings_file
+from hotstack.core import settings_rules as rules
 from hotstack.core.errors import BadInput
 
 DEFAULT_CONFIG = Path("/etc/hotstack/hotstack.yaml")
@@ -26,55 +26,20 @@ ENV_CONFIG = "HOTSTACK_CONFIG"  # names the config file; not a settings key
 RELEASE = "2025.1"  # OpenStack "Epoxy": the one home of the release string (images, jobs, labels)
 RELEASES = (RELEASE,)
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_DNS = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+MIN_FLOATING_POOL = 8  # post-setup's floating-IP pool runs from brex_ip + 1 to the last host address
+QUOTA_MAX = 1_000_000  # a count of instances, ports, ...; ram_mb and gigabytes may reach int32
+INT32_MAX = 2**31 - 1  # what nova's and cinder's quota columns hold
 
 
-def _name(value: str) -> str:
-    if not _NAME.match(value):
-        raise ValueError("must be a non-empty name of letters, digits, '.', '_' or '-'")
-    return value
+def _name(max_len: int) -> AfterValidator:
+    return AfterValidator(rules.name_of(max_len))
 
 
-def _ifname(value: str) -> str:
-    _name(value)
-    if len(value) > 15:
-        raise ValueError("must be a network interface name of at most 15 characters")
-    return value
-
-
-def _abs_path(value: Path) -> Path:
-    if not PurePosixPath(value).is_absolute():
-        raise ValueError("must be an absolute path")
-    return Path(os.path.normpath(value))
-
-
-def _domain(value: str) -> str:
-    if not _DNS.match(value):
-        raise ValueError("must be a lower-case DNS domain such as hotstack-os.local")
-    return value
-
-
-def _cidr(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return IPv4Network(value, strict=True)
-        except ValueError as exc:
-            raise ValueError(f"must be an IPv4 network in CIDR form with no host bits set, "
-                             f"e.g. 172.31.0.0/25 ({exc})") from None
-    return value
-
-
-def _release(value: Any) -> Any:
-    # An unquoted 2025.1 in YAML arrives as a float.
-    return f"{value}" if isinstance(value, float) else value
-
-
-Name = Annotated[str, AfterValidator(_name)]
-IfName = Annotated[str, AfterValidator(_ifname)]
-AbsPath = Annotated[Path, AfterValidator(_abs_path)]
+IfName = Annotated[str, AfterValidator(rules.ifname)]
 Port = Annotated[int, Field(ge=1, le=65535)]
-Cidr = Annotated[IPv4Network, BeforeValidator(_cidr)]
+Cidr = Annotated[IPv4Network, BeforeValidator(rules.cidr)]
+Count = Annotated[int, Field(ge=-1, le=QUOTA_MAX)]  # -1: unlimited
+Big = Annotated[int, Field(ge=-1, le=INT32_MAX)]
 
 
 class _Section(BaseModel):
@@ -88,9 +53,9 @@ class NetworkSettings(_Section):
     mtu: Annotated[int, Field(ge=1280, le=9000)] = 1500
     int_bridge: IfName = "hot-int"
     ex_bridge: IfName = "hot-ex"
-    physnet: Name = "provider"
-    podman_network: Name = "hotstack"
-    domain: Annotated[str, AfterValidator(_domain)] = "hotstack-os.local"
+    physnet: Annotated[str, _name(64)] = "provider"  # neutron's physical_network column is 64 wide
+    podman_network: Annotated[str, _name(63)] = "hotstack"
+    domain: Annotated[str, AfterValidator(rules.domain)] = "hotstack-os.local"
     tenant_cidr: Cidr = IPv4Network("192.168.100.0/24")  # the `private` network post-setup makes
     masquerade: bool = True  # forward and masquerade provider_cidr out of the default route's interface
 
@@ -115,7 +80,8 @@ class PortSettings(_Section):
 
 class NovaSettings(_Section):
     virt_type: Literal["auto", "kvm", "qemu"] = "auto"
-    host: Name = Field(default_factory=lambda: socket.gethostname().split(".")[0] or "hotstack")
+    # A host name label.
+    host: Annotated[str, _name(63)] = Field(default_factory=lambda: socket.gethostname().split(".")[0] or "hotstack")
 
 
 class CinderSettings(_Section):
@@ -123,15 +89,15 @@ class CinderSettings(_Section):
 
 
 class QuotaSettings(_Section):
-    instances: Annotated[int, Field(ge=-1)] = 20
-    cores: Annotated[int, Field(ge=-1)] = 40
-    ram_mb: Annotated[int, Field(ge=-1)] = 65536
-    volumes: Annotated[int, Field(ge=-1)] = 20
-    gigabytes: Annotated[int, Field(ge=-1)] = 200
-    floating_ips: Annotated[int, Field(ge=-1)] = 20
-    networks: Annotated[int, Field(ge=-1)] = 20
-    ports: Annotated[int, Field(ge=-1)] = 200
-    security_groups: Annotated[int, Field(ge=-1)] = 20
+    instances: Count = 20
+    cores: Count = 40
+    ram_mb: Big = 65536
+    volumes: Count = 20
+    gigabytes: Big = 200
+    floating_ips: Count = 20
+    networks: Count = 20
+    ports: Count = 200
+    security_groups: Count = 20
 
 
 class HorizonSettings(_Section):
@@ -140,19 +106,21 @@ class HorizonSettings(_Section):
 
 class ImageSettings(_Section):
     base: Literal["auto", "pull", "debootstrap"] = "auto"
-    mirror: Annotated[str, Field(pattern=r"^(https?|file)://\S+$")] = "http://deb.debian.org/debian"
+    mirror: Annotated[str, Field(max_length=rules.MAX_URL, pattern=r"^(https?|file)://\S+$")] = \
+        "http://deb.debian.org/debian"
     parallel: Annotated[int, Field(ge=1, le=16)] = 2
 
 
 class GuestSettings(_Section):
-    image: str | None = None  # a file or URL; None builds hotstack's own guest image
+    # A readable local image file (checked at load time); None (or "") builds hotstack's own.
+    image: Annotated[str | None, BeforeValidator(rules.guest_image)] = None
 
 
 class Settings(_Section):
-    name: Name = "hotstack"  # this deployment's name: its containers are <name>-<service>
-    data_dir: AbsPath = Path("/var/lib/hotstack-os")
-    region: Name = "RegionOne"
-    release: Annotated[Literal[RELEASES], BeforeValidator(_release)] = RELEASE  # type: ignore[valid-type]
+    name: Annotated[str, _name(63)] = "hotstack"  # this deployment's name: its containers are <name>-<service>
+    data_dir: Annotated[Path, AfterValidator(rules.data_dir)] = Path("/var/lib/hotstack-os")
+    region: Annotated[str, _name(255)] = "RegionOne"  # keystone's region id is 255 wide
+    release: Annotated[Literal[RELEASES], BeforeValidator(rules.release)] = RELEASE  # type: ignore[valid-type]
     debug: bool = False
     network: NetworkSettings = NetworkSettings()
     ports: PortSettings = PortSettings()
@@ -173,7 +141,8 @@ def load(
     environ = os.environ if environ is None else environ
     explicit = config_file is not None or ENV_CONFIG in environ
     path = config_file or Path(environ.get(ENV_CONFIG, str(DEFAULT_CONFIG)))
-    data = _read_yaml(path, required=explicit)
+    data = settings_file.read(path, required=explicit)
+    settings_file.check_types(data, Settings, path)  # the file's YAML types; env and flags are strings
     for key, value in _env_items(environ):
         _set_dotted(data, key, value, source=f"environment variable {_env_name(key)}")
     for key, value in (overrides or {}).items():
@@ -205,6 +174,11 @@ def check_consistency(s: Settings) -> None:
     if net.provider_cidr.prefixlen > 28:
         _reject("network.provider_cidr", net.provider_cidr,
                 "must have room for at least 14 hosts (prefix /28 or shorter)")
+    pool = int(net.provider_cidr.broadcast_address) - 1 - int(net.brex_ip)
+    if pool < MIN_FLOATING_POOL:
+        _reject("network.brex_ip", net.brex_ip,
+                f"leaves {pool} addresses above it in network.provider_cidr {net.provider_cidr}; the floating-IP "
+                f"pool (brex_ip + 1 to the last host address) needs at least {MIN_FLOATING_POOL}: use a lower address")
     if net.int_bridge == net.ex_bridge:
         _reject("network.ex_bridge", net.ex_bridge, "must differ from network.int_bridge")
     seen: dict[int, str] = {}
@@ -220,29 +194,8 @@ def dump(s: Settings) -> dict[str, Any]:
 
 
 def _reject(key: str, value: object, rule: str) -> None:
-    raise BadInput(f"setting {key} = {str(value)!r}: {rule}",
+    raise BadInput(f"setting {key} = {rules.shown(value)}: {rule}",
                    hint="fix it in the config file, the HOTSTACK_* variable or the --set flag")
-
-
-def _read_yaml(path: Path, *, required: bool) -> dict[str, Any]:
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        if required:
-            raise BadInput(f"config file {path} does not exist",
-                           hint="create it or drop --config to use the defaults") from None
-        return {}
-    except OSError as exc:
-        raise BadInput(f"config file {path} cannot be read: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise BadInput(f"config file {path} is not valid YAML: {exc}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise BadInput(f"config file {path} must hold a mapping of settings, not {type(data).__name__}")
-    return data
 
 
 def _env_items(environ: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -260,12 +213,12 @@ def _env_name(key: str) -> str:
 def _set_dotted(data: dict[str, Any], key: str, value: str, *, source: str) -> None:
     parts = key.split(".")
     if not all(parts):
-        raise BadInput(f"setting {key!r} from {source}: must be a dotted key such as network.mtu")
+        raise BadInput(f"setting {rules.shown(key)} from {source}: must be a dotted key such as network.mtu")
     node = data
     for part in parts[:-1]:
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
-            raise BadInput(f"setting {key} from {source}: {part} is not a section")
+            raise BadInput(f"setting {rules.shown(key)} from {source}: {rules.shown(part)} is not a section")
         node = child
     node[parts[-1]] = value
 
@@ -279,7 +232,7 @@ def _bad_input(exc: ValidationError, path: Path) -> BadInput:
     elif err["type"] == "literal_error":
         rule = rule.replace("Input should be", "must be")
     value = err.get("input")
-    shown = "(missing)" if err["type"] == "missing" else repr(value if not isinstance(value, dict) else "{...}")
+    shown = "(missing)" if err["type"] == "missing" else rules.shown(value if not isinstance(value, dict) else "{...}")
     more = len(exc.errors()) - 1
     suffix = f" ({more} more problem{'s' if more > 1 else ''} after this one)" if more else ""
     return BadInput(f"setting {key} = {shown}: {rule}{suffix}",

@@ -134,8 +134,10 @@ def test_up_json_answers_a_lock_refusal_too(settings: Settings, paths: Paths) ->
     from click.testing import CliRunner
 
     from hotstack.cli.main import cli
+    from hotstack.commands import data
     from hotstack.core.runlock import exclusive
 
+    data.ensure(settings, Paths(settings.data_dir))  # a data_dir hotstack made
     with exclusive(paths, "prepare"):
         result = CliRunner().invoke(cli, ["--set", f"data_dir={settings.data_dir}", "up", "--json"], env={})
     assert result.exit_code == 1

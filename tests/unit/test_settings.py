@@ -18,12 +18,12 @@ BAD: list[tuple[str, Any, str]] = [
     ("nova.cpu", "host", "not a known setting"),
     ("data_dir", "relative/path", "absolute path"),
     ("data_dir", "", "absolute path"),
-    ("data_dir", 5, "valid path"),
+    ("data_dir", 5, "must be a string"),
     ("region", "", "non-empty name"),
     ("region", "Region One", "non-empty name"),
     ("release", "2024.2", "2025.1"),
     ("release", "epoxy", "2025.1"),
-    ("debug", "maybe", "valid boolean"),
+    ("debug", "maybe", "must be a boolean"),
     ("network.container_cidr", "172.31.0.0/33", "CIDR form"),
     ("network.container_cidr", "not-a-cidr", "CIDR form"),
     ("network.container_cidr", "172.31.0.1/25", "host bits"),
@@ -38,7 +38,7 @@ BAD: list[tuple[str, Any, str]] = [
     ("network.container_cidr", "172.31.0.0/27", "62 hosts"),
     ("network.mtu", 100, "greater than or equal to 1280"),
     ("network.mtu", 65000, "less than or equal to 9000"),
-    ("network.mtu", "big", "valid integer"),
+    ("network.mtu", "big", "must be a whole number"),
     ("network.ex_bridge", "", "non-empty name"),
     ("network.ex_bridge", "a-very-long-bridge-name", "15 characters"),
     ("network.ex_bridge", "hot-int", "must differ from network.int_bridge"),
@@ -48,17 +48,17 @@ BAD: list[tuple[str, Any, str]] = [
     ("ports.keystone", 0, "greater than or equal to 1"),
     ("ports.glance", 70000, "less than or equal to 65535"),
     ("ports.glance", 5000, "must differ from ports.keystone"),
-    ("ports.nova", "http", "valid integer"),
+    ("ports.nova", "http", "must be a whole number"),
     ("nova.virt_type", "xen", "'auto', 'kvm' or 'qemu'"),
     ("nova.host", "", "non-empty name"),
     ("cinder.nfs_mode", "iscsi", "'auto', 'nfs' or 'local'"),
     ("quotas.instances", -5, "greater than or equal to -1"),
-    ("quotas.cores", "many", "valid integer"),
-    ("horizon.enabled", "perhaps", "valid boolean"),
+    ("quotas.cores", "many", "must be a whole number"),
+    ("horizon.enabled", "perhaps", "must be a boolean"),
     ("images.base", "docker", "'auto', 'pull' or 'debootstrap'"),
     ("images.mirror", "deb.debian.org", "should match pattern"),
     ("images.parallel", 0, "greater than or equal to 1"),
-    ("network", "flat", "valid dictionary"),
+    ("network", "flat", "must be a mapping"),
 ]
 
 
@@ -109,9 +109,9 @@ def test_environment_names_the_config_file(tmp_path: Path) -> None:
     assert load(environ={"HOTSTACK_CONFIG": str(cfg)}).region == "Elsewhere"
 
 
-def test_unquoted_release_in_yaml_is_accepted(tmp_path: Path) -> None:
+def test_quoted_release_in_yaml_is_accepted(tmp_path: Path) -> None:
     cfg = tmp_path / "hotstack.yaml"
-    cfg.write_text("release: 2025.1\n")
+    cfg.write_text('release: "2025.1"\n')
     assert load(cfg, environ={}).release == "2025.1"
 
 
