@@ -143,3 +143,32 @@ def test_up_json_answers_a_lock_refusal_too(settings: Settings, paths: Paths) ->
     assert result.exit_code == 1
     answer = json.loads(result.stdout)
     assert answer["ok"] is False and "another hotstack command" in answer["error"]
+
+
+def test_the_first_up_renders_what_prepare_detected(settings: Settings, paths: Paths,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a KVM host the very first `up` must give nova kvm: the host stage records the facts,
+    and the catalog and files are derived again from them before anything starts. This machine
+    has no usable KVM, so the host stage is a fake that records kvm; everything else is real."""
+    import json
+
+    from hotstack.commands import up_cmd
+    from hotstack.commands.progress import QUIET
+    from hotstack.commands.render_cmd import render_catalog
+    from hotstack.core.hostfacts import FACTS_FILE
+
+    def detect_kvm(cat: catalog.Catalog, progress: object) -> None:
+        cat.paths.state.mkdir(parents=True, exist_ok=True)
+        facts = {"virt_type": "kvm", "nfs_mode": "local", "datapath_type": "netdev"}
+        (cat.paths.state / FACTS_FILE).write_text(json.dumps(facts))
+
+    monkeypatch.setattr(up_cmd.plan, "ensure", detect_kvm)
+    cat = catalog.build(settings, paths)
+    before = render_catalog(cat)
+    assert "virt_type = qemu" in (paths.rendered / "nova" / "nova.conf").read_text()  # nothing detected yet
+    after_cat, after = up_cmd.prepared(cat, before, QUIET)
+    assert "virt_type = kvm" in (paths.rendered / "nova" / "nova.conf").read_text()
+    assert after.hashes["nova-compute"] != before.hashes["nova-compute"] and after_cat is not cat
+    # facts unchanged on a later run: nothing derived again, so nothing would be recreated
+    again_cat, again = up_cmd.prepared(after_cat, after, QUIET)
+    assert again_cat is after_cat and again.hashes == after.hashes
