@@ -32,13 +32,13 @@ class Deployment:
     paths: Paths
     config: Path
 
-    def hotstack(self, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+    def hotstack(self, *args: str, timeout: float = 1800, artifact: str = "") -> subprocess.CompletedProcess[str]:
         """The CLI against this deployment; stdout and stderr kept as an artifact."""
         started = time.monotonic()
         proc = subprocess.run([sys.executable, "-m", "hotstack", "--config", str(self.config), *args],
                               capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         ARTIFACTS.mkdir(exist_ok=True)
-        name = "-".join(a.lstrip("-") for a in args)
+        name = artifact or "-".join(a.lstrip("-") for a in args)
         (ARTIFACTS / f"{name}.log").write_text(f"$ hotstack {' '.join(args)}  (exit {proc.returncode}, "
                                                f"{time.monotonic() - started:.1f} s)\n{proc.stdout}\n{proc.stderr}")
         return proc

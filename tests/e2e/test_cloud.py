@@ -6,6 +6,8 @@ trunk, heat). Run with the rest of the suite (`python3 -m pytest -q`) or alone (
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 
 import pytest
 from e2efixtures import Deployment
@@ -52,6 +54,55 @@ def test_a_killed_container_is_healed_and_the_users_token_survives(e2e: Deployme
     check = admin.identity.head("/auth/tokens", headers={"X-Subject-Token": token}, raise_exc=False)
     assert check.status_code == 200
     assert list(user.network.networks(name="private"))  # the user's calls keep working
+
+
+def _other_deployments_on_this_host(e2e: Deployment) -> list[str]:
+    """Bridges of another hotstack deployment: then the host daemons they share stay up."""
+    proc = subprocess.run(["ovs-vsctl", "--format=csv", "--no-headings", "--columns=name,external_ids",
+                           "list", "Bridge"], capture_output=True, text=True, timeout=30)
+    net = e2e.settings.network
+    return [line.split(",")[0] for line in proc.stdout.splitlines()
+            if "hotstack" in line and line.split(",")[0] not in (net.int_bridge, net.ex_bridge)]
+
+
+def test_a_simulated_reboot_comes_back_with_one_up(e2e: Deployment) -> None:
+    """Every container of the deployment killed, its brex_ip gone and — where no other
+    deployment shares them — the OVS and libvirt daemons stopped and /run/netns unmounted, as
+    after a reboot; one `up` brings the cloud back with its data: a project, an image with its
+    checksum, a volume and a network made before."""
+    admin = connect(e2e.settings, e2e.paths)
+    project = admin.identity.create_project(name="e2e-reboot", domain_id="default")
+    network = admin.network.create_network(name="e2e-reboot", project_id=project.id)
+    volume = admin.block_storage.create_volume(name="e2e-reboot", size=1)
+    admin.block_storage.wait_for_status(volume, "available", wait=120)
+    image = admin.image.find_image("hotstack-guest")
+    try:
+        names = [c for c in podman.run(["ps", "--format", "{{.Names}}"]).stdout.split() if c.startswith("e2e-")]
+        podman.run(["kill", "--signal", "KILL", *names], check=False, timeout=120)
+        net = e2e.settings.network
+        subprocess.run(["ip", "addr", "flush", "dev", net.ex_bridge], check=True)
+        shared = _other_deployments_on_this_host(e2e)
+        if not shared:  # CI's machine: this deployment is alone, so the host daemons go too
+            subprocess.run(["/usr/share/openvswitch/scripts/ovs-ctl", "stop"], capture_output=True, timeout=60)
+            subprocess.run(["pkill", "-x", "libvirtd"], capture_output=True)
+            subprocess.run(["pkill", "-x", "virtlogd"], capture_output=True)
+            subprocess.run(["umount", "/run/netns"], capture_output=True)
+        print(f"\nsimulated reboot: {len(names)} containers killed; host daemons "
+              + (f"kept (shared with {', '.join(shared)})" if shared else "stopped"))
+        started = time.monotonic()
+        up = e2e.hotstack("up", "--json", artifact="up-after-reboot")
+        assert up.returncode == 0, up.stdout + up.stderr
+        print(f"back after the reboot in {time.monotonic() - started:.1f} s")
+        admin = connect(e2e.settings, e2e.paths)
+        assert admin.identity.find_project("e2e-reboot", domain_id="default") is not None
+        assert admin.network.find_network("e2e-reboot") is not None
+        assert admin.block_storage.get_volume(volume.id).status == "available"
+        after = admin.image.find_image("hotstack-guest")
+        assert after.checksum == image.checksum and after.status == "active"
+    finally:
+        admin.block_storage.delete_volume(volume, ignore_missing=True)
+        admin.network.delete_network(network, ignore_missing=True)
+        admin.identity.delete_project(project, ignore_missing=True)
 
 
 def test_smoke_passes(e2e: Deployment) -> None:
