@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from hotstack import __version__
 from hotstack.cli import handler, output
 from hotstack.cli.views import Views
+from hotstack.commands.progress import Progress
 from hotstack.core import datadir, log
 from hotstack.core.errors import BadInput, HotstackError
 from hotstack.core.paths import Paths
@@ -41,6 +43,19 @@ class Ctx:
 def run(fn: Callable[[], int]) -> None:
     """The one top-level handler (cli/handler.py): messages, exit codes, the debug log."""
     handler.handle(fn)
+
+
+R = TypeVar("R")
+
+
+def run_with_views(call: Callable[[Progress], R], show: Callable[[R], int], **views: Any) -> None:
+    """Run a command with its live views (closed before the result is printed), then print it."""
+    def go() -> int:
+        with Views(**views) as shown:
+            result = call(shown.progress)
+        return show(result)
+
+    run(go)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,13 +108,9 @@ def build(obj: Ctx, parallel: int | None, only: tuple[str, ...], base: str | Non
     """Build the container images (offline, from Debian trixie packages)."""
     from hotstack.commands import build_cmd  # loaded per command: --help stays fast
 
-    def go() -> int:
-        with Views(to_stdout=False) as views:
-            report = build_cmd.build_command(obj.settings(), parallel=parallel, only=only,
-                                             base=base, progress=views.progress)  # type: ignore[arg-type]
-        return output.build(report, as_json)
-
-    run(go)
+    run_with_views(lambda p: build_cmd.build_command(obj.settings(), parallel=parallel, only=only, base=base,  # type: ignore[arg-type]
+                                                     progress=p),
+                   lambda r: output.build(r, as_json), to_stdout=False)
 
 
 @cli.command()
@@ -110,12 +121,8 @@ def prepare(obj: Ctx, dry_run: bool, as_json: bool) -> None:
     """Prepare the host: OVS bridges, hot-ex address, libvirt, NFS, firewall, podman runtime."""
     from hotstack.commands import prepare_cmd  # loaded per command: --help stays fast
 
-    def go() -> int:
-        with Views(to_stdout=not as_json) as views:
-            report = prepare_cmd.prepare(obj.settings(), dry_run, views.progress)
-        return output.prepare(report, as_json)
-
-    run(go)
+    run_with_views(lambda p: prepare_cmd.prepare(obj.settings(), dry_run, p),
+                   lambda r: output.prepare(r, as_json), to_stdout=not as_json)
 
 
 @cli.command()
@@ -137,12 +144,8 @@ def clean(obj: Ctx, yes: bool, images: bool, as_json: bool) -> None:
     """Remove containers, data, bridges, address, exports, firewall rules and overrides."""
     from hotstack.commands import clean_cmd  # loaded per command: --help stays fast
 
-    def go() -> int:
-        with Views(to_stdout=not as_json) as views:
-            report = clean_cmd.clean(obj.settings(), yes, images, views.progress)
-        return output.clean(report, as_json)
-
-    run(go)
+    run_with_views(lambda p: clean_cmd.clean(obj.settings(), yes, images, p),
+                   lambda r: output.clean(r, as_json), to_stdout=not as_json)
 
 
 @cli.command("guest-image")
@@ -154,12 +157,8 @@ def guest_image(obj: Ctx, output_file: Path | None, as_json: bool) -> None:
     """Build hotstack's tiny guest image offline (host or Debian kernel + busybox initramfs)."""
     from hotstack.commands import guest_cmd  # loaded per command: --help stays fast
 
-    def go() -> int:
-        with Views(to_stdout=False) as views:
-            report = guest_cmd.guest_image(obj.settings(), output_file, views.progress)
-        return output.guest(report, as_json)
-
-    run(go)
+    run_with_views(lambda p: guest_cmd.guest_image(obj.settings(), output_file, p),
+                   lambda r: output.guest(r, as_json), to_stdout=False)
 
 
 @cli.command()
@@ -191,12 +190,8 @@ def down(obj: Ctx, as_json: bool) -> None:
     """Stop and remove every container in reverse dependency order; keep all data."""
     from hotstack.commands import down_cmd  # loaded per command: --help stays fast
 
-    def go() -> int:
-        with Views(to_stdout=False, verb="down") as views:
-            report = down_cmd.down(obj.settings(), views.progress)
-        return output.down(report, as_json)
-
-    run(go)
+    run_with_views(lambda p: down_cmd.down(obj.settings(), p),
+                   lambda r: output.down(r, as_json), to_stdout=False, verb="down")
 
 
 @cli.command()
@@ -228,12 +223,8 @@ def setup_cloud(obj: Ctx, as_json: bool) -> None:
     """Post-setup: flavors, networks, router, rules, quotas, guest image, the hotstack user."""
     from hotstack.commands import cloud_cmd  # loaded per command: --help stays fast
 
-    def go() -> int:
-        with Views(to_stdout=not as_json) as views:
-            report = cloud_cmd.setup_cloud_command(obj.settings(), views.progress)
-        return output.setup_cloud(report, as_json)
-
-    run(go)
+    run_with_views(lambda p: cloud_cmd.setup_cloud_command(obj.settings(), p),
+                   lambda r: output.setup_cloud(r, as_json), to_stdout=not as_json)
 
 
 @cli.command()
@@ -244,12 +235,8 @@ def smoke(obj: Ctx, as_json: bool, keep: bool) -> None:
     """Boot a VM, read its console, ping its floating IP, attach a volume, trunk, heat stack."""
     from hotstack.commands import cloud_cmd  # loaded per command: --help stays fast
 
-    def go() -> int:
-        with Views(to_stdout=not as_json) as views:
-            report = cloud_cmd.smoke_command(obj.settings(), keep, views.progress)
-        return output.smoke(report, as_json)
-
-    run(go)
+    run_with_views(lambda p: cloud_cmd.smoke_command(obj.settings(), keep, p),
+                   lambda r: output.smoke(r, as_json), to_stdout=not as_json)
 
 
 @cli.command()
