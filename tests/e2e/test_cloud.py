@@ -45,7 +45,7 @@ def test_a_killed_container_is_healed_and_the_users_token_survives(e2e: Deployme
     user = connect(e2e.settings, e2e.paths, as_user=True)
     token = user.auth_token
     podman.run(["kill", "--signal", "KILL", "e2e-nova-scheduler"])
-    up = e2e.hotstack("up", "--json")
+    up = e2e.hotstack("up", "--json", artifact="up-after-kill")
     assert up.returncode == 0, up.stdout + up.stderr
     actions = {name: s["action"] for name, s in json.loads(up.stdout)["services"].items()}
     assert actions["nova-scheduler"] == "created"
