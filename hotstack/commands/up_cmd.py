@@ -46,7 +46,8 @@ class UpReport:
         return self.failure is None
 
     def to_json(self) -> dict[str, Any]:
-        return report_json(self.ok, self.elapsed_s, self.services)
+        data = report_json(self.ok, self.elapsed_s, self.services)
+        return data if self.failure is None else {**data, "error": self.failure.message}
 
     def count(self, action: str) -> int:
         return sum(1 for o in self.services.values() if o.action == action)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 
 import pytest
@@ -103,6 +104,24 @@ def test_a_simulated_reboot_comes_back_with_one_up(e2e: Deployment) -> None:
         admin.block_storage.delete_volume(volume, ignore_missing=True)
         admin.network.delete_network(network, ignore_missing=True)
         admin.identity.delete_project(project, ignore_missing=True)
+
+
+def test_ovs_vswitchd_killed_during_up_fails_it_and_the_next_up_heals(e2e: Deployment) -> None:
+    """The dataplane dies while `up` works: that `up` fails naming ovs-vswitchd (it used to
+    report all healthy), `status` is unhealthy, and the next `up` starts it again."""
+    if shared := _other_deployments_on_this_host(e2e):
+        pytest.skip(f"ovs-vswitchd is shared with another deployment here ({', '.join(shared)}): not killed")
+    podman.run(["kill", "--signal", "KILL", "e2e-nova-scheduler", "e2e-heat-engine"])  # work for `up`
+    up = subprocess.Popen([sys.executable, "-m", "hotstack", "--config", str(e2e.config), "up", "--json"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    subprocess.run(["pkill", "-9", "-x", "ovs-vswitchd"], check=True)
+    out, err = up.communicate(timeout=600)
+    assert up.returncode == 1 and "ovs-vswitchd" in json.loads(out)["error"], out + err
+    assert e2e.hotstack("status", "--json").returncode == 1
+    healed = e2e.hotstack("up", "--json", artifact="up-after-vswitchd")
+    assert healed.returncode == 0, healed.stdout + healed.stderr
+    assert e2e.hotstack("status", "--json").returncode == 0
 
 
 def test_smoke_passes(e2e: Deployment) -> None:

@@ -101,6 +101,7 @@ def test_up_json_on_failure_prints_the_report_then_raises(capsys: pytest.Capture
         output.up(report, True)
     printed = json.loads(capsys.readouterr().out)
     assert printed["ok"] is False and printed["services"] == {"mariadb": {"action": "kept", "healthy_after_s": None}}
+    assert printed["error"].startswith("keystone is not healthy")
 
 
 def test_the_user_cloud_entry_is_kept_once_it_exists(paths: Paths) -> None:
