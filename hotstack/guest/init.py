@@ -8,6 +8,10 @@ prints fixed `HOTSTACK-*` lines on its serial console (nova's console log reads 
   HOTSTACK-DISKS vda vdb            the block devices, at boot and again whenever the set changes
   HOTSTACK-GUEST-READY              booted, network tried (lease or not); printed once
   HOTSTACK-METADATA ok <uuid>       the metadata service answered (or `failed` after retries)
+  HOTSTACK-REACH ping|tcp ok|failed <addr> ...
+                                    only when the server's user data is `#hotstack-reach ADDR PORT`:
+                                    whether the guest reached ADDR by ping and TCP PORT (the line
+                                    that answered), to prove guests get beyond the host
 
 It also answers TCP on port 22 (the port the default security group opens) with one line,
 `HOTSTACK-TCP hotstack-guest`, so the host can prove TCP reaches the guest through its
@@ -22,6 +26,8 @@ MARKER = "HOTSTACK-GUEST-READY"
 UDHCPC_SCRIPT = "/etc/udhcpc.script"
 MODULE_DIR = "/lib/modules"
 METADATA_URL = "http://169.254.169.254/openstack/latest/meta_data.json"
+USER_DATA_URL = "http://169.254.169.254/openstack/latest/user_data"
+REACH = "#hotstack-reach"  # user data asking the guest to reach an address: `#hotstack-reach ADDR PORT`
 TCP_PORT = 22
 TCP_GREETING = "HOTSTACK-TCP hotstack-guest"
 TCP_HELLO = "/bin/hotstack-hello"  # what the TCP listener runs for each connection
@@ -69,12 +75,28 @@ metadata() {
         if body=$(timeout 10 wget -q -O - __METADATA__ 2>/dev/null); then
             uuid=$(echo "$body" | sed -n 's/.*"uuid": *"\([^"]*\)".*/\1/p')
             say "HOTSTACK-METADATA ok ${uuid:-unknown}"
+            reach
             return
         fi
         tries=$((tries + 1))
         sleep 3
     done
     say "HOTSTACK-METADATA failed"
+}
+
+reach() {
+    set -- $(timeout 10 wget -q -O - __USER_DATA__ 2>/dev/null)
+    [ "$1" = "__REACH__" ] && [ -n "$2" ] && [ -n "$3" ] || return 0
+    if ping -c 3 -W 2 "$2" >/dev/null 2>&1; then
+        say "HOTSTACK-REACH ping ok $2"
+    else
+        say "HOTSTACK-REACH ping failed $2"
+    fi
+    if line=$(echo hotstack | timeout 10 nc "$2" "$3" 2>/dev/null | head -n 1) && [ -n "$line" ]; then
+        say "HOTSTACK-REACH tcp ok $2:$3 $line"
+    else
+        say "HOTSTACK-REACH tcp failed $2:$3"
+    fi
 }
 
 power_button() {
@@ -171,6 +193,7 @@ def init_script(modules: Sequence[str]) -> str:
     forever."""
     net = _INIT_NET.replace("__SCRIPT__", UDHCPC_SCRIPT)
     tail = (_INIT_TAIL.replace("__METADATA__", METADATA_URL).replace("__MARKER__", MARKER)
+            .replace("__USER_DATA__", USER_DATA_URL).replace("__REACH__", REACH)
             .replace("__TCP_PORT__", str(TCP_PORT)).replace("__HELLO__", TCP_HELLO))
     return _INIT_HEAD + module_lines(modules) + net + tail
 

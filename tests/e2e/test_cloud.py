@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 from e2efixtures import Deployment
@@ -16,6 +17,7 @@ from e2efixtures import Deployment
 from hotstack.cloud.smoke import run_smoke
 from hotstack.containers import podman
 from hotstack.core.credentials import connect
+from hotstack.guest.init import REACH
 
 pytestmark = [pytest.mark.e2e, pytest.mark.host]
 
@@ -122,6 +124,58 @@ def test_ovs_vswitchd_killed_during_up_fails_it_and_the_next_up_heals(e2e: Deplo
     healed = e2e.hotstack("up", "--json", artifact="up-after-vswitchd")
     assert healed.returncode == 0, healed.stdout + healed.stderr
     assert e2e.hotstack("status", "--json").returncode == 0
+
+
+OUTSIDE_NS, OUTSIDE_HOST, OUTSIDE_PEER = "hs-e2e-outside", "10.250.77.1", "10.250.77.2"
+OUTSIDE_PORT, OUTSIDE_GREETING = 7777, "HOTSTACK-OUTSIDE hello"
+
+
+@pytest.fixture
+def outside(e2e: Deployment) -> Iterator[str]:
+    """A stand-in for the LAN: a namespace of the test's own behind a veth pair from the host,
+    routing back to the provider network, with a TCP server that greets every connection."""
+    subprocess.run(["ip", "netns", "del", OUTSIDE_NS], capture_output=True)
+    subprocess.run(["ip", "link", "del", "e2eout0"], capture_output=True)
+    run = lambda *argv: subprocess.run(argv, check=True, capture_output=True)  # noqa: E731
+    run("ip", "netns", "add", OUTSIDE_NS)
+    server = None
+    try:
+        run("ip", "link", "add", "e2eout0", "type", "veth", "peer", "name", "e2eout1", "netns", OUTSIDE_NS)
+        run("ip", "addr", "add", f"{OUTSIDE_HOST}/30", "dev", "e2eout0")
+        run("ip", "link", "set", "e2eout0", "up")
+        ns = ("ip", "netns", "exec", OUTSIDE_NS)
+        run(*ns, "ip", "addr", "add", f"{OUTSIDE_PEER}/30", "dev", "e2eout1")
+        run(*ns, "ip", "link", "set", "e2eout1", "up")
+        run(*ns, "ip", "link", "set", "lo", "up")
+        run(*ns, "ip", "route", "add", str(e2e.settings.network.provider_cidr), "via", OUTSIDE_HOST)
+        greeter = (f"import socket\ns = socket.create_server(('{OUTSIDE_PEER}', {OUTSIDE_PORT}))\ns.settimeout(600)\n"
+                   f"while True:\n    c, _ = s.accept()\n    c.sendall(b'{OUTSIDE_GREETING}\\n')\n    c.close()\n")
+        server = subprocess.Popen([*ns, sys.executable, "-c", greeter])
+        yield OUTSIDE_PEER
+    finally:
+        if server is not None:
+            server.kill()
+        subprocess.run(["ip", "link", "del", "e2eout0"], capture_output=True)
+        subprocess.run(["ip", "netns", "del", OUTSIDE_NS], capture_output=True)
+
+
+def test_a_guest_reaches_beyond_the_host(e2e: Deployment, outside: str) -> None:
+    """A guest on the private network (SNAT through its router onto the provider network) reaches
+    an address beyond the host — the test's stand-in for the LAN — by ping and by TCP: the
+    host forwards the provider network. (Masquerading out of the default route is proven in
+    tests/integration/test_host_nat.py: traffic here must not leave the machine.)"""
+    conn = connect(e2e.settings, e2e.paths, as_user=True)
+    server = conn.create_server("e2e-reach", image="hotstack-guest", flavor="hotstack.tiny", network="private",
+                                userdata=f"{REACH} {outside} {OUTSIDE_PORT}\n", wait=True, timeout=180)
+    try:
+        deadline, log = time.monotonic() + 180, ""
+        while time.monotonic() < deadline and "HOTSTACK-REACH tcp" not in log:
+            time.sleep(3)
+            log = str(conn.compute.get_server_console_output(server)["output"] or "")
+        assert f"HOTSTACK-REACH ping ok {outside}" in log, log[-2000:]
+        assert f"HOTSTACK-REACH tcp ok {outside}:{OUTSIDE_PORT} {OUTSIDE_GREETING}" in log, log[-2000:]
+    finally:
+        conn.delete_server(server, wait=True, timeout=120)
 
 
 def test_smoke_passes(e2e: Deployment) -> None:

@@ -352,3 +352,12 @@ def test_sources_without_apt_use_an_earlier_cache_or_fail(
     assert kernel.vmlinuz == b"KERNEL"
     with pytest.raises(CommandError):
         guest_sources.sources(tmp_path / "empty", lambda _m: None)
+
+
+def test_the_guest_reaches_an_address_only_when_its_user_data_asks() -> None:
+    from hotstack.guest.init import REACH, USER_DATA_URL, init_script
+
+    script = init_script(["virtio_net"])
+    assert USER_DATA_URL in script and f'[ "$1" = "{REACH}" ]' in script
+    assert "HOTSTACK-REACH ping ok" in script and "HOTSTACK-REACH tcp ok" in script
+    assert script.index("reach\n") > script.index("HOTSTACK-METADATA ok")  # after the metadata answered
