@@ -201,6 +201,11 @@ class Catalog:
     def endpoints(self) -> list[tuple[Service, Endpoint]]:
         return [(s, s.endpoint) for s in self.services.values() if s.endpoint]
 
+    @property
+    def identity(self) -> str:
+        """The service that issues tokens (once it is up, credentials can be written)."""
+        return next(s.name for s, ep in self.endpoints() if ep.service_type == "identity")
+
     def frontends(self) -> list[tuple[Service, int]]:
         """Every haproxy frontend on brex_ip and the service behind it: the public APIs first,
         then services proxied without a keystone entry (nova's metadata API)."""

@@ -105,14 +105,15 @@ def up(settings: Settings, progress: Progress = QUIET, *, only: tuple[str, ...] 
         names = selection(cat, only)
         rendered = render_catalog(cat)
         found = control.snapshot()
-        if host and (not all_current(cat, names, rendered.hashes, found) or daemons.not_running(Host())):
+        host_view = Host()
+        if host and (not all_current(cat, names, rendered.hashes, found) or daemons.not_running(host_view)):
             cat, rendered = prepared(cat, rendered, progress)
         stage.ensure(cat, names, progress.image)
         report.services, report.failure = launch(cat, rendered.hashes, progress.service, names=names, snapshot=found)
-        if host and report.ok and (lost := daemons.not_running(Host())):
+        if host and report.ok and (lost := daemons.not_running(host_view)):
             report.failure = HotstackError(f"host daemon(s) stopped during up: {', '.join(lost)}",
                                            hint="run `hotstack up` again: it starts them (see `hotstack status`)")
-        if "keystone" in report.services:
+        if cat.identity in report.services:
             write_clouds_yaml(settings, paths, with_user=has_user_cloud(settings, paths))
             report.credentials = paths.system_clouds_yaml
             report.clouds = (Scope(settings.name).admin_cloud, Scope(settings.name).user_cloud)
