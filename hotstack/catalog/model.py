@@ -46,7 +46,7 @@ class Probe:
     command: tuple[str, ...] = ()
     binary: str = ""
     deadline_s: float = 90.0
-    expect: str = ""  # exec part of a chassis probe: a word the command's output must contain
+    expect: str = ""  # http: text the body must contain; chassis: a word its exec part must print
     via: str = ""  # chassis: the service whose OVSDB holds the Chassis rows (ovn-sb-db)
     maps_cell: bool = False  # compute_service: the host must also be mapped to a cell
 
@@ -137,6 +137,7 @@ class Service:
     jobs: tuple[Job, ...] = ()
     database: tuple[str, ...] = ()  # databases this service owns (one DB user per service)
     keystone_user: str | None = None
+    secrets: tuple[str, ...] = ()  # more secrets its templates ask for (`secret(name)`)
     profile: str | None = None  # optional services are enabled by settings
     env: tuple[tuple[str, str], ...] = ()
     prefix: str = "hotstack"  # the deployment's name (settings.name)
@@ -155,7 +156,7 @@ class Service:
 USERS: dict[str, int] = {
     "root": 0, "keystone": 42401, "glance": 42402, "placement": 42403, "nova": 42404,
     "neutron": 42405, "cinder": 42406, "heat": 42407, "mysql": 42408, "rabbitmq": 42409,
-    "memcache": 42410, "haproxy": 42411,
+    "memcache": 42410, "haproxy": 42411, "horizon": 42412,
 }
 
 

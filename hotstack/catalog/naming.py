@@ -22,4 +22,5 @@ def secret_names(cat: Catalog) -> list[str]:
             names.add(f"db_{db_user(svc)}")
         if svc.keystone_user:
             names.add(f"keystone_{svc.keystone_user}")
+        names.update(svc.secrets)
     return sorted(names)

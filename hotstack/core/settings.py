@@ -101,7 +101,7 @@ class QuotaSettings(_Section):
 
 
 class HorizonSettings(_Section):
-    enabled: bool = False
+    enabled: bool = True  # the dashboard; false leaves it out of every rendered file
 
 
 class ImageSettings(_Section):

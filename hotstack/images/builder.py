@@ -153,7 +153,7 @@ def _save_durations(log_dir: Path, durations: dict[str, float]) -> None:
 
 def build(names: list[str] | None, opts: BuildOptions,
           progress: ProgressFn | None = None) -> BuildReport:
-    """Build ``names`` (default: every non-optional image) and their parents."""
+    """Build ``names`` (default: every image) and their parents."""
     started = time.monotonic()
     notify: ProgressFn = progress or (lambda _p: None)
     specs = images.discover(opts.root)

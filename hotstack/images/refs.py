@@ -2,10 +2,10 @@
 
 Every directory ``compose/images/<name>/`` holding a ``Containerfile`` is an
 image. The Containerfile's leading comment lines declare its place in the
-tree::
+tree (which images a deployment needs is the catalog's business: `up` and `build` ask
+it)::
 
     # parent: openstack        (the hotstack image it is built FROM; default: base)
-    # optional: true           (built only when asked for by name, e.g. horizon)
 
 and it starts with ``ARG PARENT`` / ``FROM ${PARENT}``; hotstack passes the
 parent's full tag as the build argument. ``base`` itself has no parent: it is
@@ -46,7 +46,6 @@ class ImageSpec:
     name: str
     directory: Path
     parent: str | None  # None only for base
-    optional: bool = False
     args: tuple[str, ...] = ()  # the ARGs it declares besides its parent's (RELEASE, UID_<USER>)
 
     @property
@@ -74,10 +73,9 @@ def load_spec(directory: Path) -> ImageSpec:
     name = directory.name
     header = parse_header((directory / "Containerfile").read_text())
     parent = None if name == BASE else header.get("parent", BASE)
-    optional = header.get("optional", "false").lower() in ("true", "yes", "1")
     text = (directory / "Containerfile").read_text()
     args = tuple(a for a in dict.fromkeys(_ARG.findall(text)) if a not in PARENT_ARGS)
-    spec = ImageSpec(name=name, directory=directory, parent=parent, optional=optional, args=args)
+    spec = ImageSpec(name=name, directory=directory, parent=parent, args=args)
     build_vars(spec)  # an ARG nobody fills in is refused here, not in the middle of a build
     return spec
 
@@ -160,10 +158,9 @@ def image_ref(name: str, release: str = RELEASE, root: Path | None = None) -> st
 
 
 def selection(specs: dict[str, ImageSpec], names: list[str] | None) -> list[str]:
-    """The images to build: ``names`` (default: every non-optional image) plus their parents,
-    parents first."""
+    """The images to build: ``names`` (default: every image) plus their parents, parents first."""
     if names is None:
-        wanted = [n for n, s in specs.items() if not s.optional]
+        wanted = list(specs)
     else:
         unknown = sorted(set(names) - set(specs))
         if unknown:

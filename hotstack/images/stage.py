@@ -23,12 +23,16 @@ def options(settings: Settings, paths: Paths, parallel: int | None = None,
     )
 
 
+def wanted(cat: Catalog, names: list[str] | None = None) -> list[str]:
+    """The images the selected services (default: every service of the catalog) run."""
+    return sorted({cat[n].image for n in (names or cat.services)})
+
+
 def missing(cat: Catalog, names: list[str] | None) -> list[str]:
     """Images the selected services need that are not built yet (one podman call)."""
-    wanted = {cat[n].image for n in (names or cat.services)}
     known = refs.all_refs(cat.settings.release)
     present = builder.local_images()
-    return sorted(name for name in wanted if known.get(name) not in present)
+    return [name for name in wanted(cat, names) if known.get(name) not in present]
 
 
 def ensure(cat: Catalog, names: list[str] | None, progress: ProgressFn) -> BuildReport | None:

@@ -84,17 +84,26 @@ def tcp(host: str, port: int) -> Check:
     return check
 
 
-def http(host: str, port: int, path: str = "/", statuses: tuple[int, ...] = (200,)) -> Check:
+HTTP_BODY_LIMIT = 1 << 20  # bytes of an answer searched for `expect`
+
+
+def http(host: str, port: int, path: str = "/", statuses: tuple[int, ...] = (200,), expect: str = "") -> Check:
+    """GET `path` answered with one of `statuses` and, when `expect` is given, a body that
+    contains it (a login page that renders its form, not just any 200)."""
     def check(timeout: float) -> str:
         conn = HTTPConnection(host, port, timeout=timeout)
         try:
             conn.request("GET", path)
-            status = conn.getresponse().status
+            answer = conn.getresponse()
+            status = answer.status
+            body = answer.read(HTTP_BODY_LIMIT) if expect else b""
         finally:
             conn.close()
         if status not in statuses:
             raise Miss(f"GET {path} answered {status}, expected {'/'.join(map(str, statuses))}")
-        return f"GET {path} → {status}"
+        if expect and expect.encode() not in body:
+            raise Miss(f"GET {path} answered {status} without {expect!r}")
+        return f"GET {path} → {status}" + (f" with {expect!r}" if expect else "")
     return check
 
 

@@ -24,7 +24,7 @@ def full_check(cat: Catalog, svc: Service, admin: Admin,
     if p.kind in _WIRE:
         return _WIRE[p.kind](p.host, p.port)
     if p.kind == "http":
-        return basic.http(p.host, p.port, p.path, p.statuses)
+        return basic.http(p.host, p.port, p.path, p.statuses, p.expect)
     if p.kind == "exec":
         return basic.exec_check(svc.container, p.command)
     if p.kind == "token":

@@ -16,7 +16,7 @@ from hotstack.images.builder import BuildOptions
 
 @pytest.fixture(scope="session")
 def hotstack_images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Every (non-optional) hotstack image of this checkout, built when missing.
+    """Every hotstack image of this checkout, built when missing.
 
     A fresh machine builds them once (~5 min on 2 cores; kept in podman's storage for later
     runs); where they exist this is a no-op. The tests then exercise the real images."""

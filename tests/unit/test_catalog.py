@@ -17,7 +17,7 @@ REQUIRED = {
     "nova-api", "nova-metadata", "nova-conductor", "nova-scheduler", "nova-compute", "nova-novncproxy",
     "ovn-nb-db", "ovn-sb-db", "ovn-northd", "ovn-controller", "neutron-server",
     "neutron-ovn-metadata-agent", "cinder-api", "cinder-scheduler", "cinder-volume", "heat-api", "heat-api-cfn",
-    "heat-engine",
+    "heat-engine", "horizon",
 }
 
 
@@ -30,10 +30,20 @@ def test_every_required_service_is_there(cat: Catalog) -> None:
     assert set(cat.services) == REQUIRED
 
 
-def test_horizon_is_an_optional_profile(tmp_path, config_file) -> None:  # type: ignore[no-untyped-def]
-    s = load(config_file, {"data_dir": str(tmp_path), "horizon.enabled": "true"}, environ={})
+def test_horizon_is_on_by_default_and_waits_for_keystone_and_memcached_only(cat: Catalog) -> None:
+    horizon = cat["horizon"]
+    assert horizon.profile == "horizon" and set(horizon.depends_on) == {"keystone", "memcached"}
+    assert not [s.name for s in cat if "horizon" in s.depends_on]  # only the end of `up` waits for it
+    assert (horizon.probe.kind, horizon.probe.path, horizon.probe.statuses) == ("http", "/auth/login/", (200,))
+    assert horizon.probe.expect and horizon.probe.port == horizon.port
+    assert horizon.endpoint is not None and horizon.endpoint.dns_name == f"dashboard.{cat.settings.network.domain}"
+
+
+def test_horizon_can_be_switched_off(tmp_path, config_file) -> None:  # type: ignore[no-untyped-def]
+    s = load(config_file, {"data_dir": str(tmp_path), "horizon.enabled": "false"}, environ={})
     cat = catalog.build(s, Paths(s.data_dir))
-    assert cat["horizon"].profile == "horizon"
+    assert "horizon" not in cat.services and set(cat.services) == REQUIRED - {"horizon"}
+    assert "horizon_secret_key" not in catalog.secret_names(cat)
 
 
 def test_every_dependency_exists_and_graph_is_acyclic(cat: Catalog) -> None:

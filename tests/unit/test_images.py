@@ -40,7 +40,7 @@ def test_repository_images_are_discovered_with_their_parents() -> None:
     assert specs["base"].parent is None
     assert specs["infra"].parent == "base" and specs["ovn"].parent == "base"
     assert specs["keystone"].parent == "openstack" and specs["openstack"].parent == "base"
-    assert specs["horizon"].optional and not specs["nova"].optional
+    assert specs["horizon"].parent == "openstack"
 
 
 def test_tag_shape_and_stability(tree: Path) -> None:
@@ -96,10 +96,10 @@ def test_selection_adds_parents_and_orders_them_first(tree: Path) -> None:
         refs.selection(specs, ["nova", "swift"])
 
 
-def test_optional_images_only_by_name() -> None:
+def test_every_image_by_default() -> None:
     specs = refs.discover()
-    assert "horizon" not in refs.selection(specs, None)
-    assert "horizon" in refs.selection(specs, ["horizon"])
+    assert set(refs.selection(specs, None)) == set(specs)
+    assert refs.selection(specs, ["horizon"]) == ["base", "openstack", "horizon"]
 
 
 def test_ready_order_unblocks_children_then_longest_first(tree: Path) -> None:
@@ -111,8 +111,8 @@ def test_ready_order_unblocks_children_then_longest_first(tree: Path) -> None:
 
 
 def test_header_parsing_stops_at_first_instruction() -> None:
-    text = "# parent: openstack\n# optional: true\nARG PARENT\n# parent: nope\n"
-    assert refs.parse_header(text) == {"parent": "openstack", "optional": "true"}
+    text = "# parent: openstack\n# note: dashboard\nARG PARENT\n# parent: nope\n"
+    assert refs.parse_header(text) == {"parent": "openstack", "note": "dashboard"}
 
 
 def test_build_args(tree: Path) -> None:

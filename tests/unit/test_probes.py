@@ -37,10 +37,12 @@ def listener() -> Iterator[int]:
 
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        status = {"/stats": 200, "/moved": 302}.get(self.path, 404)
+        status = {"/stats": 200, "/moved": 302, "/login": 200}.get(self.path, 404)
+        body = b'<form id="login" action="/login"><input name="password"></form>' if self.path == "/login" else b""
         self.send_response(status)
-        self.send_header("Content-Length", "0")
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -85,6 +87,13 @@ def test_http_status_set(http_port: int) -> None:
     assert until(basic.http("127.0.0.1", http_port, "/moved", (200, 302)), 2).ok  # no redirect following
     miss = until(basic.http("127.0.0.1", http_port, "/nothing"), 0.3)
     assert not miss.ok and "404" in miss.detail
+
+
+def test_http_expect_looks_in_the_body(http_port: int) -> None:
+    found = until(basic.http("127.0.0.1", http_port, "/login", expect='name="password"'), 2)
+    assert found.ok and "password" in found.detail
+    miss = until(basic.http("127.0.0.1", http_port, "/stats", expect='name="password"'), 0.3)
+    assert not miss.ok and "without" in miss.detail and "200" in miss.detail
 
 
 def test_backoff_starts_at_0_2_s_doubles_and_is_capped() -> None:

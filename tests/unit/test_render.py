@@ -86,7 +86,7 @@ def ini_values(parser: configparser.ConfigParser) -> list[tuple[str, str, str | 
 
 @pytest.fixture
 def rendered(make_settings: Loader, tmp_path: Path) -> tuple[Settings, Paths, render.RenderResult]:
-    settings = make_settings(**{"horizon.enabled": "true"})
+    settings = make_settings()
     paths, result = do_render(settings, tmp_path / "out")
     return settings, paths, result
 
@@ -194,8 +194,7 @@ def test_haproxy_fronts_every_endpoint(rendered: tuple[Settings, Paths, render.R
     assert "bind *" not in text
     for svc, ep in cat.endpoints():
         assert f"frontend {svc.name}\n    bind {own}:{ep.port}\n" in text
-        port = 80 if svc.name == "horizon" else ep.port
-        assert f"server {svc.name} {cat.ip(svc.name)}:{port} check" in text
+        assert f"server {svc.name} {cat.ip(svc.name)}:{cat.port(svc.name)} check" in text
     assert f"bind {own}:{settings.ports.nova_metadata}" in text
     assert f"server nova-metadata {cat.ip('nova-metadata')}:8775 check" in text
     assert f"bind {own}:{settings.ports.haproxy_stats}" in text and "stats uri /stats" in text
@@ -323,11 +322,6 @@ def test_neutron_ovn_settings(rendered: tuple[Settings, Paths, render.RenderResu
     assert agent["DEFAULT"]["nova_metadata_port"] == str(settings.ports.nova_metadata)
 
 
-def test_horizon_settings_compile(rendered: tuple[Settings, Paths, render.RenderResult]) -> None:
-    _, paths, _ = rendered
-    compile(read(paths, "horizon/local_settings.py"), "local_settings.py", "exec")
-
-
 # --- the compose file ------------------------------------------------------------------------------
 
 
@@ -365,7 +359,6 @@ def test_alternate_settings_leak_no_default_address_or_path(config_file: Path, t
             "network.container_cidr": "10.99.0.0/25",
             "network.provider_cidr": "10.99.0.128/25",
             "network.brex_ip": "10.99.0.129",
-            "horizon.enabled": "true",
         },
         environ={},
     )

@@ -92,7 +92,7 @@ def test_defaults_match_the_design(config_file: Path) -> None:
     assert str(s.network.provider_cidr) == "172.31.0.128/25"
     assert str(s.network.brex_ip) == "172.31.0.129"
     assert (s.region, s.release, s.debug) == ("RegionOne", "2025.1", False)
-    assert (s.nova.virt_type, s.cinder.nfs_mode, s.horizon.enabled) == ("auto", "auto", False)
+    assert (s.nova.virt_type, s.cinder.nfs_mode, s.horizon.enabled) == ("auto", "auto", True)
 
 
 def test_sources_override_in_order(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The dashboard: Horizon under Debian's Apache site (the optional `horizon` profile)."""
+"""The dashboard: Horizon (Debian's openstack-dashboard) under uwsgi, behind haproxy on
+`ports.horizon` and the name `dashboard.<domain>`; on by default (`horizon.enabled`)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,20 @@ from hotstack.catalog.model import ConfigFile, Probe, Service
 from hotstack.catalog.services.common import Ctx
 
 PROJECT = "horizon"
-APACHE_PORT = 80  # Debian's Apache site in the container; haproxy fronts it on ports.horizon
+HTTP_PORT = 8080  # uwsgi's plain HTTP in the container (unprivileged: it runs as horizon)
+CONFIG_DIR = "/etc/openstack-dashboard"  # Debian's: the package links its local_settings.py here
+LOGIN_PATH = "/auth/login/"
+LOGIN_FORM = 'name="password"'  # the login page renders its form (not a 200 error page)
+SECRET_KEY = "horizon_secret_key"  # Django's SECRET_KEY (sessions, CSRF tokens)
 
 
 def services(c: Ctx) -> list[Service]:
-    s = c.s
     return [Service(
-        "horizon", "horizon", ("apache2ctl", "-D", "FOREGROUND"),
-        Probe("http", path="/", statuses=(200, 302), deadline_s=90),
-        depends_on=("keystone", "memcached"), slot=34, port=APACHE_PORT,
-        configs=(ConfigFile("horizon/local_settings.py", "/etc/openstack-dashboard/local_settings.py", "root", 0o644),),
-        endpoint=c.endpoint("dashboard", "horizon", s.ports.horizon), profile="horizon",
+        "horizon", "horizon", ("uwsgi", "--ini", f"{CONFIG_DIR}/hotstack-uwsgi.ini"),
+        Probe("http", path=LOGIN_PATH, expect=LOGIN_FORM, deadline_s=90),
+        depends_on=("keystone", "memcached"), slot=34, port=HTTP_PORT, user="horizon",
+        configs=(ConfigFile("horizon/local_settings.py", f"{CONFIG_DIR}/local_settings.py", "horizon"),
+                 ConfigFile("horizon/hotstack-uwsgi.ini", f"{CONFIG_DIR}/hotstack-uwsgi.ini", "horizon")),
+        endpoint=c.endpoint("dashboard", "dashboard", c.s.ports.horizon), secrets=(SECRET_KEY,),
+        profile="horizon",
     )]
