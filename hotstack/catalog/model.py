@@ -127,6 +127,7 @@ class Service:
     user: str | None = None
     privileged: bool = False
     pid_host: bool = False
+    cpu_shares: int | None = None  # CPU weight against the others (podman's default 1024)
     volumes: tuple[Volume, ...] = ()
     configs: tuple[ConfigFile, ...] = ()
     endpoint: Endpoint | None = None

@@ -75,6 +75,8 @@ def service_definition(cat: Catalog, svc: Service, image: str, config_digest: st
         d["privileged"] = True
     if svc.pid_host:
         d["pid"] = "host"
+    if svc.cpu_shares is not None:
+        d["cpu_shares"] = svc.cpu_shares
     if svc.env:
         d["environment"] = dict(svc.env)
     if ports := published(cat, svc):
