@@ -134,3 +134,17 @@ def test_the_images_settings_snippet_is_python(tmp_path: Path) -> None:
     names = {t.id for node in ast.parse(snippet).body if isinstance(node, ast.Assign) for t in node.targets
              if isinstance(t, ast.Name)}
     assert names == {"STATIC_ROOT", "COMPRESS_ENABLED", "COMPRESS_OFFLINE"}
+
+
+def test_the_dashboard_yields_the_cpu_to_the_critical_path(tmp_path: Path) -> None:
+    """Nothing waits for it, so its start must not slow the services `up` does wait for."""
+    from hotstack import catalog
+    from hotstack.core.paths import Paths
+    from hotstack.core.settings import load
+    from hotstack.render.compose import service_definition
+
+    settings = load(None, {"data_dir": str(tmp_path / "data")}, environ={})
+    cat = catalog.build(settings, Paths(settings.data_dir, rendered_override=tmp_path / "out"))
+    assert service_definition(cat, cat["horizon"], "img", "")["cpu_shares"] == 256
+    assert "cpu_shares" not in service_definition(cat, cat["keystone"], "img", "")
+    assert not any("horizon" in svc.depends_on for svc in cat)
