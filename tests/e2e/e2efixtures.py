@@ -10,19 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hotstack.core.paths import Paths
-from hotstack.core.settings import Settings
+from hotstack.core.settings import PortSettings, Settings
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-PORTS = {"keystone": 5000, "glance": 9292, "placement": 8778, "nova": 8774, "nova_metadata": 8775, "neutron": 9696,
-         "cinder": 8776, "heat": 8004, "heat_cfn": 8000, "novnc": 6080, "haproxy_stats": 8404, "horizon": 8080,
-         "dns": 53}
 E2E_SETTINGS = {
     "name": "e2e",
     "data_dir": "/var/lib/hotstack-e2e",
     "network": {"container_cidr": "172.31.8.0/25", "provider_cidr": "172.31.8.128/25", "brex_ip": "172.31.8.129",
                 "int_bridge": "e2e-int", "ex_bridge": "e2e-ex", "podman_network": "hotstack-e2e",
                 "domain": "hotstack-e2e.local", "tenant_cidr": "192.168.108.0/24"},
-    "ports": {name: port + 20000 for name, port in PORTS.items()},
+    "ports": {name: port + 20000 for name, port in PortSettings().model_dump().items()},
 }
 
 

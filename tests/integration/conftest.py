@@ -10,6 +10,7 @@ import pytest
 from hostfixtures import netns
 
 from hotstack.containers import podman
+from hotstack.core.settings import PortSettings
 from hotstack.images import builder
 from hotstack.images.builder import BuildOptions
 
@@ -41,10 +42,7 @@ TEST_NAME = "hsitest"
 TEST_NETWORK = {"network.podman_network": "hsitest", "network.container_cidr": "10.213.46.0/26",
                 "network.provider_cidr": "10.213.46.128/25", "network.brex_ip": "10.213.46.129",
                 "network.ex_bridge": "hsitest-ex", "network.int_bridge": "hsitest-int"}
-TEST_PORTS = {f"ports.{name}": str(port + 10000) for name, port in {
-    "keystone": 5000, "glance": 9292, "placement": 8778, "nova": 8774, "nova_metadata": 8775, "neutron": 9696,
-    "cinder": 8776, "heat": 8004, "heat_cfn": 8000, "novnc": 6080, "haproxy_stats": 8404, "horizon": 8080,
-    "dns": 53}.items()}
+TEST_PORTS = {f"ports.{name}": str(port + 10000) for name, port in PortSettings().model_dump().items()}
 
 
 def isolated_overrides(data_dir: Path) -> dict[str, str]:
