@@ -42,6 +42,13 @@ def test_every_service_is_up(e2e: Deployment) -> None:
     assert status.returncode == 0 and json.loads(status.stdout)["ok"]
 
 
+def test_glance_offers_the_standard_metadata_definitions(e2e: Deployment) -> None:
+    """The dashboard's Update Metadata dialogs list these: loaded once by a one-shot job."""
+    user = connect(e2e.settings, e2e.paths, as_user=True)
+    found = {n["namespace"] for n in user.image.get("/metadefs/namespaces").json()["namespaces"]}
+    assert {"OS::Compute::Libvirt", "OS::Compute::Quota", "OS::Glance::CommonImageProperties"} <= found
+
+
 def test_a_killed_container_is_healed_and_the_users_token_survives(e2e: Deployment) -> None:
     """kill -9 of one container; the next `up` recreates it alone, runs post-setup again, and
     the user's token from before stays valid (post-setup once reset the password each run)."""
