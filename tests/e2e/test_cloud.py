@@ -46,7 +46,7 @@ def test_glance_offers_the_standard_metadata_definitions(e2e: Deployment) -> Non
     """The dashboard's Update Metadata dialogs list these: loaded once by a one-shot job."""
     user = connect(e2e.settings, e2e.paths, as_user=True)
     found = {n["namespace"] for n in user.image.get("/metadefs/namespaces").json()["namespaces"]}
-    assert {"OS::Compute::Libvirt", "OS::Compute::Quota", "OS::Glance::CommonImageProperties"} <= found
+    assert {"OS::Compute::Libvirt", "OS::Compute::Quota", "OS::Compute::Hypervisor"} <= found
 
 
 def test_a_killed_container_is_healed_and_the_users_token_survives(e2e: Deployment) -> None:
