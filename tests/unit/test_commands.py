@@ -173,3 +173,26 @@ def test_the_first_up_renders_what_prepare_detected(settings: Settings, paths: P
     # facts unchanged on a later run: nothing derived again, so nothing would be recreated
     again_cat, again = up_cmd.prepared(after_cat, after, QUIET)
     assert again_cat is after_cat and again.hashes == after.hashes
+
+
+def test_clean_removes_exactly_its_own_clouds_yaml_entries(settings: Settings, tmp_path: Path) -> None:
+    """The admin password must not outlive the cloud in /etc/openstack/clouds.yaml, and another
+    deployment's entries and the user's own clouds stay."""
+    import dataclasses
+
+    import yaml
+
+    from hotstack.cloud.clouds_yaml import remove_clouds_yaml, write_clouds_yaml
+
+    system = tmp_path / "etc-openstack" / "clouds.yaml"
+    system.parent.mkdir()
+    system.write_text(yaml.safe_dump({"clouds": {"mine": {"auth": {"auth_url": "http://example.invalid"}}}}))
+    other = settings.model_copy(update={"name": "e2e", "data_dir": tmp_path / "e2e"})
+    paths = {s.name: dataclasses.replace(Paths(s.data_dir), system_clouds_yaml=system) for s in (settings, other)}
+    for s in (settings, other):
+        write_clouds_yaml(s, paths[s.name], with_user=True)
+    assert set(yaml.safe_load(system.read_text())["clouds"]) == {
+        "mine", "hotstack-os", "hotstack-os-admin", "e2e-os", "e2e-os-admin"}
+    changed = remove_clouds_yaml(settings, paths[settings.name])
+    assert system in changed and not paths[settings.name].clouds_yaml.exists()
+    assert set(yaml.safe_load(system.read_text())["clouds"]) == {"mine", "e2e-os", "e2e-os-admin"}
