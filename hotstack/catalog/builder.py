@@ -10,14 +10,17 @@ from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
 
 
+def enabled(settings: Settings, profile: str | None) -> bool:
+    """A service with a profile runs when the settings section of that name says `enabled`."""
+    return profile is None or bool(getattr(getattr(settings, profile, None), "enabled", True))
+
+
 def build(settings: Settings, paths: Paths) -> Catalog:
     """Every enabled service, with its addresses, files and probes filled in from settings."""
-
     cat = Catalog(settings, paths)
     for svc in all_services(settings, paths):
-        if svc.profile == "horizon" and not settings.horizon.enabled:
-            continue
-        cat.services[svc.name] = svc
+        if enabled(settings, svc.profile):
+            cat.services[svc.name] = svc
     return cat
 
 
