@@ -62,7 +62,8 @@ class Endpoint:
     dns_name: str = ""
 
     def url(self, host: str) -> str:
-        return f"http://{host}:{self.port}{self.path}"
+        port = "" if self.port == 80 else f":{self.port}"
+        return f"http://{host}{port}{self.path}"
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class Service:
     configs: tuple[ConfigFile, ...] = ()
     endpoint: Endpoint | None = None
     publish: tuple[tuple[int, int, str], ...] = ()  # (host port on brex_ip, container port, proto)
-    frontend: int | None = None  # haproxy frontend on brex_ip for a service without an Endpoint
+    frontend: int | None = None  # a (further) haproxy frontend on brex_ip: one without an Endpoint
     publishes_frontends: bool = False  # haproxy: also publishes every frontend of the catalog
     host_ports: tuple[HostPorts, ...] = ()
     jobs: tuple[Job, ...] = ()
@@ -210,9 +211,10 @@ class Catalog:
 
     def frontends(self) -> list[tuple[Service, int]]:
         """Every haproxy frontend on brex_ip and the service behind it: the public APIs first,
-        then services proxied without a keystone entry (nova's metadata API)."""
+        then further frontends (nova's metadata API, which has no keystone entry; the
+        dashboard's own port beside its port-less name)."""
         return ([(s, ep.port) for s, ep in self.endpoints()]
-                + [(s, s.frontend) for s in self.services.values() if s.frontend and not s.endpoint])
+                + [(s, s.frontend) for s in self.services.values() if s.frontend])
 
     def published(self, svc: Service) -> list[tuple[int, int, str]]:
         """(host port on brex_ip, container port, proto): for haproxy every frontend of the

@@ -74,7 +74,8 @@ class PortSettings(_Section):
     heat_cfn: Port = 8000
     novnc: Port = 6080
     haproxy_stats: Port = 8404
-    horizon: Port = 8080
+    horizon: Port = 8080  # the dashboard at its own port
+    http: Port = 80  # plain-HTTP names without a port: http://dashboard.<domain>/
     dns: Port = 53
 
 

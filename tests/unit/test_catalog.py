@@ -134,12 +134,14 @@ def test_a_network_probe_reaches_the_service_at_its_slot_and_port(cat: Catalog) 
 
 
 def test_haproxy_fronts_every_endpoint_and_the_metadata_api(cat: Catalog) -> None:
-    fronted = dict((svc.name, port) for svc, port in cat.frontends())
-    assert fronted["nova-metadata"] == cat.settings.ports.nova_metadata
-    assert {svc.name for svc, _ in cat.endpoints()} < set(fronted)
+    fronted = [(svc.name, port) for svc, port in cat.frontends()]
+    ports = cat.settings.ports
+    assert ("nova-metadata", ports.nova_metadata) in fronted
+    assert {("horizon", ports.http), ("horizon", ports.horizon)} <= set(fronted)  # by name and at its own port
+    assert {svc.name for svc, _ in cat.endpoints()} < {name for name, _ in fronted}
     haproxy = [svc for svc in cat if svc.publishes_frontends]
     assert [s.name for s in haproxy] == ["haproxy"]
-    assert {host for host, _, _ in cat.published(haproxy[0])} == {*fronted.values(), cat.settings.ports.haproxy_stats}
+    assert {host for host, _, _ in cat.published(haproxy[0])} == {port for _, port in fronted} | {ports.haproxy_stats}
 
 
 def test_each_database_user_is_its_project(cat: Catalog) -> None:

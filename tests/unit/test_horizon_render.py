@@ -62,10 +62,9 @@ def test_settings_point_at_keystone_through_haproxy_and_memcached(on: tuple[Cata
 
 def test_settings_allow_the_dashboards_name_and_brex_ip(on: tuple[Catalog, Path]) -> None:
     cat, out = on
-    conf, brex, port = local_settings(out), str(cat.settings.network.brex_ip), cat.settings.ports.horizon
+    conf, brex = local_settings(out), str(cat.settings.network.brex_ip)
     name = f"dashboard.{cat.settings.network.domain}"
     assert set(conf["ALLOWED_HOSTS"]) == {name, brex, str(cat.ip("horizon"))}  # the last: the probe
-    assert set(conf["CSRF_TRUSTED_ORIGINS"]) == {f"http://{name}:{port}", f"http://{brex}:{port}"}
 
 
 def test_secret_key_is_the_deployments_own(on: tuple[Catalog, Path], tmp_path: Path) -> None:
@@ -82,10 +81,19 @@ def _secret_of_another_install(tmp_path: Path) -> str:
     return str(local_settings(out)["SECRET_KEY"])
 
 
-def test_a_dashboard_on_port_80_is_named_without_a_port(tmp_path: Path) -> None:
-    cat, out = _render(tmp_path, **{"ports.horizon": "80"})
+def test_the_name_is_served_without_a_port_and_at_the_dashboards_own_port(on: tuple[Catalog, Path]) -> None:
+    cat, out = on
+    name, brex = f"dashboard.{cat.settings.network.domain}", cat.settings.network.brex_ip
+    own = cat.settings.ports.horizon
     origins = local_settings(out)["CSRF_TRUSTED_ORIGINS"]
-    assert f"http://dashboard.{cat.settings.network.domain}" in origins
+    assert set(origins) == {f"http://{name}", f"http://{brex}", f"http://{name}:{own}", f"http://{brex}:{own}"}
+    assert cat.public_url("horizon") == f"http://{name}"  # what `status` shows
+
+
+def test_another_http_port_is_named_with_it(tmp_path: Path) -> None:
+    cat, out = _render(tmp_path, **{"ports.http": "8888"})
+    assert f"http://dashboard.{cat.settings.network.domain}:8888" in local_settings(out)["CSRF_TRUSTED_ORIGINS"]
+    assert cat.public_url("horizon").endswith(":8888")
 
 
 def test_uwsgi_serves_http_on_the_catalog_address_and_the_static_files(on: tuple[Catalog, Path]) -> None:
@@ -101,14 +109,16 @@ def test_uwsgi_serves_http_on_the_catalog_address_and_the_static_files(on: tuple
 
 def test_haproxy_hosts_firewall_and_compose_have_the_dashboard(on: tuple[Catalog, Path]) -> None:
     cat, out = on
-    brex, port = cat.settings.network.brex_ip, cat.settings.ports.horizon
+    brex, port, http = cat.settings.network.brex_ip, cat.settings.ports.horizon, cat.settings.ports.http
     haproxy = (out / "haproxy" / "haproxy.cfg").read_text()
-    assert f"frontend horizon\n    bind {cat.ip('haproxy')}:{port}\n" in haproxy
-    assert f"server horizon {cat.address('horizon')} check" in haproxy
+    for frontend in (http, port):
+        assert f"frontend horizon-{frontend}\n    bind {cat.ip('haproxy')}:{frontend}\n" in haproxy
+    assert haproxy.count(f"server horizon {cat.address('horizon')} check") == 1
     assert f"{brex}\tdashboard.{cat.settings.network.domain}" in hosts.block(cat)
-    assert any(port in o.ports and not o.from_containers for o in fwpolicy.policy(cat))
     compose = yaml.safe_load((out / "podman-compose.yml").read_text())["services"]
-    assert f"{brex}:{port}:{port}/tcp" in compose["haproxy"]["ports"]
+    for frontend in (http, port):
+        assert any(frontend in o.ports and not o.from_containers for o in fwpolicy.policy(cat))
+        assert f"{brex}:{frontend}:{frontend}/tcp" in compose["haproxy"]["ports"]
     horizon = compose["horizon"]
     assert horizon["user"] == "horizon" and horizon["command"][0] == "uwsgi"
     assert "horizon" in stage.wanted(cat)  # `up` and `build` both build its image
@@ -116,14 +126,15 @@ def test_haproxy_hosts_firewall_and_compose_have_the_dashboard(on: tuple[Catalog
 
 def test_switched_off_nothing_names_it(tmp_path: Path) -> None:
     cat, out = _render(tmp_path, **{"horizon.enabled": "false"})
-    port = cat.settings.ports.horizon
     compose = yaml.safe_load((out / "podman-compose.yml").read_text())["services"]
     assert "horizon" not in compose
-    assert not any(str(port) in spec for spec in compose["haproxy"]["ports"])
     haproxy = (out / "haproxy" / "haproxy.cfg").read_text()
-    assert "horizon" not in haproxy and f":{port}\n" not in haproxy
+    assert "horizon" not in haproxy
+    for port in (cat.settings.ports.horizon, cat.settings.ports.http):
+        assert not any(f":{port}:" in spec for spec in compose["haproxy"]["ports"])
+        assert f":{port}\n" not in haproxy
+        assert not any(port in o.ports for o in fwpolicy.policy(cat))
     assert not any("dashboard" in line for line in hosts.block(cat))
-    assert not any(port in o.ports for o in fwpolicy.policy(cat))
     assert not (out / "horizon").exists() and "horizon" not in stage.wanted(cat)
     assert "horizon_secret_key" not in catalog.secret_names(cat)
 

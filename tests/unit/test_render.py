@@ -193,7 +193,7 @@ def test_haproxy_fronts_every_endpoint(rendered: tuple[Settings, Paths, render.R
     own = cat.ip("haproxy")  # every frontend binds on haproxy's container address, never `*`
     assert "bind *" not in text
     for svc, ep in cat.endpoints():
-        assert f"frontend {svc.name}\n    bind {own}:{ep.port}\n" in text
+        assert f"frontend {svc.name}-{ep.port}\n    bind {own}:{ep.port}\n" in text
         assert f"server {svc.name} {cat.ip(svc.name)}:{cat.port(svc.name)} check" in text
     assert f"bind {own}:{settings.ports.nova_metadata}" in text
     assert f"server nova-metadata {cat.ip('nova-metadata')}:8775 check" in text

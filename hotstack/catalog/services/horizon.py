@@ -1,5 +1,6 @@
-"""The dashboard: Horizon (Debian's openstack-dashboard) under uwsgi, behind haproxy on
-`ports.horizon` and the name `dashboard.<domain>`; on by default (`horizon.enabled`)."""
+"""The dashboard: Horizon (Debian's openstack-dashboard) under uwsgi, behind haproxy at
+`http://dashboard.<domain>/` (`ports.http`) and on `ports.horizon`; on by default
+(`horizon.enabled`)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def services(c: Ctx) -> list[Service]:
         cpu_shares=256,
         configs=(ConfigFile("horizon/local_settings.py", f"{CONFIG_DIR}/local_settings.py", "horizon"),
                  ConfigFile("horizon/hotstack-uwsgi.ini", f"{CONFIG_DIR}/hotstack-uwsgi.ini", "horizon")),
-        endpoint=c.endpoint("dashboard", "dashboard", c.s.ports.horizon), secrets=(SECRET_KEY,),
+        endpoint=c.endpoint("dashboard", "dashboard", c.s.ports.http), frontend=c.s.ports.horizon,
+        secrets=(SECRET_KEY,),
         profile="horizon",
     )]
