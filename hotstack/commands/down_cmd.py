@@ -39,7 +39,8 @@ def stop_all(cat: Catalog, progress: Progress = QUIET) -> GraphRun[None]:
 
     def stop(name: str) -> None:
         progress.service(name, "stopping", "")
-        control.remove(cat[name].container, timeout=stop_timeout(cat[name]))
+        container = cat[name].container
+        control.remove(container, timeout=stop_timeout(cat[name]), stale=present[container].state == control.STALE)
         progress.service(name, "stopped", "")
 
     return graph.run_graph(todo, stop)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hotstack.catalog import IMAGE_REPOSITORY
-from hotstack.containers import podman
+from hotstack.containers import control, podman
 from hotstack.containers.labels import IMAGE_LABEL, WORKDIR_LABEL
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
@@ -50,7 +50,7 @@ def _mounts_from(name: str, root: Path) -> bool:
 def remove_containers(paths: Paths) -> list[str]:
     names = ours(paths)
     if names:
-        podman.run(["rm", "-f", "-t", "10", *names], timeout=300)
+        control.remove(*names, timeout=10)
     return [f"removed container {n}" for n in names]
 
 

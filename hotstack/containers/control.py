@@ -19,6 +19,8 @@ from hotstack.core.errors import CommandError
 from hotstack.core.fsutil import write_if_changed
 
 STOP_TIMEOUT_S = 20
+STALE = "stale"  # podman says running, but the container's process is gone
+PROC = Path("/proc")
 # `logs --follow` runs until Ctrl-C; a day bounds one left in a forgotten terminal.
 FOLLOW_TIMEOUT_S = 86400.0
 
@@ -27,7 +29,7 @@ FOLLOW_TIMEOUT_S = 86400.0
 class Container:
     name: str
     service: str
-    state: str  # podman's word: running, exited, created, paused, ...
+    state: str  # podman's word (running, exited, created, paused, ...) or STALE
     config_hash: str
     started_at: float  # unix time; 0 when never started
 
@@ -45,14 +47,33 @@ def ps_args() -> list[str]:
     return ["ps", "--all", "--format", "json", "--filter", f"label={SERVICE_LABEL}"]
 
 
-def parse_ps(text: str) -> dict[str, Container]:
-    """`podman ps --format json` output → containers by name."""
+def process_alive(pid: int, container_id: str, proc: Path = PROC) -> bool:
+    """Whether `pid` is the container's process: alive (a zombie, killed but not yet reaped,
+    is not) and in the container's own cgroup (its path names the container's id, with or
+    without systemd), so a reused pid does not count."""
+    try:
+        state = (proc / str(pid) / "stat").read_text().rpartition(")")[2].split()[0]
+        return state != "Z" and bool(container_id) and container_id in (proc / str(pid) / "cgroup").read_text()
+    except (OSError, IndexError):
+        return False
+
+
+def parse_ps(text: str, proc: Path = PROC) -> dict[str, Container]:
+    """`podman ps --format json` output → containers by name.
+
+    podman keeps "running" for a container whose process was killed behind its back (a
+    crashed host or a killed session that left /run in place: conmon died too, so nobody
+    recorded the exit). Such a container is STALE here, so `up` recreates it instead of
+    keeping a service that is not there."""
     found: dict[str, Container] = {}
     for row in json.loads(text or "[]") or []:
         labels = row.get("Labels") or {}
+        state = str(row.get("State", ""))
+        if state == "running" and not process_alive(int(row.get("Pid") or 0), str(row.get("Id", "")), proc):
+            state = STALE
         for name in row.get("Names") or []:
             found[name] = Container(
-                name=name, service=labels.get(SERVICE_LABEL, ""), state=str(row.get("State", "")),
+                name=name, service=labels.get(SERVICE_LABEL, ""), state=state,
                 config_hash=labels.get(HASH_LABEL, ""), started_at=float(row.get("StartedAt") or 0),
             )
     return found
@@ -110,9 +131,17 @@ def stream_logs(container: str, *, follow: bool, tail: int | None = None) -> int
                       timeout=FOLLOW_TIMEOUT_S if follow else 600).returncode
 
 
-def remove(container: str, *, timeout: int = STOP_TIMEOUT_S) -> None:
-    """Stop (SIGTERM, then SIGKILL after `timeout`) and remove; nothing to do when it is gone."""
-    podman.run(["rm", "--force", "--ignore", "--time", str(timeout), container], timeout=timeout + 60)
+def remove(*containers: str, timeout: int = STOP_TIMEOUT_S, stale: bool = False) -> None:
+    """Stop (SIGTERM, then SIGKILL after `timeout`) and remove; nothing to do when gone.
+
+    A STALE container fails the first `rm` (podman waits `timeout` for an exit file nobody
+    writes, then errs), and that failure makes podman see it stopped: the second `rm` removes
+    it. So a failure is retried once, and a container known stale gets no grace at all."""
+    argv = ["rm", "--force", "--ignore", "--time", str(0 if stale else timeout), *containers]
+    try:
+        podman.run(argv, timeout=timeout + 60)
+    except CommandError:
+        podman.run(argv, timeout=timeout + 60)
 
 
 def network_exists(name: str) -> bool:

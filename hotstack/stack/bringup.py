@@ -146,8 +146,8 @@ class Stack:
     def _create(self, svc: Service, action: Action) -> float:
         """Replace the container; returns the unix time just before the new one was created."""
         self.notify(svc.name, "starting", action)
-        if svc.container in self.snapshot:
-            control.remove(svc.container, timeout=stop_timeout(svc))
+        if (old := self.snapshot.get(svc.container)) is not None:
+            control.remove(svc.container, timeout=stop_timeout(svc), stale=old.state == control.STALE)
         ensure_data_dirs(self.cat, svc)
         self._jobs(svc, after_start=False)
         created_at = time.time()

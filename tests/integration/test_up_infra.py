@@ -5,6 +5,8 @@ name, data dir, podman network and CIDR); nothing is published on the host; all 
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,6 +78,27 @@ def test_infra_comes_up_is_kept_and_heals(infra: tuple[Catalog, dict[str, str]])
     assert {n: o.action for n, o in third.items()} == {"mariadb": "kept", "rabbitmq": "created",
                                                        "memcached": "kept"}
     print(f"no-op run: {noop:.2f} s; rabbitmq healed in {third['rabbitmq'].healthy_after_s} s")
+
+
+def test_a_container_killed_behind_podmans_back_is_recreated(infra: tuple[Catalog, dict[str, str]]) -> None:
+    """Its process and its conmon killed (what a crashed host or a killed session leaves when
+    /run survives): podman still says running, hotstack sees it stale, and the next run
+    recreates it, without the stop grace podman would wait for an exit nobody writes."""
+    cat, hashes = infra
+    _, notify = _events()
+    start_all(cat, hashes, notify, names=["memcached"])  # type: ignore[arg-type]
+    container = cat["memcached"].container
+    pids = podman.run(["inspect", "--format", "{{.State.ConmonPid}} {{.State.Pid}}", container]).stdout.split()
+    for pid in pids:
+        os.kill(int(pid), signal.SIGKILL)
+    time.sleep(0.5)
+    assert podman.run(["inspect", "--format", "{{.State.Status}}", container]).stdout.strip() == "running"
+    assert control.snapshot()[container].state == control.STALE
+    start = time.monotonic()
+    healed = start_all(cat, hashes, notify, names=["memcached"])  # type: ignore[arg-type]
+    took = time.monotonic() - start
+    assert healed["memcached"].action == "created" and control.snapshot()[container].running
+    print(f"\nstale memcached recreated and healthy in {took:.1f} s")
 
 
 def test_a_changed_config_recreates_only_that_service(infra: tuple[Catalog, dict[str, str]]) -> None:

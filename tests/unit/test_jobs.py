@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from hotstack import catalog
-from hotstack.containers.control import compose_up_args, exec_args, parse_ps, service_subset
+from hotstack.containers.control import STALE, compose_up_args, exec_args, parse_ps, service_subset
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
 from hotstack.render.compose import service_definition
@@ -87,15 +87,33 @@ def test_one_service_compose_file_keeps_the_definition(settings: Settings, paths
     assert {k: v for k, v in definition.items() if k != "depends_on"} == cut["services"]["keystone"]
 
 
-def test_parse_ps() -> None:
-    text = json.dumps([{"Names": ["hotstack-mariadb"], "State": "running", "StartedAt": 1700000000,
-                        "Labels": {"io.hotstack.service": "mariadb", "io.hotstack.config-hash": "abc"}},
+def _proc(root: Path, pid: int, state: str, cgroup: str) -> None:
+    """A /proc entry of the test's own: its stat line (comm with a space) and cgroup file."""
+    (root / str(pid)).mkdir()
+    (root / str(pid) / "stat").write_text(f"{pid} (my proc) {state} 1 {pid} {pid} 0 -1\n")
+    (root / str(pid) / "cgroup").write_text(cgroup)
+
+
+def test_parse_ps(tmp_path: Path) -> None:
+    _proc(tmp_path, 41, "S", "0::/libpod_parent/libpod-c0ffee\n")  # pid 41 is mariadb's process
+    text = json.dumps([{"Names": ["hotstack-mariadb"], "State": "running", "StartedAt": 1700000000, "Pid": 41,
+                        "Id": "c0ffee", "Labels": {"io.hotstack.service": "mariadb", "io.hotstack.config-hash": "abc"}},
                        {"Names": ["hotstack-rabbitmq"], "State": "exited", "StartedAt": 0, "Labels": None}])
-    found = parse_ps(text)
+    found = parse_ps(text, proc=tmp_path)
     assert found["hotstack-mariadb"].running and found["hotstack-mariadb"].config_hash == "abc"
     assert found["hotstack-mariadb"].uptime_s(1700000010) == 10
     assert not found["hotstack-rabbitmq"].running and found["hotstack-rabbitmq"].uptime_s() is None
     assert parse_ps("") == {} and parse_ps("null") == {}
+
+
+def test_a_running_container_whose_process_is_gone_is_stale(tmp_path: Path) -> None:
+    _proc(tmp_path, 41, "S", "0::/user.slice/some-other-process\n")  # pid 41 reused by another process
+    _proc(tmp_path, 42, "Z", "0::/libpod_parent/libpod-0dd\n")  # killed, not reaped yet
+    rows = [{"Names": ["hotstack-a"], "State": "running", "Pid": 41, "Id": "c0ffee"},
+            {"Names": ["hotstack-b"], "State": "running", "Pid": 77, "Id": "beef"},  # no such pid
+            {"Names": ["hotstack-c"], "State": "running", "Pid": 42, "Id": "0dd"}]
+    found = parse_ps(json.dumps(rows), proc=tmp_path)
+    assert {c.state for c in found.values()} == {STALE} and not any(c.running for c in found.values())
 
 
 def test_job_output_never_shows_a_secret(settings: Settings, paths: Paths, tmp_path: Path) -> None:
