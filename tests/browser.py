@@ -31,8 +31,12 @@ def require() -> Any:
 
 
 def resolver_rules(names: dict[str, str]) -> str:
-    """`--host-resolver-rules`: each name (or `*.domain` pattern) to its address, every other name unresolvable."""
-    return ", ".join([*(f"MAP {name} {address}" for name, address in names.items()), "MAP * ~NOTFOUND"])
+    """`--host-resolver-rules`: each name (or `*.domain` pattern) to its address, every other
+    name unresolvable. Chromium applies the rules to address literals too: the mapped
+    addresses are excluded, so a page may name them (nova's console URL does)."""
+    excluded = sorted(set(names.values()))
+    return ", ".join([*(f"MAP {name} {address}" for name, address in names.items()),
+                      *(f"EXCLUDE {address}" for address in excluded), "MAP * ~NOTFOUND"])
 
 
 @contextmanager
@@ -57,7 +61,7 @@ def wait_for(what: str, check: Callable[[], T | None], timeout: float, every: fl
         try:
             if result := check():
                 return result
-        except Exception as exc:  # noqa: BLE001 - a page in flux raises all kinds (stale, missing)
+        except Exception as exc:  # a page in flux raises all kinds (stale element, not found)
             last = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         time.sleep(every)
     raise AssertionError(f"{what}: not within {timeout:.0f} s (last: {last})")

@@ -19,7 +19,9 @@ E2E_SETTINGS = {
     "network": {"container_cidr": "172.31.8.0/25", "provider_cidr": "172.31.8.128/25", "brex_ip": "172.31.8.129",
                 "int_bridge": "e2e-int", "ex_bridge": "e2e-ex", "podman_network": "hotstack-e2e",
                 "domain": "hotstack-e2e.local", "tenant_cidr": "192.168.108.0/24"},
-    "ports": {name: port + 20000 for name, port in PortSettings().model_dump().items()},
+    # Every port 20000 up, but for the port-less name http://dashboard.hotstack-e2e.local/: port
+    # 80 on its own brex_ip does not collide with another deployment's.
+    "ports": {name: port + 20000 for name, port in PortSettings().model_dump().items()} | {"http": 80},
 }
 
 

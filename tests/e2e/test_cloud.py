@@ -76,7 +76,7 @@ def _other_deployments_on_this_host(e2e: Deployment) -> list[str]:
 
 
 def test_a_simulated_reboot_comes_back_with_one_up(e2e: Deployment) -> None:
-    """Every container of the deployment killed, its brex_ip gone and — where no other
+    """Every container of the deployment killed (behind podman's back), its brex_ip gone and — where no other
     deployment shares them — the OVS and libvirt daemons stopped and /run/netns unmounted, as
     after a reboot; one `up` brings the cloud back with its data: a project, an image with its
     checksum, a volume and a network made before."""
@@ -88,7 +88,10 @@ def test_a_simulated_reboot_comes_back_with_one_up(e2e: Deployment) -> None:
     image = admin.image.find_image("hotstack-guest")
     try:
         names = [c for c in podman.run(["ps", "--format", "{{.Names}}"]).stdout.split() if c.startswith("e2e-")]
-        podman.run(["kill", "--signal", "KILL", *names], check=False, timeout=120)
+        # Killed behind podman's back, conmon too, as a crash or a killed session does: podman
+        # goes on calling them running (its /run survives), and `up` must see through that.
+        pids = podman.run(["inspect", "--format", "{{.State.ConmonPid}} {{.State.Pid}}", *names]).stdout.split()
+        subprocess.run(["kill", "-KILL", *pids], capture_output=True)
         net = e2e.settings.network
         subprocess.run(["ip", "addr", "flush", "dev", net.ex_bridge], check=True)
         shared = _other_deployments_on_this_host(e2e)
@@ -103,6 +106,8 @@ def test_a_simulated_reboot_comes_back_with_one_up(e2e: Deployment) -> None:
         up = e2e.hotstack("up", "--json", artifact="up-after-reboot")
         assert up.returncode == 0, up.stdout + up.stderr
         print(f"back after the reboot in {time.monotonic() - started:.1f} s")
+        kept = [name for name, s in json.loads(up.stdout)["services"].items() if s["action"] == "kept"]
+        assert not kept, f"kept although their processes were killed: {kept}"
         admin = connect(e2e.settings, e2e.paths)
         assert admin.identity.find_project("e2e-reboot", domain_id="default") is not None
         assert admin.network.find_network("e2e-reboot") is not None
@@ -182,7 +187,8 @@ def test_a_guest_reaches_beyond_the_host(e2e: Deployment, outside: str) -> None:
         assert f"HOTSTACK-REACH ping ok {outside}" in log, log[-2000:]
         assert f"HOTSTACK-REACH tcp ok {outside}:{OUTSIDE_PORT} {OUTSIDE_GREETING}" in log, log[-2000:]
     finally:
-        conn.delete_server(server, wait=True, timeout=120)
+        # By id: given the server object, the cloud layer finds nothing and returns False.
+        assert conn.delete_server(server.id, wait=True, timeout=120)
 
 
 def test_smoke_passes(e2e: Deployment) -> None:

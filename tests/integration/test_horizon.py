@@ -7,7 +7,6 @@ wrong password and must get Horizon's error on the login page. All removed at th
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import time
 import urllib.error
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import chromium, wait_for
 
 from hotstack import catalog
 from hotstack.catalog.services.horizon import LOGIN_FORM, LOGIN_PATH
@@ -33,11 +33,6 @@ NAME, NETWORK, CIDR = "hsihz", "hsihz", "10.213.47.0/26"
 SERVICES = ("memcached", "horizon")
 FIRST_PAGE_BOUND_S = 60.0
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-# SANDBOX.md: what headless Chromium needs here (and nothing that reaches the internet).
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--window-size=1280,900")
 
 
 @dataclass(frozen=True)
@@ -161,27 +156,12 @@ def test_an_unknown_host_name_is_refused(dashboard: Dashboard) -> None:
 
 
 def test_a_browser_signs_in_with_a_wrong_password_and_sees_the_error(dashboard: Dashboard, tmp_path: Path) -> None:
-    webdriver = pytest.importorskip("selenium.webdriver")
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.skip("Debian's chromium and chromium-driver are not installed (scripts/install-deps --test)")
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as until
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium'}")
     # The dashboard's name resolves to the published port on loopback; every other name fails.
-    options.add_argument(f"--host-resolver-rules=MAP {dashboard.host.split(':')[0]} 127.0.0.1, MAP * ~NOTFOUND")
-    options.add_argument("--no-proxy-server")
-    browser = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    try:
-        browser.set_page_load_timeout(30)
+    with chromium(tmp_path / "chromium", {dashboard.host.split(":")[0]: "127.0.0.1"}) as browser:
         browser.get(dashboard.url + LOGIN_PATH)
-        wait = WebDriverWait(browser, 20)
-        user = wait.until(until.visibility_of_element_located((By.ID, "id_username")))
+        user = wait_for("the login form", lambda: browser.find_element(By.ID, "id_username"), 20)
         password = browser.find_element(By.ID, "id_password")
         sign_in = browser.find_element(By.ID, "loginBtn")
         # Styled: the compressed stylesheet applied (Bootstrap gives the button its padding).
@@ -190,7 +170,7 @@ def test_a_browser_signs_in_with_a_wrong_password_and_sees_the_error(dashboard: 
         user.send_keys("admin")
         password.send_keys("not-the-password")
         sign_in.click()
-        error = wait.until(until.visibility_of_element_located((By.CSS_SELECTOR, "form .alert-danger")))
+        error = wait_for("the sign-in error", lambda: browser.find_element(By.CSS_SELECTOR, "form .alert-danger"), 20)
         ARTIFACTS.mkdir(exist_ok=True)
         shot = ARTIFACTS / "horizon-login-error.png"
         browser.save_screenshot(str(shot))
@@ -198,5 +178,3 @@ def test_a_browser_signs_in_with_a_wrong_password_and_sees_the_error(dashboard: 
         assert browser.current_url.startswith(dashboard.url + LOGIN_PATH)
         assert browser.find_elements(By.ID, "id_password"), "not the login page any more"
         print(f"\nbrowser: {browser.title!r}, error {error.text.strip()!r}; screenshot {shot}")
-    finally:
-        browser.quit()
