@@ -30,7 +30,7 @@ from hotstack.host import daemons, plan
 from hotstack.host.system import Host
 from hotstack.images import stage
 from hotstack.render.configs import RenderResult
-from hotstack.stack.bringup import Outcome, launch
+from hotstack.stack.bringup import Outcome, launch, remove_switched_off
 
 
 @dataclass
@@ -40,13 +40,14 @@ class UpReport:
     failure: HotstackError | None = None
     credentials: Path | None = None  # the system clouds.yaml, once keystone is up
     clouds: tuple[str, str] = ("", "")  # its entries: admin, user
+    removed: list[str] = field(default_factory=list)  # containers of services switched off
 
     @property
     def ok(self) -> bool:
         return self.failure is None
 
     def to_json(self) -> dict[str, Any]:
-        data = report_json(self.ok, self.elapsed_s, self.services)
+        data = {**report_json(self.ok, self.elapsed_s, self.services), "removed": self.removed}
         return data if self.failure is None else {**data, "error": self.failure.message}
 
     def count(self, action: str) -> int:
@@ -109,6 +110,10 @@ def up(settings: Settings, progress: Progress = QUIET, *, only: tuple[str, ...] 
         if host and (not all_current(cat, names, rendered.hashes, found) or daemons.not_running(host_view)):
             cat, rendered = prepared(cat, rendered, progress)
         stage.ensure(cat, names, progress.image)
+        if not only:
+            report.removed = remove_switched_off(cat, found)
+            for container in report.removed:
+                progress.line(f"removed {container}: its service is off in the settings")
         report.services, report.failure = launch(cat, rendered.hashes, progress.service, names=names, snapshot=found)
         if host and report.ok and (lost := daemons.not_running(host_view)):
             report.failure = HotstackError(f"host daemon(s) stopped during up: {', '.join(lost)}",

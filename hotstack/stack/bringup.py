@@ -190,6 +190,22 @@ class Stack:
                                                              f"job {job}"))
 
 
+def switched_off(cat: Catalog, snapshot: dict[str, Container]) -> list[str]:
+    """This deployment's containers of services no longer in the catalog (turned off in the
+    settings, e.g. `horizon.enabled: false`): named `<name>-<service>` with that service label."""
+    prefix = cat.settings.name
+    return sorted(name for name, found in snapshot.items()
+                  if found.service and found.service not in cat.services and name == f"{prefix}-{found.service}")
+
+
+def remove_switched_off(cat: Catalog, snapshot: dict[str, Container]) -> list[str]:
+    """Remove them; returns the containers removed."""
+    gone = switched_off(cat, snapshot)
+    for name in gone:
+        control.remove(name, timeout=QUICK_STOP_S, stale=snapshot[name].state == control.STALE)
+    return gone
+
+
 def launch(cat: Catalog, hashes: dict[str, str], notify: Notify, *, names: list[str] | None = None,
            snapshot: dict[str, Container] | None = None) -> tuple[dict[str, Outcome], HotstackError | None]:
     """Bring `names` (default: every service) and what they depend on to healthy, in graph order.

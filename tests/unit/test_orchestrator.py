@@ -7,8 +7,11 @@ import time
 
 import pytest
 
+from hotstack import catalog
 from hotstack.containers.control import Container
 from hotstack.core.graph import closure, critical_path, reverse, run_graph
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
 from hotstack.stack.bringup import decide
 
 
@@ -129,3 +132,16 @@ def test_ctrl_c_tells_running_work_to_stop_and_waits_for_nothing() -> None:
     with pytest.raises(KeyboardInterrupt):
         run_graph({"slow": (), "interrupt": (), "later": ("slow",)}, work, on_interrupt=stop.set)
     assert time.monotonic() - start < 2 and threading.get_ident() == main
+
+
+def test_containers_of_services_switched_off_are_found(settings: Settings) -> None:
+    from hotstack.stack.bringup import switched_off
+
+    off = settings.model_copy(update={"horizon": settings.horizon.model_copy(update={"enabled": False})})
+    cat = catalog.build(off, Paths(settings.data_dir))
+    snapshot = {name: Container(name, service, "running", "h", 1.0) for name, service in (
+        ("hotstack-horizon", "horizon"),  # switched off: goes
+        ("hotstack-keystone", "keystone"),  # in the catalog: stays
+        ("e2e-horizon", "horizon"),  # another deployment's: stays
+        ("hotstack-something", ""))}  # no service label: not hotstack's to judge
+    assert switched_off(cat, snapshot) == ["hotstack-horizon"]
