@@ -16,7 +16,9 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -31,6 +33,10 @@ _log = logging.getLogger(__name__)
 # Every program being waited for (by any thread). Each runs in its own session, so the terminal's
 # Ctrl-C no longer reaches it by itself: signal_children forwards it.
 _live: set[subprocess.Popen[Any]] = set()
+# How many times each program ran (the benchmark reports what a run costs outside the containers).
+_calls: Counter[str] = Counter()
+_calls_lock = threading.Lock()
+_VALUED_FLAGS = frozenset({"--runtime", "--root", "--runroot", "--cgroup-manager", "--log-level"})
 
 
 class SecretInArgv(HotstackError):
@@ -40,6 +46,26 @@ class SecretInArgv(HotstackError):
 def in_netns(netns: str | None, argv: Sequence[str]) -> list[str]:
     """argv run inside a named network namespace (unchanged when netns is None)."""
     return ["ip", "netns", "exec", netns, *argv] if netns else list(argv)
+
+
+def program(args: Sequence[str]) -> str:
+    """A call's name in the counts: the program's file name (`python3 -m MOD` is MOD), and for
+    podman with its subcommand (`podman ps`)."""
+    name = Path(args[0]).name if args else "?"
+    if len(args) > 2 and args[1] == "-m":
+        return args[2].replace("_", "-")
+    if name == "podman":
+        rest = list(args[1:])
+        while rest and rest[0].startswith("-"):
+            rest = rest[2:] if rest[0] in _VALUED_FLAGS else rest[1:]
+        return f"podman {rest[0]}" if rest else name
+    return name
+
+
+def calls() -> dict[str, int]:
+    """Programs run so far by this process, by `program` name."""
+    with _calls_lock:
+        return dict(_calls)
 
 
 def available(program: str) -> bool:
@@ -80,7 +106,7 @@ def run(
     appended to that file (long builds) and its tail is the error; `capture=False` leaves
     output on the terminal (`logs --follow`)."""
     args = guard(argv)
-    _started(args, env)
+    _started([args], env)
     began = time.monotonic()
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +126,7 @@ def run_piped(producer: Sequence[str], argv: Sequence[str], *, timeout: float,
               hint: str | None = None, env: Mapping[str, str] | None = None) -> Result:
     """``PRODUCER | ARGV`` (e.g. tar | podman import -); CommandError names whichever failed."""
     first, second = guard(producer), guard(argv)
-    _started([*first, "|", *second], env)
+    _started([first, second], env)
     began = time.monotonic()
     with tempfile.TemporaryFile("w+") as first_err:  # a file: a chatty producer never blocks on it
         upstream = _spawn(first, hint, env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -134,9 +160,13 @@ def _stdin(input: str | None) -> int | None:
     return subprocess.PIPE if input is not None else subprocess.DEVNULL
 
 
-def _started(args: list[str], env: Mapping[str, str] | None) -> None:
+def _started(argvs: Sequence[list[str]], env: Mapping[str, str] | None) -> None:
+    """Count and log the programs of one call (two for a pipe)."""
+    with _calls_lock:
+        for args in argvs:
+            _calls[program(args)] += 1
     extra = f" (env +{','.join(sorted(env))})" if env else ""  # names only, never values
-    _log.debug("run: %s%s", shlex.join(args), extra)
+    _log.debug("run: %s%s", " | ".join(shlex.join(args) for args in argvs), extra)
 
 
 def _spawn(args: list[str], hint: str | None, env: Mapping[str, str] | None, *,

@@ -122,3 +122,15 @@ def test_nothing_else_starts_programs() -> None:
                  if p != runner_file and starts.search(p.read_text())]
     assert offenders == []
     assert starts.search(runner_file.read_text())  # the pattern does find a real one
+
+
+def test_each_program_run_is_counted_by_name() -> None:
+    assert runner.program(["podman", "--runtime", "runc", "ps", "--all"]) == "podman ps"
+    assert runner.program(["/usr/bin/python3", "-m", "podman_compose", "-f", "x", "up"]) == "podman-compose"
+    assert runner.program(["/usr/sbin/nft", "-j", "list", "ruleset"]) == "nft"
+    before = runner.calls()
+    runner.run(["true"])
+    runner.run_piped(["echo", "x"], ["cat"], timeout=30)
+    after = runner.calls()
+    assert {name: after[name] - before.get(name, 0) for name in ("true", "echo", "cat")} == \
+        {"true": 1, "echo": 1, "cat": 1}
