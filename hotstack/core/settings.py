@@ -79,6 +79,14 @@ class PortSettings(_Section):
     dns: Port = 53
 
 
+class KeystoneSettings(_Section):
+    # bcrypt's cost (2^N rounds) for every password keystone hashes. hotstack's passwords are
+    # 32 random hex characters (128 bits): a cost factor adds nothing against guessing them,
+    # and at keystone's 12 each sign-in costs ~0.26 CPU-s (docs/up.md). Raise it for users
+    # with chosen passwords.
+    password_hash_rounds: Annotated[int, Field(ge=4, le=31)] = 4
+
+
 class NovaSettings(_Section):
     virt_type: Literal["auto", "kvm", "qemu"] = "auto"
     # A host name label.
@@ -125,6 +133,7 @@ class Settings(_Section):
     debug: bool = False
     network: NetworkSettings = NetworkSettings()
     ports: PortSettings = PortSettings()
+    keystone: KeystoneSettings = KeystoneSettings()
     nova: NovaSettings = NovaSettings()
     cinder: CinderSettings = CinderSettings()
     quotas: QuotaSettings = QuotaSettings()

@@ -11,6 +11,7 @@ from typing import Any
 
 from hotstack.catalog import Catalog, Job, Service
 from hotstack.core import credentials
+from hotstack.core.credentials import USER_NAME
 
 SERVICE_PROJECT = "service"
 SERVICE_ROLES = ("admin", "service")
@@ -25,6 +26,9 @@ def run(conn: Any, cat: Catalog, svc: Service, job: Job, secrets: dict[str, str]
     changes: list[str] = []
     if job.argv[:1] == ("stack-domain",):
         ensure_stack_domain(conn, cat, secrets["heat_domain_admin_password"], changes)
+        return changes
+    if job.argv[:1] == ("password-cost",):
+        set_passwords_again(conn, cat, secrets, changes)
         return changes
     project = ensure_project(conn, SERVICE_PROJECT, changes)
     roles = [ensure_role(conn, name, changes) for name in SERVICE_ROLES]
@@ -82,6 +86,27 @@ def password_works(cat: Catalog, user: str, password: str, domain_id: str) -> bo
         return bool(session.Session(auth=auth, timeout=15).get_token())
     except exceptions.Unauthorized:
         return False
+
+
+def generated_passwords(cat: Catalog, secrets: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(user, domain name or id, password) of every keystone user hotstack made, admin last."""
+    users = [(svc.keystone_user, DEFAULT_DOMAIN, secrets[f"keystone_{svc.keystone_user}"])
+             for svc in cat if svc.keystone_user]
+    users += [(USER_NAME, DEFAULT_DOMAIN, secrets["hotstack_user_password"]),
+              (HEAT_DOMAIN_ADMIN, HEAT_DOMAIN, secrets["heat_domain_admin_password"])]
+    return [*dict.fromkeys(users), ("admin", DEFAULT_DOMAIN, secrets["admin_password"])]
+
+
+def set_passwords_again(conn: Any, cat: Catalog, secrets: dict[str, str], changes: list[str]) -> None:
+    """A stored hash keeps the cost it was made with: set each generated password again (to the
+    same value), so keystone stores it at the cost configured now. Keystone then revokes that
+    user's tokens; services and clients sign in again on their next call."""
+    for name, domain_name, password in generated_passwords(cat, secrets):
+        domain = conn.identity.find_domain(domain_name, ignore_missing=True)
+        user = domain and conn.identity.find_user(name, ignore_missing=True, domain_id=domain.id)
+        if user:
+            conn.identity.update_user(user, password=password)
+            changes.append(f"password of {name} stored at the configured cost")
 
 
 def ensure_endpoints(conn: Any, cat: Catalog, svc: Service, changes: list[str]) -> None:

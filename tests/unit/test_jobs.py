@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import json
 from pathlib import Path
 
@@ -125,3 +126,30 @@ def test_job_output_never_shows_a_secret(settings: Settings, paths: Paths, tmp_p
                        lambda: {})
     error = "ERROR 1064 (42000) near 'IDENTIFIED BY 'f00dfeed1234';' at line 2"
     assert runner.redact(error) == "ERROR 1064 (42000) near 'IDENTIFIED BY '********';' at line 2"
+
+
+def test_every_generated_password_is_stored_again_admin_last(settings: Settings) -> None:
+    from hotstack.stack.keystone_jobs import generated_passwords
+
+    cat = catalog.build(settings, Paths(settings.data_dir))
+    secrets = {name: f"pw-{name}" for name in catalog.secret_names(cat)}
+    users = generated_passwords(cat, secrets)
+    names = [name for name, _, _ in users]
+    assert names[-1] == "admin" and len(names) == len(set(names))
+    assert {svc.keystone_user for svc in cat if svc.keystone_user} | {"hotstack", "heat_domain_admin"} < set(names)
+    assert all(password == secrets.get(f"keystone_{name}", password) for name, _, password in users)
+    job = next(j for j in cat["keystone"].jobs if j.argv == ("password-cost",))
+    assert job.after_start and job.name == "keystone-password-cost-4"  # once per cost
+
+
+def test_keystone_hashes_at_the_configured_cost(tmp_path: Path, config_file: Path) -> None:
+    from hotstack.commands.render_cmd import render_catalog
+    from hotstack.core.settings import load
+
+    overrides = {"data_dir": str(tmp_path / "data"), "keystone.password_hash_rounds": "10"}
+    cat = catalog.build(load(config_file, overrides, environ={}), Paths(tmp_path / "data"))
+    render_catalog(cat)
+    conf = configparser.ConfigParser(interpolation=None)
+    conf.read_string((cat.paths.rendered / "keystone" / "keystone.conf").read_text())
+    identity = conf["identity"]
+    assert (identity["password_hash_algorithm"], identity["password_hash_rounds"]) == ("bcrypt", "10")

@@ -31,5 +31,8 @@ def services(c: Ctx) -> list[Service]:
                 "--bootstrap-public-url", admin_url,
                 env=(("OS_BOOTSTRAP_PASSWORD", "admin_password"),)),
             Job("keystone-endpoints", "keystone", ("service",), after_start=True),
+            # Once per hash cost: passwords made before at another cost are stored again at this one.
+            Job(f"keystone-password-cost-{s.keystone.password_hash_rounds}", "keystone", ("password-cost",),
+                after_start=True),
         ),
     )]
