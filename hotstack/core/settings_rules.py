@@ -1,5 +1,5 @@
-"""The rules of single settings: names and their lengths, data_dir, the guest image, and how a
-bad value is quoted in a message (never more than about 76 characters of it).
+"""The rules of single settings: names and their lengths, data_dir, the guest image, flavor
+names, and how a bad value is quoted in a message (never more than about 76 characters of it).
 
 Each rule is a plain function that returns the value or raises ValueError with the rule in
 words; settings.py attaches them to the model's fields.
@@ -136,3 +136,17 @@ def guest_image(value: Any) -> Any:
     if not os.access(path, os.R_OK):
         raise ValueError("must be a readable local image file: permission denied")
     return value
+
+
+def keys_named(max_len: int, what: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Every key of a mapping is a name (as name_of); the message quotes the bad key."""
+    check = name_of(max_len)
+
+    def rule(value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            try:
+                check(key)
+            except ValueError as exc:
+                raise ValueError(f"{what} {shown(key)} {exc}") from None
+        return value
+    return rule
