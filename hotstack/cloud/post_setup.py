@@ -3,27 +3,22 @@ through openstacksdk — every `ensure_*` looks first and changes only what diff
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from hotstack.cloud.glance import ensure_image
+from hotstack.cloud.outcome import Outcome
 from hotstack.core.credentials import USER_NAME, USER_PROJECT
 from hotstack.core.settings import Settings, ip_in
-from hotstack.core.settings_cloud import Flavor, QuotaSettings
+from hotstack.core.settings_cloud import GUEST_IMAGE, CloudImage, Flavor, QuotaSettings
 
 Progress = Callable[[str], None]
 
 PUBLIC_NET, PUBLIC_SUBNET = "public", "public-subnet"
 PRIVATE_NET, PRIVATE_SUBNET, ROUTER = "private", "private-subnet", "router"
-GUEST_IMAGE = "hotstack-guest"
 
-
-@dataclass(frozen=True)
-class Outcome:
-    thing: str
-    action: str  # created | updated | unchanged
+GUEST_PROPERTIES = {"hw_disk_bus": "virtio", "hw_vif_model": "virtio", "os_distro": "hotstack-guest"}
 
 
 def ensure_project_and_user(admin: Any, password: str) -> list[Outcome]:
@@ -164,33 +159,21 @@ def ensure_quotas(admin: Any, s: Settings, project_id: str) -> list[Outcome]:
     return out
 
 
-def same_content(image: Any, path: Path) -> bool:
-    """Does glance hold exactly this file? (Its multihash: the size alone misses a rebuilt guest.)"""
-    algo, value = getattr(image, "hash_algo", None), getattr(image, "hash_value", None)
-    if image.size != path.stat().st_size or not algo or not value:
-        return False
-    digest = hashlib.new(algo)
-    with path.open("rb") as data:
-        for block in iter(lambda: data.read(1 << 20), b""):
-            digest.update(block)
-    return bool(digest.hexdigest() == value)
-
-
 def ensure_guest_image(admin: Any, image_file: Path, disk_format: str) -> list[Outcome]:
-    existing = admin.image.find_image(GUEST_IMAGE)
-    if existing is not None and existing.status == "active" and same_content(existing, image_file):
-        return []
-    if existing is not None:
-        admin.image.delete_image(existing)
-    admin.image.create_image(
-        name=GUEST_IMAGE, filename=str(image_file), disk_format=disk_format, container_format="bare",
-        visibility="public", wait=True, allow_duplicates=True,
-        properties={"hw_disk_bus": "virtio", "hw_vif_model": "virtio", "os_distro": "hotstack-guest"})
-    return [Outcome(f"image {GUEST_IMAGE}", "updated" if existing else "created")]
+    return ensure_image(admin, GUEST_IMAGE, image_file, disk_format, "bare", GUEST_PROPERTIES)
+
+
+def ensure_cloud_images(admin: Any, images: Sequence[tuple[CloudImage, Path]]) -> list[Outcome]:
+    """Every cloud_images entry, from its local file (downloads.image_file found or fetched it)."""
+    out: list[Outcome] = []
+    for image, path in images:
+        out += ensure_image(admin, image.name, path, image.disk_format, image.container_format, image.properties)
+    return out
 
 
 def setup_cloud(admin: Any, user_conn: Callable[[], Any], s: Settings, user_password: str,
-                guest: tuple[Path, str] | None, progress: Progress) -> list[Outcome]:
+                guest: tuple[Path, str] | None, progress: Progress,
+                images: Sequence[tuple[CloudImage, Path]] = ()) -> list[Outcome]:
     """Run every ensure step in order; `user_conn` connects as the hotstack user once it exists."""
     out: list[Outcome] = []
 
@@ -208,4 +191,6 @@ def setup_cloud(admin: Any, user_conn: Callable[[], Any], s: Settings, user_pass
     step("security group", ensure_security_rules(user, project_id))
     if guest is not None:
         step("guest image", ensure_guest_image(admin, *guest))
+    if images:
+        step("cloud images", ensure_cloud_images(admin, images))
     return out

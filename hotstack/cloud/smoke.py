@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hotstack.cloud.icmp import ping
-from hotstack.cloud.post_setup import GUEST_IMAGE, PRIVATE_NET, PUBLIC_NET
-from hotstack.core.settings_cloud import SMOKE_FLAVOR
+from hotstack.cloud.post_setup import PRIVATE_NET, PUBLIC_NET
+from hotstack.core.settings_cloud import GUEST_IMAGE, SMOKE_FLAVOR
 from hotstack.guest.init import MARKER, TCP_GREETING, TCP_PORT
 
 PREFIX = "hotstack-smoke"

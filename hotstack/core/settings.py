@@ -22,6 +22,7 @@ from hotstack.core.errors import BadInput
 from hotstack.core.settings_cloud import (
     DEFAULT_FLAVORS,
     SMOKE_FLAVOR,
+    CloudImages,
     Flavors,
     QuotaSettings,
 )
@@ -118,6 +119,7 @@ class Settings(_Section):
     cinder: CinderSettings = CinderSettings()
     quotas: QuotaSettings = QuotaSettings()
     flavors: Flavors = Field(default_factory=lambda: dict(DEFAULT_FLAVORS))
+    cloud_images: CloudImages = Field(default_factory=list)  # images by name, beside hotstack-guest
     horizon: HorizonSettings = HorizonSettings()
     images: ImageSettings = ImageSettings()
     guest: GuestSettings = GuestSettings()

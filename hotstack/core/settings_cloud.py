@@ -7,15 +7,16 @@ they expect; `hotstack.tiny` is hotstack's own (the smoke and e2e tests boot it)
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from hotstack.core import settings_rules as rules
 
 QUOTA_MAX = 1_000_000  # a count of instances, ports, ...; ram_mb and gigabytes may reach int32
 INT32_MAX = 2**31 - 1  # what nova's and cinder's quota columns (and nova's flavor columns) hold
 SMOKE_FLAVOR = "hotstack.tiny"  # the smoke test boots it, so every flavor set must hold it
+GUEST_IMAGE = "hotstack-guest"  # hotstack's own test image (guest.image), never a cloud image
 
 Count = Annotated[int, Field(ge=-1, le=QUOTA_MAX)]  # -1: unlimited
 Big = Annotated[int, Field(ge=-1, le=INT32_MAX)]
@@ -76,3 +77,25 @@ class QuotaSettings(Section):
     snapshots: Count = 20
     gigabytes: Big = 1000
     per_volume_gigabytes: Big = 500
+
+
+# glance's own lists (its default disk_formats and container_formats options)
+DiskFormat = Literal["qcow2", "raw", "vmdk", "vdi", "vhd", "vhdx", "iso", "ploop", "aki", "ari", "ami"]
+ContainerFormat = Literal["bare", "ovf", "ova", "aki", "ari", "ami", "docker", "compressed"]
+PropertyValue = Annotated[str, BeforeValidator(rules.glance_property_value)]
+Properties = Annotated[dict[str, PropertyValue], AfterValidator(rules.glance_property_names)]
+
+
+class CloudImage(Section):
+    """An image uploaded by name: a local file or a download (cached under data_dir)."""
+
+    name: Annotated[str, AfterValidator(rules.name_of(255))]  # glance's name column is 255 wide
+    source: Annotated[str, AfterValidator(rules.image_source)]
+    disk_format: DiskFormat = "qcow2"
+    container_format: ContainerFormat = "bare"
+    properties: Properties = Field(default_factory=dict)  # glance properties, as strings
+    sha256: Annotated[str | None, AfterValidator(rules.sha256_hex)] = None  # checked after a download
+    size: Annotated[int | None, Field(ge=1, le=2**63 - 1)] = None  # bytes, checked after a download
+
+
+CloudImages = Annotated[list[CloudImage], AfterValidator(rules.unique_images(GUEST_IMAGE))]

@@ -8,8 +8,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from hotstack.cloud.post_setup import QUOTA_KEYS, ensure_flavors, ensure_quotas, quota_drift, same_content
-from hotstack.cloud.post_setup import Outcome as SetupOutcome
+from hotstack.cloud.glance import same_content
+from hotstack.cloud.outcome import Outcome as SetupOutcome
+from hotstack.cloud.post_setup import QUOTA_KEYS, ensure_flavors, ensure_quotas, quota_drift
 from hotstack.cloud.setup import SETUP_RECORD, post_setup_current, settings_digest
 from hotstack.commands.up_cmd import cloud_setup_needed
 from hotstack.core.paths import Paths
