@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hotstack.core.settings import Settings
+from hotstack.core.settings import Settings, load
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,6 +29,18 @@ def test_readme_lists_every_setting() -> None:
     assert "quotas.cores" in found and "flavors" in found
     missing = [k for k in found if f"| `{k}` |" not in readme]
     assert not missing
+
+
+def test_the_scenarios_example_is_valid_settings(tmp_path: Path) -> None:
+    """The README's cloud_images example loads as it is written."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Running HotStack scenarios"):]
+    example = section[section.index("```yaml\n") + 8:section.index("```\n", section.index("```yaml\n") + 8)]
+    cfg = tmp_path / "hotstack.yaml"
+    cfg.write_text(example)
+    images = load(cfg, environ={}).cloud_images
+    assert [i.name for i in images][:2] == ["cirros", "CentOS-Stream-GenericCloud-9"]
+    assert images[-1].properties["hw_firmware_type"] == "uefi"
 
 
 def test_ci_runs_the_readme_test_command() -> None:
