@@ -3,33 +3,22 @@ through openstacksdk — every `ensure_*` looks first and changes only what diff
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from hotstack.cloud.glance import ensure_image
+from hotstack.cloud.outcome import Outcome
 from hotstack.core.credentials import USER_NAME, USER_PROJECT
 from hotstack.core.settings import Settings, ip_in
+from hotstack.core.settings_cloud import GUEST_IMAGE, CloudImage, Flavor, QuotaSettings
 
 Progress = Callable[[str], None]
 
-# name: (vcpus, ram MB, disk GB)
-FLAVORS: dict[str, tuple[int, int, int]] = {
-    "hotstack.tiny": (1, 192, 1),
-    "hotstack.small": (1, 1024, 10),
-    "hotstack.medium": (2, 2048, 20),
-    "hotstack.large": (2, 4096, 40),
-}
 PUBLIC_NET, PUBLIC_SUBNET = "public", "public-subnet"
 PRIVATE_NET, PRIVATE_SUBNET, ROUTER = "private", "private-subnet", "router"
-GUEST_IMAGE = "hotstack-guest"
 
-
-@dataclass(frozen=True)
-class Outcome:
-    thing: str
-    action: str  # created | updated | unchanged
+GUEST_PROPERTIES = {"hw_disk_bus": "virtio", "hw_vif_model": "virtio", "os_distro": "hotstack-guest"}
 
 
 def ensure_project_and_user(admin: Any, password: str) -> list[Outcome]:
@@ -66,15 +55,16 @@ def password_works(admin: Any, user_id: str, password: str) -> bool:
     return bool(admin.identity.post("/auth/tokens", json=body, raise_exc=False).status_code == 201)
 
 
-def ensure_flavors(admin: Any) -> list[Outcome]:
+def ensure_flavors(admin: Any, flavors: Mapping[str, Flavor]) -> list[Outcome]:
+    """Every flavor of the settings, public; others (a user's, a dropped setting's) are left alone."""
     out = []
-    for name, (vcpus, ram, disk) in FLAVORS.items():
+    for name, want in flavors.items():
         flavor = admin.compute.find_flavor(name, ignore_missing=True)
-        if flavor and (flavor.vcpus, flavor.ram, flavor.disk) == (vcpus, ram, disk):
+        if flavor and (flavor.vcpus, flavor.ram, flavor.disk) == (want.vcpus, want.ram_mb, want.disk_gb):
             continue
         if flavor:
             admin.compute.delete_flavor(flavor)  # flavors are immutable: replace a drifted one
-        admin.compute.create_flavor(name=name, vcpus=vcpus, ram=ram, disk=disk, is_public=True)
+        admin.compute.create_flavor(name=name, vcpus=want.vcpus, ram=want.ram_mb, disk=want.disk_gb, is_public=True)
         out.append(Outcome(f"flavor {name}", "updated" if flavor else "created"))
     return out
 
@@ -138,54 +128,52 @@ def ensure_security_rules(user: Any, project_id: str) -> list[Outcome]:
     return out
 
 
+# service -> {settings key: the attribute of openstacksdk's quota resource}
+QUOTA_KEYS: dict[str, dict[str, str]] = {
+    "compute": {"instances": "instances", "cores": "cores", "ram_mb": "ram", "key_pairs": "key_pairs",
+                "server_groups": "server_groups", "server_group_members": "server_group_members"},
+    "network": {k: k for k in ("networks", "subnets", "ports", "routers", "floating_ips", "security_groups",
+                               "security_group_rules")},
+    "volume": {k: k for k in ("volumes", "snapshots", "gigabytes", "per_volume_gigabytes")},
+}
+
+
+def quota_drift(current: Any, q: QuotaSettings, kind: str) -> dict[str, int]:
+    """The attributes of one service's quota set that differ from the settings, with the wanted value."""
+    wanted = {attr: getattr(q, key) for key, attr in QUOTA_KEYS[kind].items()}
+    return {attr: value for attr, value in wanted.items() if getattr(current, attr, None) != value}
+
+
 def ensure_quotas(admin: Any, s: Settings, project_id: str) -> list[Outcome]:
-    q = s.quotas
-    wanted = {
-        "compute": {"instances": q.instances, "cores": q.cores, "ram": q.ram_mb},
-        "volume": {"volumes": q.volumes, "gigabytes": q.gigabytes},
-        "network": {"floating_ips": q.floating_ips, "networks": q.networks, "ports": q.ports,
-                    "security_groups": q.security_groups},
-    }
     getters = {"compute": admin.compute.get_quota_set, "volume": admin.block_storage.get_quota_set,
                "network": admin.network.get_quota}
     setters = {"compute": admin.compute.update_quota_set, "volume": admin.block_storage.update_quota_set,
                "network": admin.network.update_quota}
     out = []
-    for kind, values in wanted.items():
+    for kind in QUOTA_KEYS:
         current = getters[kind](project_id)
-        if any(getattr(current, k, None) != v for k, v in values.items()):
-            setters[kind](current, **values)
-            out.append(Outcome(f"{kind} quotas", "updated"))
+        drift = quota_drift(current, s.quotas, kind)
+        if drift:
+            setters[kind](current, **drift)  # only what differs
+            out.append(Outcome(f"{kind} quotas ({', '.join(sorted(drift))})", "updated"))
     return out
 
 
-def same_content(image: Any, path: Path) -> bool:
-    """Does glance hold exactly this file? (Its multihash: the size alone misses a rebuilt guest.)"""
-    algo, value = getattr(image, "hash_algo", None), getattr(image, "hash_value", None)
-    if image.size != path.stat().st_size or not algo or not value:
-        return False
-    digest = hashlib.new(algo)
-    with path.open("rb") as data:
-        for block in iter(lambda: data.read(1 << 20), b""):
-            digest.update(block)
-    return bool(digest.hexdigest() == value)
-
-
 def ensure_guest_image(admin: Any, image_file: Path, disk_format: str) -> list[Outcome]:
-    existing = admin.image.find_image(GUEST_IMAGE)
-    if existing is not None and existing.status == "active" and same_content(existing, image_file):
-        return []
-    if existing is not None:
-        admin.image.delete_image(existing)
-    admin.image.create_image(
-        name=GUEST_IMAGE, filename=str(image_file), disk_format=disk_format, container_format="bare",
-        visibility="public", wait=True, allow_duplicates=True,
-        properties={"hw_disk_bus": "virtio", "hw_vif_model": "virtio", "os_distro": "hotstack-guest"})
-    return [Outcome(f"image {GUEST_IMAGE}", "updated" if existing else "created")]
+    return ensure_image(admin, GUEST_IMAGE, image_file, disk_format, "bare", GUEST_PROPERTIES)
+
+
+def ensure_cloud_images(admin: Any, images: Sequence[tuple[CloudImage, Path]]) -> list[Outcome]:
+    """Every cloud_images entry, from its local file (downloads.image_file found or fetched it)."""
+    out: list[Outcome] = []
+    for image, path in images:
+        out += ensure_image(admin, image.name, path, image.disk_format, image.container_format, image.properties)
+    return out
 
 
 def setup_cloud(admin: Any, user_conn: Callable[[], Any], s: Settings, user_password: str,
-                guest: tuple[Path, str] | None, progress: Progress) -> list[Outcome]:
+                guest: tuple[Path, str] | None, progress: Progress,
+                images: Sequence[tuple[CloudImage, Path]] = ()) -> list[Outcome]:
     """Run every ensure step in order; `user_conn` connects as the hotstack user once it exists."""
     out: list[Outcome] = []
 
@@ -195,7 +183,7 @@ def setup_cloud(admin: Any, user_conn: Callable[[], Any], s: Settings, user_pass
 
     step("project", ensure_project_and_user(admin, user_password))
     project_id = admin.identity.find_project(USER_PROJECT, domain_id="default").id
-    step("flavors", ensure_flavors(admin))
+    step("flavors", ensure_flavors(admin, s.flavors))
     step("public network", ensure_public_network(admin, s))
     step("quotas", ensure_quotas(admin, s, project_id))
     user = user_conn()
@@ -203,4 +191,6 @@ def setup_cloud(admin: Any, user_conn: Callable[[], Any], s: Settings, user_pass
     step("security group", ensure_security_rules(user, project_id))
     if guest is not None:
         step("guest image", ensure_guest_image(admin, *guest))
+    if images:
+        step("cloud images", ensure_cloud_images(admin, images))
     return out

@@ -1,5 +1,6 @@
-"""Post-setup as one stage: the guest image, every ensure step, clouds.yaml with both entries,
-and a record of the settings it succeeded with (so `up` on a kept stack can skip it)."""
+"""Post-setup as one stage: the guest image and the cloud images' files, every ensure step,
+clouds.yaml with both entries, and a record of the settings it succeeded with (so `up` on a
+kept stack can skip it)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import json
 from pathlib import Path
 
 from hotstack.cloud.clouds_yaml import write_clouds_yaml
-from hotstack.cloud.post_setup import Outcome, Progress, setup_cloud
+from hotstack.cloud.downloads import image_file
+from hotstack.cloud.outcome import Outcome
+from hotstack.cloud.post_setup import Progress, setup_cloud
 from hotstack.core.credentials import connect
 from hotstack.core.errors import HotstackError
 from hotstack.core.fsutil import sha256, write_if_changed
@@ -35,9 +38,11 @@ def post_setup(settings: Settings, paths: Paths, progress: Progress) -> list[Out
     """Every post-setup step (each looks first, so a re-run changes nothing)."""
     password = Secrets(paths.secrets_file).ensure(["hotstack_user_password"])["hotstack_user_password"]
     guest = guest_image_for(settings, paths, progress)
+    # Every image file is at hand (checked, downloaded) before the cloud is touched.
+    images = [(image, image_file(image, paths.cloud_image_cache, progress)) for image in settings.cloud_images]
     try:
         outcomes = setup_cloud(connect(settings, paths), lambda: connect(settings, paths, as_user=True),
-                               settings, password, guest, progress)
+                               settings, password, guest, progress, images)
     except HotstackError:
         raise
     except Exception as exc:  # any SDK or API error: the services are up, a retry usually passes

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hotstack.cloud.icmp import ping
-from hotstack.cloud.post_setup import GUEST_IMAGE, PRIVATE_NET, PUBLIC_NET
+from hotstack.cloud.post_setup import PRIVATE_NET, PUBLIC_NET
+from hotstack.core.settings_cloud import GUEST_IMAGE, SMOKE_FLAVOR
 from hotstack.guest.init import MARKER, TCP_GREETING, TCP_PORT
 
 PREFIX = "hotstack-smoke"
@@ -61,7 +62,7 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, interval: floa
 
 
 class Smoke:
-    def __init__(self, conn: Any, progress: Progress, flavor: str = "hotstack.tiny") -> None:
+    def __init__(self, conn: Any, progress: Progress, flavor: str = SMOKE_FLAVOR) -> None:
         self.conn, self.progress, self.flavor = conn, progress, flavor
         self.report = Report()
         self.cleanup: list[tuple[str, Callable[[], Any]]] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hotstack.cloud.post_setup import Outcome
+from hotstack.cloud.outcome import Outcome
 from hotstack.cloud.setup import post_setup
 from hotstack.cloud.smoke import Report, run_smoke
 from hotstack.commands import data

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from hotstack.containers import runtime
-from hotstack.core import runner
+from hotstack.core import distro, runner
 from hotstack.core.errors import CommandError
 
 PODMAN = "podman"
@@ -104,4 +104,4 @@ def compose(args: list[str], *, env: Mapping[str, str] | None = None,
 
 
 def _hint() -> str | None:
-    return None if available() else "apt-get install podman"
+    return None if available() else distro.hint("podman")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotstack.core import fsutil, runner
+from hotstack.core import distro, fsutil, runner
 from hotstack.core.errors import HotstackError
 
 CONF_NAME = "containers.conf"
@@ -90,7 +90,7 @@ def detect(mountinfo: Path = MOUNTINFO) -> Policy:
 def require(policy: Policy) -> str:
     """The policy's runtime, or the error that says how to get one."""
     if policy.runtime is None:
-        raise HotstackError(policy.why, hint="apt-get install runc")
+        raise HotstackError(policy.why, hint=distro.hint("runc"))
     return policy.runtime
 
 

@@ -66,6 +66,11 @@ class Paths:
         return self.cache / "guest"
 
     @property
+    def cloud_image_cache(self) -> Path:
+        """Downloaded cloud images (cloud_images entries with a URL), one directory per image."""
+        return self.cache / "cloud-images"
+
+    @property
     def clouds_yaml(self) -> Path:
         return self.data_dir / "clouds.yaml"
 

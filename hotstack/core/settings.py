@@ -14,11 +14,19 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 
 from hotstack.core import settings_file
 from hotstack.core import settings_rules as rules
 from hotstack.core.errors import BadInput
+from hotstack.core.settings_cloud import (
+    DEFAULT_FLAVORS,
+    SMOKE_FLAVOR,
+    CloudImages,
+    Flavors,
+    QuotaSettings,
+)
+from hotstack.core.settings_cloud import Section as _Section
 
 DEFAULT_CONFIG = Path("/etc/hotstack/hotstack.yaml")
 ENV_PREFIX = "HOTSTACK_"
@@ -27,8 +35,9 @@ RELEASE = "2025.1"  # OpenStack "Epoxy": the one home of the release string (ima
 RELEASES = (RELEASE,)
 
 MIN_FLOATING_POOL = 8  # post-setup's floating-IP pool runs from brex_ip + 1 to the last host address
-QUOTA_MAX = 1_000_000  # a count of instances, ports, ...; ram_mb and gigabytes may reach int32
-INT32_MAX = 2**31 - 1  # what nova's and cinder's quota columns hold
+# Lists and mappings of entries: written in the file only (a flavor name holds dots, and one
+# HOTSTACK_* variable or --set flag cannot say a whole entry).
+FILE_ONLY = ("flavors", "cloud_images")
 
 
 def _name(max_len: int) -> AfterValidator:
@@ -38,13 +47,6 @@ def _name(max_len: int) -> AfterValidator:
 IfName = Annotated[str, AfterValidator(rules.ifname)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 Cidr = Annotated[IPv4Network, BeforeValidator(rules.cidr)]
-Count = Annotated[int, Field(ge=-1, le=QUOTA_MAX)]  # -1: unlimited
-Big = Annotated[int, Field(ge=-1, le=INT32_MAX)]
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
 
 class NetworkSettings(_Section):
     container_cidr: Cidr = IPv4Network("172.31.0.0/25")
@@ -97,18 +99,6 @@ class CinderSettings(_Section):
     nfs_mode: Literal["auto", "nfs", "local"] = "auto"
 
 
-class QuotaSettings(_Section):
-    instances: Count = 20
-    cores: Count = 40
-    ram_mb: Big = 65536
-    volumes: Count = 20
-    gigabytes: Big = 200
-    floating_ips: Count = 20
-    networks: Count = 20
-    ports: Count = 200
-    security_groups: Count = 20
-
-
 class HorizonSettings(_Section):
     enabled: bool = True  # the dashboard; false leaves it out of every rendered file
 
@@ -137,6 +127,8 @@ class Settings(_Section):
     nova: NovaSettings = NovaSettings()
     cinder: CinderSettings = CinderSettings()
     quotas: QuotaSettings = QuotaSettings()
+    flavors: Flavors = Field(default_factory=lambda: dict(DEFAULT_FLAVORS))
+    cloud_images: CloudImages = Field(default_factory=list)  # images by name, beside hotstack-guest
     horizon: HorizonSettings = HorizonSettings()
     images: ImageSettings = ImageSettings()
     guest: GuestSettings = GuestSettings()
@@ -189,6 +181,8 @@ def check_consistency(s: Settings) -> None:
         _reject("network.brex_ip", net.brex_ip,
                 f"leaves {pool} addresses above it in network.provider_cidr {net.provider_cidr}; the floating-IP "
                 f"pool (brex_ip + 1 to the last host address) needs at least {MIN_FLOATING_POOL}: use a lower address")
+    if SMOKE_FLAVOR not in s.flavors:
+        _reject("flavors", "{...}", f"must hold {SMOKE_FLAVOR} (the smoke test boots it); add it back")
     if net.int_bridge == net.ex_bridge:
         _reject("network.ex_bridge", net.ex_bridge, "must differ from network.int_bridge")
     seen: dict[int, str] = {}
@@ -224,6 +218,9 @@ def _set_dotted(data: dict[str, Any], key: str, value: str, *, source: str) -> N
     parts = key.split(".")
     if not all(parts):
         raise BadInput(f"setting {rules.shown(key)} from {source}: must be a dotted key such as network.mtu")
+    if parts[0] in FILE_ONLY:
+        raise BadInput(f"setting {rules.shown(key)} from {source}: {parts[0]} is a set of entries, "
+                       "written in the config file only", hint="set it in the config file (--config FILE)")
     node = data
     for part in parts[:-1]:
         child = node.setdefault(part, {})

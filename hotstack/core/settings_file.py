@@ -103,9 +103,27 @@ def check_types(data: Mapping[str, Any], model: type[BaseModel], path: Path, pre
         wanted = _accepted(field.annotation)
         if not _fits(value, wanted):
             raise BadInput(f"setting {key} = {shown(value)}: {_rule(wanted, value)}", hint=f"fix it in {path}")
-        sub = field.annotation
-        if isinstance(sub, type) and issubclass(sub, BaseModel) and isinstance(value, dict):
-            check_types(value, sub, path, prefix=f"{key}.")
+        _check_inside(field.annotation, value, path, key)
+
+
+def _check_inside(annotation: Any, value: object, path: Path, key: str) -> None:
+    """Descend into a section, or into each entry of a mapping or list of sections."""
+    if _is_model(annotation) and isinstance(value, dict):
+        check_types(value, annotation, path, prefix=f"{key}.")
+        return
+    entry = get_args(annotation)[-1:]
+    if not entry or not _is_model(entry[0]):
+        return
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for name, item in items:
+        if not isinstance(item, dict):
+            raise BadInput(f"setting {key}.{name} = {shown(item)}: must be a mapping, not {_kind(item)}",
+                           hint=f"fix it in {path}")
+        check_types(item, entry[0], path, prefix=f"{key}.{name}.")
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def _accepted(annotation: Any) -> tuple[type, ...]:
@@ -118,8 +136,10 @@ def _accepted(annotation: Any) -> tuple[type, ...]:
         return tuple({type(a) for a in get_args(annotation)})
     if annotation in (bool, int, type(None)):
         return (annotation,)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if origin is dict or _is_model(annotation):
         return (dict,)
+    if origin is list:
+        return (list,)
     return (str,)
 
 

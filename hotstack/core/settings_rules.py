@@ -1,5 +1,6 @@
-"""The rules of single settings: names and their lengths, data_dir, the guest image, and how a
-bad value is quoted in a message (never more than about 76 characters of it).
+"""The rules of single settings: names and their lengths, data_dir, the guest image, flavor
+names, cloud images (sources, digests, glance properties), and how a bad value is quoted in a
+message (never more than about 76 characters of it).
 
 Each rule is a plain function that returns the value or raises ValueError with the rule in
 words; settings.py attaches them to the model's fields.
@@ -136,3 +137,88 @@ def guest_image(value: Any) -> Any:
     if not os.access(path, os.R_OK):
         raise ValueError("must be a readable local image file: permission denied")
     return value
+
+
+def keys_named(max_len: int, what: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Every key of a mapping is a name (as name_of); the message quotes the bad key."""
+    check = name_of(max_len)
+
+    def rule(value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            try:
+                check(key)
+            except ValueError as exc:
+                raise ValueError(f"{what} {shown(key)} {exc}") from None
+        return value
+    return rule
+
+
+# Image fields glance keeps itself: not settable as properties (and some are typed, not strings).
+GLANCE_FIELDS = frozenset((
+    "id", "name", "status", "visibility", "protected", "os_hidden", "owner", "size", "virtual_size", "checksum",
+    "os_hash_algo", "os_hash_value", "disk_format", "container_format", "min_disk", "min_ram", "tags",
+    "created_at", "updated_at", "locations", "direct_url", "self", "file", "schema", "stores"))
+_PROPERTY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")
+MAX_PROPERTY = 2048
+
+
+def glance_property_names(value: dict[str, Any]) -> dict[str, Any]:
+    for key in value:
+        if not _PROPERTY_KEY.match(key):
+            raise ValueError(f"property name {shown(key)} must be 1 to 255 letters, digits, '_', '.', ':' or '-'")
+        if key in GLANCE_FIELDS:
+            raise ValueError(f"property name {shown(key)} is an image field glance sets itself, not a property")
+    return value
+
+
+def glance_property_value(value: Any) -> Any:
+    """glance keeps properties as strings: a YAML number or boolean becomes its usual text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str) and len(value) > MAX_PROPERTY:
+        raise ValueError(f"must be at most {MAX_PROPERTY} characters long")
+    if not isinstance(value, str):
+        raise ValueError("must be a string, a number or a boolean")
+    return value
+
+
+_HTTP = re.compile(r"^https?://[^\s/]+\S*$", re.IGNORECASE)
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def image_source(value: str) -> str:
+    """An http(s) URL or an absolute local path; whether it exists is checked when it is used."""
+    if _URL.match(value):
+        if not _HTTP.match(value):
+            raise ValueError("must be an http:// or https:// URL or an absolute path to a local file")
+        if len(value) > MAX_URL:
+            raise ValueError(f"must be at most {MAX_URL} characters long")
+        return value
+    if len(value) > MAX_PATH:
+        raise ValueError(f"must be at most {MAX_PATH} characters long")
+    if not PurePosixPath(value).is_absolute():
+        raise ValueError("must be an absolute path to a local file or an http:// or https:// URL")
+    return value
+
+
+def sha256_hex(value: str | None) -> str | None:
+    if value is not None and not _SHA256.match(value):
+        raise ValueError("must be a SHA-256 digest: 64 hexadecimal digits")
+    return None if value is None else value.lower()
+
+
+def unique_images(reserved: str) -> Callable[[list[Any]], list[Any]]:
+    """Image names are unique and leave hotstack's own guest image alone."""
+    def rule(value: list[Any]) -> list[Any]:
+        seen: set[str] = set()
+        for image in value:
+            if image.name == reserved:
+                raise ValueError(f"image name {shown(reserved)} is hotstack's own test image: "
+                                 "choose another name (guest.image replaces that one)")
+            if image.name in seen:
+                raise ValueError(f"image name {shown(image.name)} is listed twice")
+            seen.add(image.name)
+        return value
+    return rule

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from hotstack.core import runner
+from hotstack.core import distro, runner
 from hotstack.core.errors import HotstackError
 from hotstack.guest.kernel import (
     OPTIONAL,
@@ -32,6 +32,11 @@ from hotstack.guest.kernel import (
 KERNEL_META = "linux-image-amd64"
 BUSYBOX = "busybox-static"
 _APT_HINT = "run `apt-get update` (Debian's mirror must answer), or set guest.image to your own"
+_NO_APT_HINT = "this host has no apt (Debian's busybox comes through it): set guest.image to your own image"
+
+
+def _hint() -> str:
+    return _APT_HINT if distro.current().family == "debian" else _NO_APT_HINT
 
 
 def parse_apt_show(text: str) -> dict[str, dict[str, str]]:
@@ -55,7 +60,7 @@ def kernel_package(meta: dict[str, str]) -> tuple[str, str]:
         if name.startswith("linux-image-") and name[12:13].isdigit():
             version = rest.strip("() =") or meta.get("Version", "")
             return name, version
-    raise HotstackError(f"{KERNEL_META} depends on no versioned kernel package", hint=_APT_HINT)
+    raise HotstackError(f"{KERNEL_META} depends on no versioned kernel package", hint=_hint())
 
 
 def _data_member(handle: BinaryIO, deb: Path) -> str:
@@ -86,16 +91,16 @@ def deb_files(deb: Path, wanted: Callable[[str], bool]) -> Iterator[tuple[str, b
 def candidates() -> dict[str, dict[str, str]]:
     """What apt would install now for the kernel meta package and busybox-static."""
     out = runner.run(["apt-cache", "show", "--no-all-versions", KERNEL_META, BUSYBOX],
-                  hint=_APT_HINT).stdout
+                  hint=_hint()).stdout
     return parse_apt_show(out)
 
 
 def download(name: str, version: str, into: Path) -> Path:
     runner.run(["env", "-C", str(into), "apt-get", "download", f"{name}={version}"],
-            timeout=900, hint=_APT_HINT)
+            timeout=900, hint=_hint())
     debs = sorted(into.glob(f"{name}_*.deb"))
     if not debs:
-        raise HotstackError(f"apt-get download {name} left no .deb in {into}", hint=_APT_HINT)
+        raise HotstackError(f"apt-get download {name} left no .deb in {into}", hint=_hint())
     return debs[0]
 
 

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from hotstack.core import runner
+from hotstack.core import distro, runner
 from hotstack.core.fsutil import sha256, write_if_changed
 from hotstack.guest import init
 from hotstack.guest import initramfs as guest_initramfs
@@ -28,7 +28,10 @@ from hotstack.guest import sources as guest_sources
 
 LAYOUT = "fat-superfloppy-1"  # change when the disk layout changes, to force a rebuild
 _KERNEL, _INITRD, _CFG = "vmlinuz", "initrd.gz", "syslinux.cfg"
-_HINT = "install dosfstools, syslinux, mtools and qemu-utils (apt-get install ...)"
+
+
+def _hint() -> str:
+    return f"install the guest image's tools ({distro.hint('guest-tools', 'qemu-img')})"
 
 
 @dataclass(frozen=True)
@@ -97,13 +100,13 @@ def _assemble(work: Path, files: dict[str, bytes], fmt: str) -> Path:
     for name, data in files.items():
         (work / name).write_bytes(data)
     raw = work / "disk.raw"
-    runner.run(mkfs_argv(raw, disk_kib(sum(map(len, files.values())))), hint=_HINT)
-    runner.run(syslinux_argv(raw), hint=_HINT)
+    runner.run(mkfs_argv(raw, disk_kib(sum(map(len, files.values())))), hint=_hint())
+    runner.run(syslinux_argv(raw), hint=_hint())
     for name in files:
-        runner.run(mcopy_argv(raw, work / name), hint=_HINT)
+        runner.run(mcopy_argv(raw, work / name), hint=_hint())
     if fmt == "raw":
         return raw
-    runner.run(convert_argv(raw, work / "disk.qcow2"), timeout=300, hint=_HINT)
+    runner.run(convert_argv(raw, work / "disk.qcow2"), timeout=300, hint=_hint())
     return work / "disk.qcow2"
 
 

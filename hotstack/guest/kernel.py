@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hotstack.core import runner
+from hotstack.core import distro, runner
 from hotstack.core.errors import CommandError
 
 # Without these the guest has neither a NIC nor a disk.
@@ -112,7 +112,7 @@ def decompress(path: str, data: bytes) -> bytes:
             src, dst = Path(tmp, "m.zst"), Path(tmp, "m.ko")
             src.write_bytes(data)
             runner.run(["zstd", "-q", "-d", "-f", "-o", str(dst), str(src)],
-                    hint="install zstd (apt-get install zstd)")
+                    hint=f"install zstd ({distro.hint('zstd')})")
             return dst.read_bytes()
     return data
 

@@ -13,12 +13,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotstack.core import runner
+from hotstack.core import distro, runner
 from hotstack.core.errors import HotstackError
 from hotstack.host.step import Step
 from hotstack.host.system import Host
-
-OVS_CTL = "/usr/share/openvswitch/scripts/ovs-ctl"
 
 
 @dataclass(frozen=True)
@@ -53,9 +51,10 @@ def is_up(daemon: Daemon) -> bool:
 
 def ovs_daemons(host: Host) -> list[Daemon]:
     rundir = Path(host.ovsdb.removeprefix("unix:")).parent
-    start = (OVS_CTL, "start", "--system-id=random")
-    return [Daemon("ovsdb-server", Path(host.ovsdb.removeprefix("unix:")), start, "openvswitch-switch"),
-            Daemon("ovs-vswitchd", rundir / "ovs-vswitchd.pid", start, "openvswitch-switch")]
+    here = distro.current()
+    start = (here.ovs_ctl, "start", "--system-id=random")
+    return [Daemon("ovsdb-server", Path(host.ovsdb.removeprefix("unix:")), start, here.ovs_unit),
+            Daemon("ovs-vswitchd", rundir / "ovs-vswitchd.pid", start, here.ovs_unit)]
 
 
 def libvirt_daemons() -> list[Daemon]:

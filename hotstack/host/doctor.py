@@ -10,6 +10,7 @@ from typing import Any
 
 from hotstack.catalog import IMAGE_REPOSITORY, Catalog
 from hotstack.containers import podman, runtime
+from hotstack.core import distro
 from hotstack.core.errors import HotstackError
 from hotstack.core.hostfacts import host_facts
 from hotstack.host import daemons, facts, listeners, net, nfs, ovs
@@ -45,7 +46,7 @@ def virtualization(cat: Catalog, host: Host) -> list[Finding]:
 
 def podman_runtime(cat: Catalog, host: Host) -> list[Finding]:
     if not podman.available():
-        return [Finding("podman-runtime", "fail", "podman is not installed", "apt-get install podman")]
+        return [Finding("podman-runtime", "fail", "podman is not installed", distro.hint("podman"))]
     version = podman.run(["version", "--format", "{{.Client.Version}}"], check=False).stdout.strip()
     policy = runtime.detect(host.proc / "self/mountinfo")
     try:

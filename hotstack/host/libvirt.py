@@ -30,7 +30,7 @@ from typing import Any
 import libvirt
 
 from hotstack.catalog import USERS
-from hotstack.core import runner
+from hotstack.core import distro, runner
 from hotstack.core.errors import HotstackError
 from hotstack.core.paths import Paths
 from hotstack.guest.image import mcopy_argv, mkfs_argv, syslinux_argv
@@ -62,7 +62,7 @@ def probe_disk(folder: Path) -> Path:
     """A 1 MiB FAT disk whose SYSLINUX waits at its prompt forever (folder: readable by qemu)."""
     img, cfg = folder / "probe.img", folder / "syslinux.cfg"
     cfg.write_text(PROBE_CFG)
-    hint = "install dosfstools, syslinux and mtools (scripts/install-deps)"
+    hint = f"install the guest image's tools ({distro.hint('guest-tools')}, or scripts/install-deps)"
     runner.run(mkfs_argv(img, 1024), hint=hint)
     runner.run(syslinux_argv(img), hint=hint)
     runner.run(mcopy_argv(img, cfg), hint=hint)
@@ -121,7 +121,7 @@ def probe_virt_type(uri: str) -> tuple[str, str]:
         ok_qemu, why_qemu = guest_runs(conn, "qemu", disk)
         if not ok_qemu:
             raise HotstackError(f"libvirt at {uri} cannot start a qemu guest: {why_qemu}",
-                                hint="check /var/log/libvirt/qemu/ and that qemu-system-x86 is installed")
+                                hint=f"check /var/log/libvirt/qemu/ and that qemu is installed ({distro.hint('qemu')})")
         return "qemu", f"KVM guests do not run here ({why}); nova uses qemu (TCG emulation, slower)"
     finally:
         conn.close()

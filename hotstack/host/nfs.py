@@ -16,7 +16,7 @@ from pathlib import Path
 
 from hotstack.catalog import USERS
 from hotstack.catalog.services.cinder import nfs_mount_dir
-from hotstack.core import fsutil, runner
+from hotstack.core import distro, fsutil, runner
 from hotstack.core.paths import Paths
 from hotstack.core.scope import Scope
 from hotstack.core.settings import Settings
@@ -32,7 +32,7 @@ def choose_mode(s: Settings, host: Host) -> tuple[str, str]:
     if not (host.kernel_has_filesystem("nfs") or host.kernel_has_filesystem("nfs4")):
         return "local", "the kernel has no NFS (/proc/filesystems): bind-mounted share"
     if not runner.available("exportfs"):
-        return "local", "exportfs is not installed (apt-get install nfs-kernel-server for real NFS)"
+        return "local", f"exportfs is not installed ({distro.hint('nfs-server')} for real NFS)"
     return "nfs", "the kernel has NFS and exportfs is installed"
 
 

@@ -21,6 +21,7 @@ from ovsdbapp.backend.ovs_idl import connection
 from ovsdbapp.schema.open_vswitch import impl_idl
 
 from hotstack.catalog import Catalog
+from hotstack.core import distro
 from hotstack.core.errors import HotstackError
 from hotstack.core.scope import Scope
 from hotstack.host.netns import inner_links
@@ -61,6 +62,11 @@ class _NoWaitTransaction(impl_idl.OvsVsctlTransaction):  # type: ignore[misc]
         pass
 
 
+def _start_hint() -> str:
+    here = distro.current()
+    return f"start Open vSwitch ({here.ovs_ctl} start, or systemctl start {here.ovs_unit})"
+
+
 @contextmanager
 def session(host: Host) -> Iterator[Any]:
     """An ovsdbapp Open_vSwitch API on host.ovsdb, closed afterwards.
@@ -76,15 +82,14 @@ def session(host: Host) -> Iterator[Any]:
     api_class = type("HotstackOvsdb", (impl_idl.OvsdbIdl,), attrs)
     if host.ovsdb.startswith("unix:") and not Path(host.ovsdb[5:]).exists():
         raise HotstackError(f"ovsdb-server is not running (no socket {host.ovsdb[5:]})",
-                            hint="start Open vSwitch (ovs-ctl start, or systemctl start openvswitch-switch)")
+                            hint=_start_hint())
     try:
         idl = connection.OvsdbIdl.from_server(host.ovsdb, "Open_vSwitch")
         conn = connection.Connection(idl=idl, timeout=10)
         api = api_class(conn)
     except Exception as exc:
         raise HotstackError(f"cannot reach ovsdb-server at {host.ovsdb}: {exc}",
-                            hint="start Open vSwitch (ovs-ctl start, or systemctl start "
-                                 "openvswitch-switch)") from exc
+                            hint=_start_hint()) from exc
     try:
         yield api
     finally:

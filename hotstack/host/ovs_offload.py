@@ -21,9 +21,8 @@ from collections.abc import Sequence
 from pyroute2.ethtool import Ethtool
 from pyroute2.netns import popns, pushns
 
-from hotstack.core import runner
+from hotstack.core import distro, runner
 from hotstack.core.errors import HotstackError
-from hotstack.host.daemons import OVS_CTL
 from hotstack.host.ovs import MARK, session
 from hotstack.host.step import Step
 from hotstack.host.system import Host
@@ -57,7 +56,7 @@ def restart_command(host: Host) -> tuple[str, ...] | None:
     if host.systemd:
         return ("systemctl", "restart", "ovs-vswitchd")
     if host.start_daemons:
-        return (OVS_CTL, "--no-ovsdb-server", "restart")
+        return (distro.current().ovs_ctl, "--no-ovsdb-server", "restart")
     return None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hotstack.containers import runtime
+from hotstack.core import distro
 from hotstack.core.paths import Paths
 from hotstack.host.step import Step
 
@@ -19,9 +20,8 @@ def conf_path(paths: Paths) -> Path:
 
 class PodmanRuntime(Step):
     id = "podman-runtime"
-    fix = "install runc (apt-get install runc) and run prepare again"
-
     def __init__(self, paths: Paths, mountinfo: Path = runtime.MOUNTINFO) -> None:
+        self.fix = f"install runc ({distro.hint('runc')}) and run prepare again"
         self.path = conf_path(paths)
         self.mountinfo = mountinfo
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import jinja2
 import yaml
 
-from hotstack.core import runner
+from hotstack.core import distro, runner
 from hotstack.core.fsutil import write_if_changed
 from hotstack.core.paths import template_root
 from hotstack.core.settings import Settings, dump
@@ -56,10 +56,11 @@ def executable() -> str:
     return str(Path(found).resolve()) if found else f"{sys.executable} -m hotstack"
 
 
-def render_unit(config_file: Path, exe: str) -> str:
+def render_unit(config_file: Path, exe: str, host: distro.Distro | None = None) -> str:
     template = (template_root() / "systemd" / "hotstack.service.j2").read_text()
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    return env.from_string(template).render(config_file=str(config_file), executable=exe)
+    ovs_unit = (host or distro.current()).ovs_unit  # Debian's openvswitch-switch, elsewhere openvswitch
+    return env.from_string(template).render(config_file=str(config_file), executable=exe, ovs_unit=ovs_unit)
 
 
 def settings_text(settings: Settings) -> str:

@@ -23,7 +23,7 @@ from typing import Literal
 
 from hotstack.catalog import IMAGE_REPOSITORY
 from hotstack.containers import podman
-from hotstack.core import runner
+from hotstack.core import distro, runner
 from hotstack.core.errors import BadInput
 
 BaseMethod = Literal["auto", "pull", "debootstrap"]
@@ -103,7 +103,7 @@ def debootstrap(mirror: str, work_dir: Path, cache_dir: Path | None, log: Path) 
     """Make the root file system with debootstrap and import it as :data:`ROOTFS_REF`."""
     if shutil.which("debootstrap") is None:
         raise BadInput("debootstrap is not installed and no registry answers",
-                       hint="apt-get install debootstrap (or --base pull where a registry works)")
+                       hint=f"{distro.hint('debootstrap')} (or --base pull where a registry works)")
     work_dir.mkdir(parents=True, exist_ok=True)
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from e2efixtures import Deployment
 
 from hotstack.cloud.smoke import run_smoke
 from hotstack.containers import podman
+from hotstack.core import distro
 from hotstack.core.credentials import connect
 from hotstack.guest.init import REACH
 
@@ -96,7 +97,7 @@ def test_a_simulated_reboot_comes_back_with_one_up(e2e: Deployment) -> None:
         subprocess.run(["ip", "addr", "flush", "dev", net.ex_bridge], check=True)
         shared = _other_deployments_on_this_host(e2e)
         if not shared:  # CI's machine: this deployment is alone, so the host daemons go too
-            subprocess.run(["/usr/share/openvswitch/scripts/ovs-ctl", "stop"], capture_output=True, timeout=60)
+            subprocess.run([distro.OVS_CTL, "stop"], capture_output=True, timeout=60)
             subprocess.run(["pkill", "-x", "libvirtd"], capture_output=True)
             subprocess.run(["pkill", "-x", "virtlogd"], capture_output=True)
             subprocess.run(["umount", "/run/netns"], capture_output=True)

@@ -23,10 +23,11 @@ from typing import Any
 import pytest
 
 from hotstack.cloud.smoke import greeting
+from hotstack.core import distro
 from hotstack.guest.image import GuestImage, build_guest_image
 from hotstack.guest.init import MARKER, TCP_GREETING, TCP_PORT
 
-QEMU = "qemu-system-x86_64"
+QEMU = distro.current().qemu  # /usr/libexec/qemu-kvm on EL
 TOOLS = (QEMU, "qemu-img", "mkfs.vfat", "syslinux", "mcopy", "apt-cache", "apt-get")
 
 pytestmark = [

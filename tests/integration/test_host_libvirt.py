@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from hotstack.catalog import USERS
+from hotstack.core import distro
 from hotstack.core.errors import HotstackError
 from hotstack.core.paths import Paths
 from hotstack.host import libvirt as virt
@@ -37,13 +38,13 @@ def test_probe_virt_type_and_key() -> None:
     assert key.endswith(virt.PROBE_VERSION)  # a new probe re-decides what an old one cached
 
 
-@pytest.mark.skipif(not all(map(shutil.which, ("qemu-system-x86_64", "mkfs.vfat", "syslinux", "mcopy"))),
+@pytest.mark.skipif(not all(map(shutil.which, (distro.current().qemu, "mkfs.vfat", "syslinux", "mcopy"))),
                     reason="needs qemu-system-x86, dosfstools, syslinux, mtools")
 def test_probe_disk_really_boots_its_loader(tmp_path: Path) -> None:
     """The probe only means something if the loader runs: a disk that did not boot would leave
     the BIOS idling, which every host runs. Under qemu TCG the loader's prompt must appear."""
     disk, serial = virt.probe_disk(tmp_path), tmp_path / "serial.log"
-    qemu = subprocess.Popen(["qemu-system-x86_64", "-machine", "accel=tcg", "-m", "32", "-nographic",
+    qemu = subprocess.Popen([distro.current().qemu, "-machine", "accel=tcg", "-m", "32", "-nographic",
                              "-monitor", "none", "-nodefaults", "-serial", f"file:{serial}",
                              "-drive", f"file={disk},if=virtio,format=raw,readonly=on"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -5,22 +5,42 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hotstack.core.settings import Settings, dump
+from pydantic import BaseModel
+
+from hotstack.core.settings import Settings, load
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def keys(data: dict[str, Any], prefix: str = "") -> list[str]:
+def keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every settings key: sections are descended into; a mapping or list of entries (flavors,
+    cloud_images) is one key, its entries documented in its row."""
     out: list[str] = []
-    for key, value in data.items():
-        out += keys(value, f"{prefix}{key}.") if isinstance(value, dict) else [prefix + key]
+    for name, field in model.model_fields.items():
+        sub: Any = field.annotation
+        section = isinstance(sub, type) and issubclass(sub, BaseModel)
+        out += keys(sub, f"{prefix}{name}.") if section else [prefix + name]
     return out
 
 
 def test_readme_lists_every_setting() -> None:
     readme = (ROOT / "README.md").read_text()
-    missing = [k for k in keys(dump(Settings())) if f"| `{k}` |" not in readme]
+    found = keys(Settings)
+    assert "quotas.cores" in found and "flavors" in found
+    missing = [k for k in found if f"| `{k}` |" not in readme]
     assert not missing
+
+
+def test_the_scenarios_example_is_valid_settings(tmp_path: Path) -> None:
+    """The README's cloud_images example loads as it is written."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Running HotStack scenarios"):]
+    example = section[section.index("```yaml\n") + 8:section.index("```\n", section.index("```yaml\n") + 8)]
+    cfg = tmp_path / "hotstack.yaml"
+    cfg.write_text(example)
+    images = load(cfg, environ={}).cloud_images
+    assert [i.name for i in images][:2] == ["cirros", "CentOS-Stream-GenericCloud-9"]
+    assert images[-1].properties["hw_firmware_type"] == "uefi"
 
 
 def test_ci_runs_the_readme_test_command() -> None:

@@ -300,6 +300,28 @@ def test_nova_conf(rendered: tuple[Settings, Paths, render.RenderResult]) -> Non
     assert nova["vnc"]["novncproxy_base_url"].startswith(f"http://{settings.network.brex_ip}:{settings.ports.novnc}/")
 
 
+def test_default_quotas_reach_every_service(rendered: tuple[Settings, Paths, render.RenderResult]) -> None:
+    """Every quota setting is also each project's default in the service that enforces it."""
+    settings, paths, _ = rendered
+    q = settings.quotas
+    conf = {"nova": parse_ini(read(paths, "nova/nova.conf"))["quota"],
+            "neutron": parse_ini(read(paths, "neutron/neutron.conf"))["quotas"],
+            "cinder": parse_ini(read(paths, "cinder/cinder.conf"))["DEFAULT"]}
+    wanted = [
+        ("nova", "instances", q.instances), ("nova", "cores", q.cores), ("nova", "ram", q.ram_mb),
+        ("nova", "key_pairs", q.key_pairs), ("nova", "server_groups", q.server_groups),
+        ("nova", "server_group_members", q.server_group_members),
+        ("neutron", "quota_network", q.networks), ("neutron", "quota_subnet", q.subnets),
+        ("neutron", "quota_port", q.ports), ("neutron", "quota_router", q.routers),
+        ("neutron", "quota_floatingip", q.floating_ips), ("neutron", "quota_security_group", q.security_groups),
+        ("neutron", "quota_security_group_rule", q.security_group_rules),
+        ("cinder", "quota_volumes", q.volumes), ("cinder", "quota_snapshots", q.snapshots),
+        ("cinder", "quota_gigabytes", q.gigabytes), ("cinder", "per_volume_size_limit", q.per_volume_gigabytes),
+    ]
+    assert [conf[s][k] for s, k, _ in wanted] == [str(v) for _, _, v in wanted]
+    assert len(wanted) == len(type(q).model_fields)
+
+
 def test_cinder_nfs_share_is_the_bind_mounted_one(rendered: tuple[Settings, Paths, render.RenderResult]) -> None:
     settings, paths, _ = rendered
     share = read(paths, "cinder/nfs_shares").strip()

@@ -8,15 +8,23 @@ from pathlib import Path
 import pytest
 
 from hotstack.core import runner
+from hotstack.core.distro import Distro
 from hotstack.core.settings import load
 from hotstack.host.systemd import UnitPaths, install, render_unit, uninstall
 
 
 def test_unit_runs_up_and_down_as_a_oneshot() -> None:
-    text = render_unit(Path("/etc/hotstack/hotstack.yaml"), "/usr/local/bin/hotstack")
+    text = render_unit(Path("/etc/hotstack/hotstack.yaml"), "/usr/local/bin/hotstack", Distro("debian"))
     assert "Type=oneshot" in text and "RemainAfterExit=yes" in text
     assert "ExecStart=/usr/local/bin/hotstack up" in text and "ExecStop=/usr/local/bin/hotstack down" in text
     assert "After=network-online.target openvswitch-switch.service libvirtd.service" in text
+
+
+def test_unit_requires_the_distributions_open_vswitch_unit() -> None:
+    fedora = render_unit(Path("/etc/hotstack/hotstack.yaml"), "/usr/bin/hotstack", Distro("fedora", "fedora", "41"))
+    assert "Requires=openvswitch.service\n" in fedora and "After=network-online.target openvswitch.service" in fedora
+    debian = render_unit(Path("/etc/hotstack/hotstack.yaml"), "/usr/bin/hotstack", Distro("debian", "debian", "12"))
+    assert "Requires=openvswitch-switch.service\n" in debian
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
@@ -26,7 +34,7 @@ def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path) -> None:
     exe.chmod(0o755)
     unit = tmp_path / "hotstack.service"
     # Requires= names a unit this host may not have; verify the rest of the file strictly.
-    text = render_unit(tmp_path / "hotstack.yaml", str(exe))
+    text = render_unit(tmp_path / "hotstack.yaml", str(exe), Distro("debian"))
     unit.write_text(text.replace("Requires=openvswitch-switch.service\n", ""))
     result = runner.run(["systemd-analyze", "verify", "--man=no", str(unit)], check=False)
     problems = [line for line in (result.stderr + result.stdout).splitlines()
