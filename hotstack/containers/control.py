@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hotstack.containers import podman
+from hotstack.containers import podman, runargs
 from hotstack.containers.labels import HASH_LABEL, SERVICE_LABEL
 from hotstack.core.errors import CommandError
 from hotstack.core.fsutil import write_if_changed
@@ -178,7 +178,25 @@ def write_subset(compose: dict[str, Any], service: str, directory: Path) -> Path
 
 def compose_up(compose: dict[str, Any], project: str, service: str, *, state_dir: Path,
                profile: str | None = None, timeout: float = 300) -> None:
-    """Create (and start) one service's container from the rendered compose document."""
+    """Create (and start) one service's container through podman-compose (kept for comparing
+    with :func:`start`, which `up` uses)."""
     path = write_subset(compose, service, state_dir / "compose")
     podman.compose(compose_up_args(path, project, service, profile),
                    env=podman.conf_env(state_dir), timeout=timeout)
+
+
+def start(compose: dict[str, Any], project: str, service: str, compose_file: Path, *, timeout: float = 300) -> None:
+    """Create and start one service's container from the rendered compose document, with one
+    `podman run` (containers/runargs.py); its network must exist (:func:`ensure_network`)."""
+    names = {key: (net or {}).get("name", key) for key, net in (compose.get("networks") or {}).items()}
+    definition = dict(compose["services"][service])
+    if definition.get("networks"):
+        definition["networks"] = {names.get(k, k): v for k, v in definition["networks"].items()}
+    podman.run(runargs.run_args(definition, service, project, compose_file), timeout=timeout)
+
+
+def ensure_network(compose: dict[str, Any], project: str) -> None:
+    """Create the compose document's networks that podman does not have yet."""
+    for key, definition in (compose.get("networks") or {}).items():
+        if not network_exists((definition or {}).get("name", key)):
+            podman.run(runargs.network_create_args(key, definition or {}, project), timeout=60)

@@ -162,21 +162,15 @@ class Stack:
         return created_at
 
     def _compose_up(self, svc: Service) -> None:
-        """podman-compose creates the network on first use; two doing it at once collide, so
-        the first creation runs alone."""
-        def up() -> None:
-            control.compose_up(self.compose_document(), self.cat.settings.network.podman_network,
-                                  svc.name, state_dir=self.cat.paths.state, profile=svc.profile)
-
-        if not self._network_ready and not svc.host_network:
+        """One `podman run` from the service's compose definition; the network is created once,
+        by the first service that needs it (two creating it at once would collide)."""
+        network = self.cat.settings.network.podman_network
+        if not svc.host_network:
             with self._network_lock:
-                if self._network_ready is None:
-                    self._network_ready = control.network_exists(self.cat.settings.network.podman_network)
                 if not self._network_ready:
-                    up()
+                    control.ensure_network(self.compose_document(), network)
                     self._network_ready = True
-                    return
-        up()
+        control.start(self.compose_document(), network, svc.name, self.cat.paths.compose_file)
 
     def _probe(self, svc: Service, deadline_s: float, since: float | None = None) -> ProbeResult:
         self.notify(svc.name, "probing", health.describe(svc))
