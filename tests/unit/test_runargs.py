@@ -41,8 +41,8 @@ def test_an_unknown_compose_key_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_network_is_made_as_the_file_says() -> None:
-    args = runargs.network_create_args("hotstack", {"name": "hs", "driver": "bridge", "driver_opts": {"mtu": "1500"},
-                                                    "ipam": {"config": [{"subnet": "10.0.0.0/25", "gateway": "10.0.0.1"}]}},
-                                       "hs")
+    network = {"name": "hs", "driver": "bridge", "driver_opts": {"mtu": "1500"},
+               "ipam": {"config": [{"subnet": "10.0.0.0/25", "gateway": "10.0.0.1"}]}}
+    args = runargs.network_create_args("hotstack", network, "hs")
     assert args == ["network", "create", "--driver", "bridge", "--label", "io.podman.compose.project=hs",
                     "--subnet", "10.0.0.0/25", "--gateway", "10.0.0.1", "--opt", "mtu=1500", "hs"]
