@@ -84,10 +84,30 @@ def snapshot() -> dict[str, Container]:
     return parse_ps(podman.run(ps_args(), timeout=60).stdout)
 
 
-def state(container: str) -> str:
-    """podman's state word for one container (running, exited, ...), or "missing"."""
-    proc = podman.run(["container", "inspect", "--format", "{{.State.Status}}", container], check=False, timeout=30)
-    return proc.stdout.strip() if proc.returncode == 0 else "missing"
+class States:
+    """`state` for containers polled again and again (a probe asks after every miss): podman is
+    asked once, then while the process it named lives in the container's cgroup the answer
+    stays "running" without another podman call (each costs ~0.05 CPU-s)."""
+
+    def __init__(self, proc: Path = PROC) -> None:
+        self.proc = proc
+        self._known: dict[str, tuple[int, str]] = {}  # container → (pid, id) seen running
+
+    def __call__(self, container: str) -> str:
+        known = self._known.get(container)
+        if known is not None and process_alive(*known, proc=self.proc):
+            return "running"
+        proc = podman.run(["container", "inspect", "--format", "{{.State.Status}} {{.State.Pid}} {{.Id}}",
+                           container], check=False, timeout=30)
+        if proc.returncode != 0:
+            self._known.pop(container, None)
+            return "missing"
+        status, pid, cid = [*proc.stdout.split(), "", "", ""][:3]
+        if status == "running" and process_alive(int(pid or 0), cid, self.proc):
+            self._known[container] = (int(pid), cid)
+            return "running"
+        self._known.pop(container, None)
+        return STALE if status == "running" else status
 
 
 def exec_args(container: str, argv: tuple[str, ...] | list[str], *, stdin: bool = False,

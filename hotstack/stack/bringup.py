@@ -96,6 +96,7 @@ class Stack:
         log = jobs.JobLog(cat.paths.state / jobs.JOBS_FILE, cat.settings.release)
         self.jobs = jobs.JobRunner(cat, self.admin, log, secrets, self.compose)
         self._network_lock = threading.Lock()
+        self.states = control.States()
         self.cancelled = threading.Event()  # Ctrl-C: probes stop at their next attempt
         self._network_ready: bool | None = None  # looked up on the first create
 
@@ -175,7 +176,7 @@ class Stack:
     def _probe(self, svc: Service, deadline_s: float, since: float | None = None) -> ProbeResult:
         self.notify(svc.name, "probing", health.describe(svc))
         check = health.full_check(self.cat, svc, self.admin, self.jobs.map_compute_host, since)
-        return basic.until(basic.unless_exited(check, svc.container, control.state), deadline_s, svc.probe.kind,
+        return basic.until(basic.unless_exited(check, svc.container, self.states), deadline_s, svc.probe.kind,
                             cancelled=self.cancelled)
 
     def _jobs(self, svc: Service, *, after_start: bool) -> None:

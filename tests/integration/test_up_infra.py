@@ -18,6 +18,7 @@ from hotstack import catalog
 from hotstack.catalog import Catalog
 from hotstack.commands.render_cmd import render_catalog
 from hotstack.containers import control, podman
+from hotstack.core import runner
 from hotstack.core.paths import Paths
 from hotstack.core.settings import load
 from hotstack.stack.bringup import Stack, start_all
@@ -88,12 +89,17 @@ def test_a_container_killed_behind_podmans_back_is_recreated(infra: tuple[Catalo
     _, notify = _events()
     start_all(cat, hashes, notify, names=["memcached"])  # type: ignore[arg-type]
     container = cat["memcached"].container
+    states = control.States()  # what the probes ask after each miss
+    before = runner.calls().get("podman container", 0)
+    assert [states(container) for _ in range(10)] == ["running"] * 10
+    assert runner.calls()["podman container"] - before == 1  # podman asked once, then its process watched
     pids = podman.run(["inspect", "--format", "{{.State.ConmonPid}} {{.State.Pid}}", container]).stdout.split()
     for pid in pids:
         os.kill(int(pid), signal.SIGKILL)
     time.sleep(0.5)
     assert podman.run(["inspect", "--format", "{{.State.Status}}", container]).stdout.strip() == "running"
     assert control.snapshot()[container].state == control.STALE
+    assert states(container) == control.STALE
     start = time.monotonic()
     healed = start_all(cat, hashes, notify, names=["memcached"])  # type: ignore[arg-type]
     took = time.monotonic() - start
