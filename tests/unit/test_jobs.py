@@ -128,15 +128,15 @@ def test_job_output_never_shows_a_secret(settings: Settings, paths: Paths, tmp_p
     assert runner.redact(error) == "ERROR 1064 (42000) near 'IDENTIFIED BY '********';' at line 2"
 
 
-def test_every_generated_password_is_stored_again_admin_last(settings: Settings) -> None:
+def test_every_generated_password_but_admins_is_stored_again(settings: Settings) -> None:
     from hotstack.stack.keystone_jobs import generated_passwords
 
     cat = catalog.build(settings, Paths(settings.data_dir))
     secrets = {name: f"pw-{name}" for name in catalog.secret_names(cat)}
     users = generated_passwords(cat, secrets)
     names = [name for name, _, _ in users]
-    assert names[-1] == "admin" and len(names) == len(set(names))
-    assert {svc.keystone_user for svc in cat if svc.keystone_user} | {"hotstack", "heat_domain_admin"} < set(names)
+    assert "admin" not in names and len(names) == len(set(names))
+    assert {svc.keystone_user for svc in cat if svc.keystone_user} | {"hotstack", "heat_domain_admin"} == set(names)
     assert all(password == secrets.get(f"keystone_{name}", password) for name, _, password in users)
     job = next(j for j in cat["keystone"].jobs if j.argv == ("password-cost",))
     assert job.after_start and job.name == "keystone-password-cost-4"  # once per cost

@@ -30,9 +30,10 @@ def services(c: Ctx) -> list[Service]:
                 "--bootstrap-admin-url", admin_url, "--bootstrap-internal-url", admin_url,
                 "--bootstrap-public-url", admin_url,
                 env=(("OS_BOOTSTRAP_PASSWORD", "admin_password"),)),
-            Job("keystone-endpoints", "keystone", ("service",), after_start=True),
             # Once per hash cost: passwords made before at another cost are stored again at this one.
+            # Before the endpoints job on a new cloud: its catalog is still bootstrap's brex_ip URLs.
             Job(f"keystone-password-cost-{s.keystone.password_hash_rounds}", "keystone", ("password-cost",),
                 after_start=True),
+            Job("keystone-endpoints", "keystone", ("service",), after_start=True),
         ),
     )]
