@@ -28,7 +28,8 @@ def _compute(c: Ctx, conf_files: tuple[ConfigFile, ...]) -> Service:
     return Service(
         "nova-compute", "nova-compute", ("nova-compute", "--config-file", "/etc/nova/nova.conf"),
         Probe("compute_service", binary="nova-compute", maps_cell=True, deadline_s=240),
-        depends_on=("nova-conductor", "neutron-ovn-metadata-agent", "ovn-controller"),
+        # placement: it registers its resource provider there as it starts.
+        depends_on=("nova-conductor", "neutron-ovn-metadata-agent", "ovn-controller", "placement"),
         privileged=True, volumes=vols, configs=conf_files,
         # nova-manage needs nova.conf's database settings: it runs in nova-conductor.
         jobs=(Job("nova-discover-hosts", "exec", ("nova-manage", "cell_v2", "discover_hosts", "--verbose"),
@@ -44,8 +45,10 @@ def services(c: Ctx) -> list[Service]:
                          "nova-manage cell_v2 create_cell --name cell1 --verbose")
     return [
         Service(
+            # Glance and placement are called per request, never at start: nova-api starts beside
+            # them (a restart's critical path was keystone → glance → nova-api → ...).
             "nova-api", "nova", uwsgi("nova"), Probe("api", path="/v2.1/flavors", deadline_s=120),
-            depends_on=api_deps("placement", "glance"), slot=23, user="nova",
+            depends_on=api_deps(), slot=23, user="nova",
             configs=(*nova_conf, conf("nova", "hotstack-uwsgi.ini")),
             **c.api("compute", "nova", s.ports.nova, "/v2.1"),
             database=("nova_api", "nova", "nova_cell0"), keystone_user="nova",
