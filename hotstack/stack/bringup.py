@@ -98,7 +98,7 @@ class Stack:
         self._network_lock = threading.Lock()
         self.states = control.States()
         self.cancelled = threading.Event()  # Ctrl-C: probes stop at their next attempt
-        self._network_ready: bool | None = None  # looked up on the first create
+        self._network_ready = False  # made (or found) by the first container that needs it
 
     def compose_document(self) -> dict[str, Any]:
         """The rendered compose file, read once per run."""
