@@ -4,18 +4,17 @@ resolve (so no page a test opens can send a request off this machine by name).""
 
 from __future__ import annotations
 
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from browser import chromium
+from localhttp import QuietHandler, serving
 
 pytestmark = [pytest.mark.integration]
 
 
-class _Hello(http.server.BaseHTTPRequestHandler):
+class _Hello(QuietHandler):
     def do_GET(self) -> None:
         body = b"<html><title>hello from loopback</title></html>"
         self.send_response(200)
@@ -24,19 +23,11 @@ class _Hello(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, *args: object) -> None:
-        pass
-
 
 @pytest.fixture
 def server() -> Iterator[int]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield int(httpd.server_address[1])
-    finally:
-        httpd.shutdown()
+    with serving(_Hello) as port:
+        yield port
 
 
 def test_only_mapped_names_resolve(server: int, tmp_path: Path) -> None:

@@ -5,8 +5,6 @@ own Image resource where glance's answer is needed)."""
 from __future__ import annotations
 
 import hashlib
-import http.server
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +13,7 @@ from typing import Any, ClassVar
 
 import pytest
 import yaml
+from localhttp import QuietHandler, serving
 from openstack.image.v2.image import Image
 
 from hotstack.cloud import setup
@@ -111,7 +110,7 @@ def test_cloud_images_come_from_the_file_only(config_file: Path) -> None:
 # --- the download --------------------------------------------------------------------------------
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     """/image: BODY; /short: fewer bytes than it announces; /slow: nothing for 5 s; else 404."""
 
     seen: ClassVar[list[tuple[str, str | None]]] = []
@@ -133,20 +132,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, *args: Any) -> None:
-        pass
-
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
     Handler.seen = []
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(Handler) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def image(source: str, **more: Any) -> CloudImage:

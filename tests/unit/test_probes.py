@@ -11,10 +11,10 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from localhttp import QuietHandler, serving
 
 from hotstack.probes import basic, deep, ovsdb_rpc
 from hotstack.probes.basic import Miss, parse_amqp_start, parse_mysql_greeting, until
@@ -35,7 +35,7 @@ def listener() -> Iterator[int]:
     sock.close()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     def do_GET(self) -> None:
         status = {"/stats": 200, "/moved": 302, "/login": 200}.get(self.path, 404)
         body = b'<form id="login" action="/login"><input name="password"></form>' if self.path == "/login" else b""
@@ -44,18 +44,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, *args: object) -> None:
-        pass
-
 
 @pytest.fixture
 def http_port() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield int(server.server_address[1])
-    server.shutdown()
-    server.server_close()
+    with serving(_Handler) as port:
+        yield port
 
 
 def test_tcp_passes_on_a_listener_and_misses_a_closed_port_by_its_deadline(listener: int) -> None:
