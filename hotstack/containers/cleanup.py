@@ -1,7 +1,8 @@
 """hotstack's containers, network and images of one deployment, for `clean`.
 
-A container belongs to this deployment when podman-compose started it from the rendered
-directory under data_dir, or when it mounts something from data_dir (one-shot jobs). Other
+A container belongs to this deployment when its compose working-directory label (set by `up`'s
+`podman run`, as podman-compose sets it) is under data_dir, or when it mounts something from
+data_dir (one-shot jobs). Other
 deployments on the same host (a second data_dir, test runs) are left alone.
 """
 

@@ -153,16 +153,16 @@ class Stack:
         self._jobs(svc, after_start=False)
         created_at = time.time()
         try:
-            self._compose_up(svc)
+            self._run_container(svc)
             if not svc.host_network:
                 neighbours.forget(str(self.cat.ip(svc.name)))
         except CommandError as exc:
-            self.notify(svc.name, "failed", "podman-compose up failed")
+            self.notify(svc.name, "failed", "podman run failed")
             raise HotstackError(f"{svc.name}: creating its container failed: {exc.message}",
                                 hint=f"see `hotstack logs {svc.name}` if the container exists") from exc
         return created_at
 
-    def _compose_up(self, svc: Service) -> None:
+    def _run_container(self, svc: Service) -> None:
         """One `podman run` from the service's compose definition; the network is created once,
         by the first service that needs it (two creating it at once would collide)."""
         network = self.cat.settings.network.podman_network
