@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from settingsfiles import refused, write
 
-from hotstack.core.errors import BadInput
 from hotstack.core.settings import dump, load
 
 UPSTREAM_FLAVORS = {
@@ -22,19 +22,6 @@ UPSTREAM_QUOTAS = {
     "security_group_rules": 100, "volumes": 20, "snapshots": 20, "gigabytes": 1000, "per_volume_gigabytes": 500,
 }
 TINY = {"vcpus": 1, "ram_mb": 192, "disk_gb": 1}
-
-
-def write(tmp_path: Path, data: object) -> Path:
-    cfg = tmp_path / "hotstack.yaml"
-    cfg.write_text(data if isinstance(data, str) else yaml.safe_dump(data))
-    return cfg
-
-
-def refused(cfg: Path, overrides: dict[str, str] | None = None, environ: dict[str, str] | None = None) -> str:
-    with pytest.raises(BadInput) as caught:
-        load(cfg, overrides, environ=environ or {})
-    assert caught.value.exit_code == 2
-    return str(caught.value)
 
 
 def test_default_flavors_are_upstreams_and_hotstack_tiny(config_file: Path) -> None:

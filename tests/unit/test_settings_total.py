@@ -9,27 +9,10 @@ from typing import Any
 
 import pytest
 import yaml
+from settingsfiles import refused, write
 
 from hotstack.core import settings_file
-from hotstack.core.errors import BadInput
 from hotstack.core.settings import load
-
-
-def write(tmp_path: Path, text: str | bytes) -> Path:
-    cfg = tmp_path / "hotstack.yaml"
-    if isinstance(text, bytes):
-        cfg.write_bytes(text)
-    else:
-        cfg.write_text(text)
-    return cfg
-
-
-def refused(cfg: Path, overrides: dict[str, str] | None = None, environ: dict[str, str] | None = None) -> str:
-    with pytest.raises(BadInput) as caught:
-        load(cfg, overrides, environ=environ or {})
-    assert caught.value.exit_code == 2
-    return str(caught.value)
-
 
 # (YAML text, a fragment the message must hold)
 WRONG_TYPES = [
