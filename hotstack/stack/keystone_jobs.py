@@ -103,8 +103,11 @@ def set_passwords_again(conn: Any, cat: Catalog, secrets: dict[str, str], change
     """A stored hash keeps the cost it was made with: set each generated password again (to the
     same value), so keystone stores it at the cost configured now. Keystone then revokes that
     user's tokens; services and clients sign in again on their next call."""
+    domains: dict[str, Any] = {}
     for name, domain_name, password in generated_passwords(cat, secrets):
-        domain = conn.identity.find_domain(domain_name, ignore_missing=True)
+        if domain_name not in domains:  # two domains, a dozen users: each domain looked up once
+            domains[domain_name] = conn.identity.find_domain(domain_name, ignore_missing=True)
+        domain = domains[domain_name]
         user = domain and conn.identity.find_user(name, ignore_missing=True, domain_id=domain.id)
         if user:
             conn.identity.update_user(user, password=password)
