@@ -122,6 +122,9 @@ class Service:
     command: tuple[str, ...]
     probe: Probe
     depends_on: tuple[str, ...] = ()
+    # Services whose before-start jobs (database, schema, keystone entries) this one needs, but
+    # not their process: it starts once those jobs are done (at once when they were done before).
+    after_jobs: tuple[str, ...] = ()
     slot: int | None = None  # fixed address slot on the container network; None = host network
     port: int = 0  # where it listens inside its container (haproxy's backend, its probe, its clients)
     project: str = ""  # OpenStack project (DB user, config dir); set by its services/ module
@@ -232,7 +235,7 @@ class Catalog:
                 raise ValueError(f"dependency cycle: {' -> '.join((*trail, name))}")
             if name in seen:
                 return
-            for dep in self.services[name].depends_on:
+            for dep in (*self.services[name].depends_on, *self.services[name].after_jobs):
                 visit(dep, (*trail, name))
             seen.add(name)
             done.append(name)

@@ -17,6 +17,7 @@ from hotstack.core.fsutil import sha256, write_if_changed
 from hotstack.core.paths import Paths
 from hotstack.core.secrets import Secrets
 from hotstack.core.settings import Settings, dump
+from hotstack.guest import init
 from hotstack.guest.image import build_guest_image
 
 SETUP_RECORD = "post-setup.json"
@@ -54,7 +55,8 @@ def post_setup(settings: Settings, paths: Paths, progress: Progress) -> list[Out
 
 
 def settings_digest(settings: Settings) -> str:
-    return sha256(json.dumps(dump(settings), sort_keys=True))[:16]
+    """The settings and what hotstack puts into its guest image (a new init needs a new image)."""
+    return sha256(json.dumps([dump(settings), init.recipe_digest()], sort_keys=True))[:16]
 
 
 def post_setup_current(settings: Settings, paths: Paths) -> bool:

@@ -8,6 +8,8 @@ prints fixed `HOTSTACK-*` lines on its serial console (nova's console log reads 
   HOTSTACK-DISKS vda vdb            the block devices, at boot and again whenever the set changes
   HOTSTACK-GUEST-READY              booted, network tried (lease or not); printed once
   HOTSTACK-METADATA ok <uuid>       the metadata service answered (or `failed` after retries)
+  HOTSTACK-USER-DATA <sha256> <first line>
+                                    the server's user data as the guest read it, when it has any
   HOTSTACK-REACH ping|tcp ok|failed <addr> ...
                                     only when the server's user data is `#hotstack-reach ADDR PORT`:
                                     whether the guest reached ADDR by ping and TCP PORT (the line
@@ -21,6 +23,8 @@ floating IP (no sshd: the line is all a client gets).
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from hotstack.core.fsutil import sha256
 
 MARKER = "HOTSTACK-GUEST-READY"
 UDHCPC_SCRIPT = "/etc/udhcpc.script"
@@ -85,7 +89,10 @@ metadata() {
 }
 
 reach() {
-    set -- $(timeout 10 wget -q -O - __USER_DATA__ 2>/dev/null)
+    # The user data as the guest got it (none: 404, nothing said): its hash and first line.
+    timeout 10 wget -q -O /tmp/user-data __USER_DATA__ 2>/dev/null || return 0
+    say "HOTSTACK-USER-DATA $(sha256sum /tmp/user-data | cut -d ' ' -f 1) $(head -n 1 /tmp/user-data)"
+    set -- $(head -n 1 /tmp/user-data)
     [ "$1" = "__REACH__" ] && [ -n "$2" ] && [ -n "$3" ] || return 0
     if ping -c 3 -W 2 "$2" >/dev/null 2>&1; then
         say "HOTSTACK-REACH ping ok $2"
@@ -219,3 +226,8 @@ def syslinux_cfg(kernel: str, initrd: str) -> str:
         f"  INITRD /{initrd}\n"
         f"  APPEND {KERNEL_CMDLINE}\n"
     )
+
+
+def recipe_digest() -> str:
+    """What the guest's own files say (not the kernel's modules): changes when hotstack's guest does."""
+    return sha256("\n".join((init_script(()), hello_script(), udhcpc_script(), syslinux_cfg("k", "i"))))

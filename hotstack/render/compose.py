@@ -81,8 +81,9 @@ def service_definition(cat: Catalog, svc: Service, image: str, config_digest: st
         d["environment"] = dict(svc.env)
     if ports := published(cat, svc):
         d["ports"] = ports
-    if svc.depends_on:
-        d["depends_on"] = {dep: {"condition": "service_healthy"} for dep in svc.depends_on}
+    if deps := (*svc.depends_on, *svc.after_jobs):
+        # plain podman-compose runs no jobs: there, starting after the jobs' owner stands for them
+        d["depends_on"] = {dep: {"condition": "service_healthy"} for dep in deps}
     if svc.profile:
         d["profiles"] = [svc.profile]
     digest = sha256(json.dumps(d, sort_keys=True) + config_digest)[:16]

@@ -115,7 +115,10 @@ class Stack:
         found = self.snapshot.get(container)
         return found is not None and found.running
 
-    def bring_up(self, name: str) -> Outcome:
+    def bring_up(self, name: str) -> Outcome | None:
+        if name.endswith(JOBS_NODE):
+            self.prepare(self.cat[name.removesuffix(JOBS_NODE)])
+            return None
         svc, start = self.cat[name], time.monotonic()
         action = decide(self.snapshot.get(svc.container), self.hashes[name])
         if action is None:
@@ -131,6 +134,11 @@ class Stack:
         self._jobs(svc, after_start=True)
         self.notify(name, "healthy", action)
         return Outcome(action, round(time.monotonic() - start, 1), result)
+
+    def prepare(self, svc: Service) -> None:
+        """Its data dirs and before-start jobs, ahead of its container (others wait for them)."""
+        ensure_data_dirs(self.cat, svc)
+        self._jobs(svc, after_start=False)
 
     def _keep(self, svc: Service) -> Outcome | None:
         result = health.shallow(self.cat, svc, self.is_running)
@@ -201,31 +209,49 @@ def remove_switched_off(cat: Catalog, snapshot: dict[str, Container]) -> list[st
     return gone
 
 
+JOBS_NODE = ":jobs"
+
+
+def start_graph(cat: Catalog) -> dict[str, tuple[str, ...]]:
+    """What each start waits for. A service others need only for its jobs (`after_jobs`) gets a
+    node `<name>:jobs` of its own, for its before-start jobs; they wait for that node alone."""
+    owners = {owner for svc in cat for owner in svc.after_jobs}
+    deps: dict[str, tuple[str, ...]] = {f"{owner}{JOBS_NODE}": cat[owner].depends_on for owner in sorted(owners)}
+    for svc in cat:
+        own = (f"{svc.name}{JOBS_NODE}",) if svc.name in owners else ()
+        deps[svc.name] = (*svc.depends_on, *own, *(f"{owner}{JOBS_NODE}" for owner in svc.after_jobs))
+    return deps
+
+
 def launch(cat: Catalog, hashes: dict[str, str], notify: Notify, *, names: list[str] | None = None,
            snapshot: dict[str, Container] | None = None) -> tuple[dict[str, Outcome], HotstackError | None]:
     """Bring `names` (default: every service) and what they depend on to healthy, in graph order.
     Returns what came up and the first failure (a ProbeFailed, a job or podman error), if any."""
-    deps = {svc.name: svc.depends_on for svc in cat}
+    deps = start_graph(cat)
     if names:
         deps = {name: deps[name] for name in orchestrator.closure(deps, names)}
     stack = Stack(cat, hashes, notify, snapshot)
     for name in deps:
-        notify(name, "waiting", "")
+        if name in cat.services:
+            notify(name, "waiting", "")
     run = orchestrator.run_graph(deps, stack.bring_up, on_interrupt=stack.cancelled.set)
-    for name, exc in run.failed.items():
+    results = {name: outcome for name, outcome in run.results.items() if outcome is not None}
+    for node, exc in run.failed.items():
         if not isinstance(exc, ProbeFailed):  # a probe miss already said so, with its detail
-            notify(name, "failed", str(exc).splitlines()[0])
-    for name in run.not_started:
-        notify(name, "skipped", "not started: the run stopped at a failure")
+            notify(node.removesuffix(JOBS_NODE), "failed", str(exc).splitlines()[0])
+    for node in run.not_started:
+        if node in cat.services:
+            notify(node, "skipped", "not started: the run stopped at a failure")
     if not run.failed:
-        return run.results, None
-    name, exc = next(iter(run.failed.items()))
+        return results, None
+    node, exc = next(iter(run.failed.items()))
+    name = node.removesuffix(JOBS_NODE)
     if not isinstance(exc, HotstackError):
         failure = HotstackError(f"{name}: {type(exc).__name__}: {exc}",
                                 hint=f"see `hotstack logs {name}`; run `hotstack up` again after fixing it")
         failure.__cause__ = exc
         exc = failure
-    return run.results, exc
+    return results, exc
 
 
 def start_all(cat: Catalog, hashes: dict[str, str], notify: Notify, *, names: list[str] | None = None,

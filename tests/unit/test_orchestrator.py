@@ -145,3 +145,19 @@ def test_containers_of_services_switched_off_are_found(settings: Settings) -> No
         ("e2e-horizon", "horizon"),  # another deployment's: stays
         ("hotstack-something", ""))}  # no service label: not hotstack's to judge
     assert switched_off(cat, snapshot) == ["hotstack-horizon"]
+
+
+def test_workers_wait_for_their_apis_jobs_not_for_the_api_itself(settings: Settings) -> None:
+    from hotstack.stack.bringup import start_graph
+
+    deps = start_graph(catalog.build(settings, Paths(settings.data_dir)))
+    assert "nova-api:jobs" in deps["nova-conductor"] and "nova-api" not in deps["nova-conductor"]
+    assert "nova-api:jobs" in deps["nova-api"]  # its own container still starts after its jobs
+    assert deps["nova-api:jobs"] == deps["nova-api"][:-1]  # the jobs wait for what the API waits for
+    # Scheduled with the API slow to answer, the conductor starts once the jobs are done.
+    durations = {"nova-api:jobs": 0.05, "nova-api": 0.4}
+    rec = Recorder(durations)
+    run = run_graph({n: deps[n] for n in closure(deps, ["nova-conductor", "nova-api"])}, rec, workers=32)
+    assert run.ok
+    assert rec.started["nova-conductor"] < rec.ended["nova-api"]
+    assert rec.started["nova-conductor"] >= rec.ended["nova-api:jobs"]

@@ -48,6 +48,15 @@ def test_no_record_or_other_settings_run_it(settings: Settings, paths: Paths, tm
     assert not post_setup_current(settings, paths)
 
 
+def test_a_new_guest_init_runs_it(settings: Settings, paths: Paths, monkeypatch: Any) -> None:
+    """hotstack's guest changed (a new release's init): the image must be rebuilt and uploaded."""
+    from hotstack.guest import init
+
+    record(paths, settings_digest(settings))
+    monkeypatch.setattr(init, "init_script", lambda modules: "#!/bin/sh\n# another init\n")
+    assert not post_setup_current(settings, paths)
+
+
 def test_guest_image_is_compared_by_content_not_size(tmp_path: Path) -> None:
     """A rebuilt guest of the same size must replace glance's copy (the record is glance's
     image fields, as openstacksdk returns them)."""

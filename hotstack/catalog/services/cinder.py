@@ -33,10 +33,11 @@ def services(c: Ctx) -> list[Service]:
     return [
         wsgi_api(c, "cinder-api", PROJECT, 29, c.api("volumev3", "cinderv3", s.ports.cinder, "/v3/%(project_id)s"),
                  "/v3/{project_id}/types", api_deps(), cinder_conf, ("cinder-manage", "db", "sync")),
-        worker("cinder-scheduler", PROJECT, 30, "volume_service", cinder_conf, ("cinder-api",)),
+        worker("cinder-scheduler", PROJECT, 30, "volume_service", cinder_conf, "cinder-api"),
         Service(
             "cinder-volume", "cinder", ("cinder-volume", *cmd),
-            Probe("volume_service", binary="cinder-volume"), depends_on=("cinder-api",), slot=31, privileged=True,
+            Probe("volume_service", binary="cinder-volume"), depends_on=api_deps(), after_jobs=("cinder-api",),
+            slot=31, privileged=True,
             volumes=(c.data("cinder", "/var/lib/cinder"), Volume(str(p.cinder_nfs), nfs_mount_dir(s, p))),
             configs=(*cinder_conf, conf("cinder", "nfs_shares")),
             host_ports=(HostPorts(NFS_SERVER_PORTS, ("tcp", "udp"), nfs_only=True, why="the kernel NFS server"),),

@@ -66,11 +66,13 @@ def api_deps(*more: str) -> tuple[str, ...]:
 
 
 def worker(name: str, project: str, slot: int, kind: ProbeKind, configs: tuple[ConfigFile, ...],
-           depends_on: tuple[str, ...]) -> Service:
+           api: str) -> Service:
     """A project's RPC worker, `<name> --config-file /etc/<project>/<project>.conf`, run as the
-    project's user and healthy once its own service list shows it up."""
+    project's user and healthy once its own service list shows it up. It needs the database
+    and schema its project's `api` service makes (jobs), and the broker, not that API."""
     return Service(name, project, (name, "--config-file", f"/etc/{project}/{project}.conf"),
-                   Probe(kind, binary=name), depends_on=depends_on, slot=slot, user=project, configs=configs)
+                   Probe(kind, binary=name), depends_on=api_deps(), after_jobs=(api,), slot=slot, user=project,
+                   configs=configs)
 
 
 def wsgi_api(c: Ctx, name: str, project: str, slot: int, api: Api, probe_path: str,

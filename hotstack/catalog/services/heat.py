@@ -23,7 +23,7 @@ def services(c: Ctx) -> list[Service]:
             # Servers in stacks get their metadata (and wait conditions their signals) here.
             "heat-api-cfn", "heat", uwsgi("heat", "hotstack-uwsgi-cfn.ini"),
             Probe("http", path="/", statuses=(200, 300), deadline_s=90),
-            depends_on=("heat-api",), slot=35, user="heat",
+            depends_on=api_deps(), after_jobs=("heat-api",), slot=35, user="heat",
             configs=(*heat_conf, conf("heat", "hotstack-uwsgi-cfn.ini")),
             **c.api("cloudformation", "heat-cfn", s.ports.heat_cfn, "/v1"), keystone_user="heat",
             jobs=(Job("heat-api-cfn-keystone", "keystone", ("service",)),),
@@ -31,6 +31,6 @@ def services(c: Ctx) -> list[Service]:
         Service(
             "heat-engine", "heat", ("heat-engine", "--config-file", "/etc/heat/heat.conf"),
             Probe("exec", command=("sh", "-c", "pgrep -f heat-engine >/dev/null"), deadline_s=60),
-            depends_on=("heat-api",), slot=33, user="heat", configs=heat_conf,
+            depends_on=api_deps(), after_jobs=("heat-api",), slot=33, user="heat", configs=heat_conf,
         ),
     ]

@@ -18,7 +18,7 @@ def services(c: Ctx) -> list[Service]:
             # maintenance workers (attach-daemon in the ini) so they share one container.
             "neutron-server", "neutron", uwsgi("neutron"),
             Probe("api", path="/v2.0/networks?limit=1", deadline_s=120),
-            depends_on=api_deps("ovn-nb-db", "ovn-sb-db", "placement"), slot=28,
+            depends_on=api_deps("ovn-nb-db", "ovn-sb-db"), slot=28,
             user="neutron", configs=(*confs, conf("neutron", "hotstack-uwsgi.ini")),
             env=(("OS_NEUTRON_CONFIG_DIR", "/etc/neutron"), ("OS_NEUTRON_CONFIG_FILES", "neutron.conf;ml2_conf.ini")),
             **c.api("network", "neutron", s.ports.neutron),
@@ -33,7 +33,9 @@ def services(c: Ctx) -> list[Service]:
             (*_metadata_agent(c), "--config-file", "/etc/neutron/neutron.conf",
              "--config-file", "/etc/neutron/neutron_ovn_metadata_agent.ini"),
             Probe("network_agent", binary="neutron-ovn-metadata-agent", deadline_s=120),
-            depends_on=("neutron-server", "ovn-controller", "nova-metadata"), privileged=True, pid_host=True,
+            # neutron-server: its probe reads neutron's agent list; nova-metadata is only
+            # reached per request.
+            depends_on=("neutron-server", "ovn-controller"), privileged=True, pid_host=True,
             volumes=(Volume("/run/openvswitch", "/run/openvswitch"),
                      Volume("/run/netns", "/run/netns", propagation="shared"),
                      c.data("neutron", "/var/lib/neutron")),

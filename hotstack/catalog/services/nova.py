@@ -28,8 +28,9 @@ def _compute(c: Ctx, conf_files: tuple[ConfigFile, ...]) -> Service:
     return Service(
         "nova-compute", "nova-compute", ("nova-compute", "--config-file", "/etc/nova/nova.conf"),
         Probe("compute_service", binary="nova-compute", maps_cell=True, deadline_s=240),
-        # placement: it registers its resource provider there as it starts.
-        depends_on=("nova-conductor", "neutron-ovn-metadata-agent", "ovn-controller", "placement"),
+        # placement: it registers its resource provider there as it starts; the conductor: it
+        # waits for it. Neutron is only asked when a server is built.
+        depends_on=("nova-conductor", "ovn-controller", "placement"),
         privileged=True, volumes=vols, configs=conf_files,
         # nova-manage needs nova.conf's database settings: it runs in nova-conductor.
         jobs=(Job("nova-discover-hosts", "exec", ("nova-manage", "cell_v2", "discover_hosts", "--verbose"),
@@ -60,15 +61,16 @@ def services(c: Ctx) -> list[Service]:
         Service(
             # The OVN metadata agent (host network) reaches it through haproxy on brex_ip.
             "nova-metadata", "nova", uwsgi("nova", "hotstack-uwsgi-metadata.ini"),
-            Probe("http", path="/", deadline_s=60), depends_on=("nova-api",), slot=24, user="nova",
+            Probe("http", path="/", deadline_s=60), depends_on=api_deps(), after_jobs=("nova-api",), slot=24,
+            user="nova",
             port=METADATA_PORT, frontend=s.ports.nova_metadata,
             configs=(*nova_conf, conf("nova", "hotstack-uwsgi-metadata.ini")),
         ),
-        worker("nova-conductor", PROJECT, 25, "compute_service", nova_conf, ("nova-api",)),
-        worker("nova-scheduler", PROJECT, 26, "compute_service", nova_conf, ("nova-api",)),
+        worker("nova-conductor", PROJECT, 25, "compute_service", nova_conf, "nova-api"),
+        worker("nova-scheduler", PROJECT, 26, "compute_service", nova_conf, "nova-api"),
         Service(
             "nova-novncproxy", "nova", ("nova-novncproxy", *cmd, "--web", "/usr/share/novnc"),
-            Probe("tcp", deadline_s=60), depends_on=("nova-api",), slot=27, user="nova",
+            Probe("tcp", deadline_s=60), depends_on=api_deps(), after_jobs=("nova-api",), slot=27, user="nova",
             configs=nova_conf, **c.api("novnc", "novnc", s.ports.novnc),
             host_ports=(HostPorts((VNC_PORTS,), why="qemu's VNC consoles"),),
         ),
