@@ -147,7 +147,18 @@ class Network:
         self.cloud.calls.append(f"create network {attrs['name']} in {attrs['project_id']}")
         self.nets.append(_new(**attrs))
         self.groups.append(_new(name="default", project_id=attrs["project_id"]))  # neutron makes one
+        self.ports_.append(_new(device_id=f"ovnmeta-{self.nets[-1].id}", device_owner="network:distributed",
+                                network_id=self.nets[-1].id, project_id=attrs["project_id"]))  # OVN's
         return self.nets[-1]
+
+    def delete_network(self, network: Any) -> None:
+        """Neutron's way: refused while a port neutron does not own itself is on it."""
+        on = [p for p in self.ports_ if p.network_id == network.id]
+        assert all(p.device_owner in ("network:dhcp", "network:distributed") for p in on), on
+        self.cloud.calls.append(f"delete network {network.name} of {network.project_id}")
+        self.ports_ = [p for p in self.ports_ if p not in on]
+        self.subs = [s for s in self.subs if s.network_id != network.id]
+        self.nets.remove(network)
 
     def subnets(self, name: str, network_id: str) -> list[Any]:
         return [s for s in self.subs if s.name == name and s.network_id == network_id]
@@ -173,7 +184,21 @@ class Network:
     def add_interface_to_router(self, router: Any, subnet_id: str) -> None:
         self.cloud.calls.append(f"router interface on {subnet_id}")
         subnet = next(s for s in self.subs if s.id == subnet_id)
-        self.ports_.append(_new(device_id=router.id, network_id=subnet.network_id, project_id=router.project_id))
+        self.ports_.append(_new(device_id=router.id, network_id=subnet.network_id, project_id=router.project_id,
+                                device_owner="network:router_interface"))
+
+    def remove_interface_from_router(self, router: Any, port_id: str) -> None:
+        self.cloud.calls.append(f"remove router interface {port_id}")
+        self.ports_ = [p for p in self.ports_ if p.id != port_id]
+
+    def delete_router(self, router: Any) -> None:
+        assert not [p for p in self.ports_ if p.device_id == router.id], "neutron: the router still has interfaces"
+        self.cloud.calls.append(f"delete router {router.name} of {router.project_id}")
+        self.routers_.remove(router)
+
+    def delete_port(self, port: Any) -> None:
+        self.cloud.calls.append(f"delete port {port.id}")
+        self.ports_.remove(port)
 
     def security_groups(self, project_id: str) -> list[Any]:
         return [g for g in self.groups if g.project_id == project_id]
@@ -213,15 +238,12 @@ class FakeCloud:
         project_id, cloud = self.project(name).id, self
 
         class Scoped:
-            def project_cleanup(self, *, dry_run: bool, wait_timeout: int) -> None:
-                cloud.calls.append(f"cleanup {name} dry_run={dry_run} wait={wait_timeout}")
-                net = cloud.network
+            network = cloud.network  # it lists by project_id, as the scoped token's calls do
+            current_project_id = project_id
+
+            def project_cleanup(self, *, dry_run: bool, wait_timeout: int, skip_resources: list[str]) -> None:
+                cloud.calls.append(f"cleanup {name} dry_run={dry_run} wait={wait_timeout} skip={skip_resources}")
                 cloud.servers = [s for s in cloud.servers if s.project_id != project_id or s.stuck]
-                net.ports_ = [p for p in net.ports_ if p.project_id != project_id]
-                net.routers_ = [r for r in net.routers_ if r.project_id != project_id]
-                gone = {n.id for n in net.nets if n.project_id == project_id}
-                net.subs = [s for s in net.subs if s.network_id not in gone]
-                net.nets = [n for n in net.nets if n.id not in gone]
 
         return Scoped()
 

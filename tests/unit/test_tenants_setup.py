@@ -14,7 +14,7 @@ from fakecloud import FakeCloud
 from settingsfiles import write
 
 from hotstack.cloud.outcome import Outcome
-from hotstack.cloud.prune import prune_tenants, report_orphans
+from hotstack.cloud.prune import SDK_SKIPS, prune_tenants, report_orphans
 from hotstack.cloud.tenants import TENANT_TAG, USER_MARK, default_projects, ensure_tenants, role_changes
 from hotstack.core.credentials import tenant_secret, tenant_secrets
 from hotstack.core.errors import HotstackError
@@ -154,7 +154,9 @@ def test_a_dropped_tenant_is_reported_and_deleted_only_when_pruned(tmp_path: Pat
 
     out = prune_tenants(cloud, only_blue.tenants, project_conn)
     assert out == [Outcome("tenant red", "deleted"), Outcome("user rita", "deleted")]
-    assert "cleanup red dry_run=False wait=300" in cloud.calls and not cloud.servers
+    assert f"cleanup red dry_run=False wait=300 skip={SDK_SKIPS}" in cloud.calls and not cloud.servers
+    assert not cloud.network.networks(project_id=red_id) and not cloud.network.routers(project_id=red_id)
+    assert not cloud.network.ports(project_id=red_id)
     assert cloud.project("red") is None and cloud.identity.find_user("rita", "default") is None
     assert not cloud.network.security_groups(project_id=red_id)  # neutron's default group went too
     assert cloud.project("blue") is not None and cloud.identity.find_user("alice", "default") is not None
@@ -169,3 +171,4 @@ def test_a_tenant_whose_cleanup_left_a_server_is_kept(tmp_path: Path) -> None:
     with pytest.raises(HotstackError, match=r"tenant red still holds 1 servers after its cleanup; the tenant is kept"):
         prune_tenants(cloud, nothing.tenants, cloud.scoped)
     assert cloud.project("red") is not None
+    assert cloud.network.networks(project_id=cloud.project("red").id)  # the server's network is left alone too
