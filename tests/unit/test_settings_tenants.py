@@ -5,15 +5,20 @@ secrets file and a clouds.yaml entry, and a user dropped from the settings loses
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 from settingsfiles import refused, write
 
 from hotstack import catalog
+from hotstack.cli.main import cli
+from hotstack.cloud.outcome import Outcome
 from hotstack.cloud.clouds_yaml import remove_clouds_yaml, write_clouds_yaml
+from hotstack.commands import cloud_cmd
 from hotstack.core.credentials import USER_PROJECT, entries, tenant_secret
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings, dump, load
@@ -163,3 +168,32 @@ def test_the_password_cost_job_sets_tenant_users_passwords_again(tmp_path: Path)
     users = generated_passwords(cat, secrets)
     assert ("alice", "default", f"pw-{tenant_secret('alice')}") in users
     assert [name for name, _, _ in users].count("alice") == 1
+
+
+def test_the_readmes_tenants_example_is_valid_settings(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Tenants"):]
+    start = section.index("```yaml\n") + 8
+    s = loaded(write(tmp_path, section[start:section.index("```\n", start)]), tmp_path)
+    assert [t.name for t in s.tenants] == ["team-a", "team-b"]
+    assert [(u.name, u.role) for u in s.tenants[1].users] == [("bob", "member"), ("alice", "reader")]
+
+
+def test_setup_cloud_prunes_only_when_asked_and_says_what_it_kept(tmp_path: Path, config_file: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The click layer: the flag reaches the command; orphans are said on stderr, stdout stays JSON."""
+    asked: list[bool] = []
+
+    def fake(settings: Settings, progress: Any, *, prune: bool = False) -> cloud_cmd.SetupReport:
+        asked.append(prune)  # the command itself needs a cloud: the e2e tests run it
+        return cloud_cmd.SetupReport([Outcome("tenant gone", "orphaned"), Outcome("user gus", "orphaned")], "x-os")
+
+    monkeypatch.setattr(cloud_cmd, "setup_cloud_command", fake)
+    base = ["--config", str(config_file), "--set", f"data_dir={tmp_path}/data", "setup-cloud"]
+    result = CliRunner().invoke(cli, [*base, "--json"], catch_exceptions=False)
+    assert result.exit_code == 0 and asked == [False]
+    assert json.loads(result.stdout)["changes"][0] == {"thing": "tenant gone", "action": "orphaned"}
+    assert "no longer in the settings, kept: tenant gone, user gus; `hotstack setup-cloud --prune-tenants`" \
+        in result.stderr
+    assert CliRunner().invoke(cli, [*base, "--prune-tenants"], catch_exceptions=False).exit_code == 0
+    assert asked == [False, True]
