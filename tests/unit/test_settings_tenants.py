@@ -16,8 +16,8 @@ from settingsfiles import refused, write
 
 from hotstack import catalog
 from hotstack.cli.main import cli
-from hotstack.cloud.outcome import Outcome
 from hotstack.cloud.clouds_yaml import remove_clouds_yaml, write_clouds_yaml
+from hotstack.cloud.outcome import Outcome
 from hotstack.commands import cloud_cmd
 from hotstack.core.credentials import USER_PROJECT, entries, tenant_secret
 from hotstack.core.paths import Paths
