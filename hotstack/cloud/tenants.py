@@ -58,19 +58,27 @@ def find_orphans(admin: Any, tenants: list[Tenant]) -> Orphans:
 
 def ensure_tenants(admin: Any, s: Settings, passwords: Mapping[str, str]) -> list[Outcome]:
     """Every tenant of the settings as declared (the ones dropped from them: cloud/prune.py)."""
-    out: list[Outcome] = []
-    projects = {t.name: ensure_project(admin, t, out) for t in s.tenants}
-    defaults = default_projects(s.tenants)
-    users = {name: ensure_user(admin, name, passwords[tenant_secret(name)], projects[tenant], out)
-             for name, tenant in defaults.items()}
-    roles = {r.name: r for r in admin.identity.roles() if r.name in ROLES}
+    out, projects = ensure_identity(admin, s.tenants, passwords)
     for tenant in s.tenants:
         project = projects[tenant.name]
-        out += ensure_roles(admin, project, tenant, users, roles)
         out += ensure_quotas(admin, quotas_of(tenant, s.quotas), project.id, label=f"tenant {tenant.name}: ")
         if tenant.network is not None:
             out += ensure_tenant_network(admin, project, tenant.network)
     return out
+
+
+def ensure_identity(admin: Any, tenants: list[Tenant], passwords: Mapping[str, str]) -> tuple[list[Outcome],
+                                                                                              dict[str, Any]]:
+    """Keystone's part: the projects, the users (passwords by secret name) and their roles; the
+    outcomes, and the projects by tenant name."""
+    out: list[Outcome] = []
+    projects = {t.name: ensure_project(admin, t, out) for t in tenants}
+    users = {name: ensure_user(admin, name, passwords[tenant_secret(name)], projects[tenant], out)
+             for name, tenant in default_projects(tenants).items()}
+    roles = {r.name: r for r in admin.identity.roles() if r.name in ROLES}
+    for tenant in tenants:
+        out += ensure_roles(admin, projects[tenant.name], tenant, users, roles)
+    return out, projects
 
 
 def description_of(tenant: Tenant) -> str:
