@@ -164,7 +164,8 @@ def ensure_tenant_network(admin: Any, project: Any, want: TenantNetwork) -> list
         return out
     router = next(iter(net.routers(name=ROUTER, project_id=project.id)), None)
     if router is None:
-        public = net.find_network(PUBLIC_NET)
+        # by its external flag too: the admin sees every project's networks, and a tenant may name one `public`
+        public = next(iter(net.networks(name=PUBLIC_NET, is_router_external=True)))
         router = net.create_router(name=ROUTER, project_id=project.id,
                                    external_gateway_info={"network_id": public.id})
         out.append(Outcome(f"{label}router {ROUTER}", "created"))

@@ -3,7 +3,8 @@ reader; blue with a member), as their users meet them: both made by `up` with th
 quotas, networks and routers; a member of one tenant can neither see nor touch the other's
 servers, networks, volumes or private images; a reader creates nothing; red over its instance
 and volume quota gets the APIs' quota errors; a changed quota is applied by running post-setup
-again, and a tenant dropped from the settings is kept and reported until `--prune-tenants`.
+again (by `up`, as the settings it last succeeded with differ), and a tenant dropped from the
+settings is kept and reported until `setup-cloud --prune-tenants`.
 
 One server is booted (red's, on red's own network), one volume and one tiny image made; all
 go at the end of the module."""
@@ -188,29 +189,35 @@ def test_a_tenant_over_its_quota_gets_the_quota_error(alice: Any, red_server: An
     assert "volume" in str(exc).lower() and "exceeded" in str(exc).lower(), str(exc)
 
 
-def setup_cloud(e2e: Deployment, config: Path, settings: dict[str, Any], *flags: str,
-                artifact: str) -> tuple[dict[str, str], str]:
-    """`hotstack setup-cloud` with these settings: its changes (thing -> action) and its stderr."""
+def hotstack_with(e2e: Deployment, config: Path, settings: dict[str, Any], *args: str,
+                  artifact: str) -> tuple[dict[str, str], str]:
+    """`hotstack up` or `setup-cloud` (with --json) with these settings: post-setup's changes
+    (thing -> action) and the run's stderr."""
     config.write_text(yaml.safe_dump(settings))
-    run = dataclasses.replace(e2e, config=config).hotstack("setup-cloud", "--json", *flags, artifact=artifact)
+    run = dataclasses.replace(e2e, config=config).hotstack(*args, "--json", artifact=artifact)
     assert run.returncode == 0, run.stdout + run.stderr
     report = json.loads(run.stdout)
     assert report["ok"]
-    return {c["thing"]: c["action"] for c in report["changes"]}, run.stderr
+    changes = report["post_setup"] if args[0] == "up" else report["changes"]
+    assert changes is not None, "post-setup did not run"
+    return {c["thing"]: c["action"] for c in changes}, run.stderr
 
 
 def test_a_changed_quota_is_applied_and_a_dropped_tenant_waits_for_prune(e2e: Deployment, tmp_path: Path) -> None:
+    """`up` with changed settings runs post-setup (the settings it last succeeded with differ):
+    red's new quota is applied and a third tenant made; `setup-cloud` with the settings as they
+    were puts the quota back and reports that tenant; only `--prune-tenants` deletes it."""
     admin, config = connect(e2e.settings, e2e.paths), tmp_path / "hotstack.yaml"
     more = copy.deepcopy(E2E_SETTINGS)
     more["tenants"][0]["quotas"]["instances"] = 2
     more["tenants"].append({"name": "gone", "users": [{"name": "gus"}], "network": {"cidr": "10.108.3.0/24"}})
-    changes, _ = setup_cloud(e2e, config, more, artifact="setup-cloud-tenants-changed")
+    changes, _ = hotstack_with(e2e, config, more, "up", artifact="up-tenants-changed")
     red = admin.identity.find_project("red", domain_id="default")
     assert changes["tenant red: compute quotas (instances)"] == "updated" and changes["tenant gone"] == "created"
     assert admin.compute.get_quota_set(red.id).instances == 2
     assert "e2e-gone-gus" in yaml.safe_load(e2e.paths.clouds_yaml.read_text())["clouds"]
 
-    changes, stderr = setup_cloud(e2e, config, E2E_SETTINGS, artifact="setup-cloud-tenants-back")  # as they were
+    changes, stderr = hotstack_with(e2e, config, E2E_SETTINGS, "setup-cloud", artifact="setup-cloud-tenants-back")
     assert changes["tenant red: compute quotas (instances)"] == "updated"
     assert admin.compute.get_quota_set(red.id).instances == 1
     assert changes["tenant gone"] == changes["user gus"] == "orphaned"
@@ -219,7 +226,8 @@ def test_a_changed_quota_is_applied_and_a_dropped_tenant_waits_for_prune(e2e: De
     assert gone is not None and list(admin.network.networks(project_id=gone.id))
     assert "e2e-gone-gus" not in yaml.safe_load(e2e.paths.clouds_yaml.read_text())["clouds"]
 
-    changes, _ = setup_cloud(e2e, config, E2E_SETTINGS, "--prune-tenants", artifact="setup-cloud-tenants-prune")
+    changes, _ = hotstack_with(e2e, config, E2E_SETTINGS, "setup-cloud", "--prune-tenants",
+                               artifact="setup-cloud-tenants-prune")
     assert changes["tenant gone"] == changes["user gus"] == "deleted"
     assert admin.identity.find_project("gone", domain_id="default") is None
     assert admin.identity.find_user("gus", domain_id="default") is None

@@ -131,21 +131,23 @@ class Quotas:
 class Network:
     def __init__(self, cloud: FakeCloud) -> None:
         self.cloud = cloud
-        self.nets = [_new(name="public", project_id="admin-project")]
+        self.nets = [_new(name="public", project_id="admin-project", is_router_external=True)]
         self.subs: list[SimpleNamespace] = []
         self.routers_: list[SimpleNamespace] = []
         self.ports_: list[SimpleNamespace] = []
         self.groups: list[SimpleNamespace] = []
 
-    def networks(self, project_id: str, name: str | None = None) -> list[Any]:
-        return [n for n in self.nets if n.project_id == project_id and name in (None, n.name)]
+    def networks(self, project_id: str | None = None, name: str | None = None,
+                 is_router_external: bool | None = None) -> list[Any]:
+        return [n for n in self.nets if project_id in (None, n.project_id) and name in (None, n.name)
+                and is_router_external in (None, n.is_router_external)]
 
     def find_network(self, name: str) -> Any:
         return next(n for n in self.nets if n.name == name)
 
     def create_network(self, **attrs: Any) -> Any:
         self.cloud.calls.append(f"create network {attrs['name']} in {attrs['project_id']}")
-        self.nets.append(_new(**attrs))
+        self.nets.append(_new(**attrs, is_router_external=False))
         self.groups.append(_new(name="default", project_id=attrs["project_id"]))  # neutron makes one
         self.ports_.append(_new(device_id=f"ovnmeta-{self.nets[-1].id}", device_owner="network:distributed",
                                 network_id=self.nets[-1].id, project_id=attrs["project_id"]))  # OVN's

@@ -49,6 +49,9 @@ def test_a_user_in_two_tenants_is_one_user_with_the_first_as_its_default(tmp_pat
 
 def test_first_run_makes_everything_and_a_second_changes_nothing(tmp_path: Path) -> None:
     s, cloud = settings_with(tmp_path, RED, BLUE), FakeCloud()
+    external = cloud.network.nets[0]
+    # another project's network of the same name: the admin sees it too
+    cloud.network.nets.insert(0, SimpleNamespace(id="theirs", name="public", project_id="x", is_router_external=False))
     out = ensure_tenants(cloud, s, passwords(s))
     things = {o.thing for o in out if o.action == "created"}
     assert {"tenant red", "tenant blue", "user alice", "user rita", "user bob",
@@ -66,7 +69,7 @@ def test_first_run_makes_everything_and_a_second_changes_nothing(tmp_path: Path)
     assert cloud.quota_sets["compute"].get(red.id).instances == 1
     assert cloud.quota_sets["compute"].get(blue.id).instances == s.quotas.instances
     assert not any("blue" in o.thing and "quotas" in o.thing for o in out)
-    assert "create router router via " + cloud.network.find_network("public").id in cloud.calls
+    assert f"create router router via {external.id}" in cloud.calls
     assert not cloud.network.networks(project_id=blue.id)  # no network asked for
     cloud.calls.clear()
     assert ensure_tenants(cloud, s, passwords(s)) == [] and cloud.calls == []
