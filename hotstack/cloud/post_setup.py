@@ -70,7 +70,8 @@ def ensure_flavors(admin: Any, flavors: Mapping[str, Flavor]) -> list[Outcome]:
 
 
 def ensure_public_network(admin: Any, s: Settings) -> list[Outcome]:
-    net, out = admin.network.find_network(PUBLIC_NET), []
+    # by its external flag too: the admin sees every project's networks, and a tenant may name one `public`
+    net, out = next(iter(admin.network.networks(name=PUBLIC_NET, is_router_external=True)), None), []
     if net is None:
         net = admin.network.create_network(
             name=PUBLIC_NET, is_router_external=True, is_shared=False,

@@ -132,7 +132,7 @@ class Network:
     def __init__(self, cloud: FakeCloud) -> None:
         self.cloud = cloud
         self.nets = [_new(name="public", project_id="admin-project", is_router_external=True)]
-        self.subs: list[SimpleNamespace] = []
+        self.subs = [_new(name="public-subnet", network_id=self.nets[0].id, cidr="172.31.0.128/25")]
         self.routers_: list[SimpleNamespace] = []
         self.ports_: list[SimpleNamespace] = []
         self.groups: list[SimpleNamespace] = []
@@ -161,6 +161,9 @@ class Network:
         self.ports_ = [p for p in self.ports_ if p not in on]
         self.subs = [s for s in self.subs if s.network_id != network.id]
         self.nets.remove(network)
+
+    def find_subnet(self, name: str, network_id: str) -> Any:
+        return next(iter(self.subnets(name, network_id)), None)
 
     def subnets(self, name: str, network_id: str) -> list[Any]:
         return [s for s in self.subs if s.name == name and s.network_id == network_id]

@@ -14,6 +14,7 @@ from fakecloud import FakeCloud
 from settingsfiles import write
 
 from hotstack.cloud.outcome import Outcome
+from hotstack.cloud.post_setup import ensure_public_network
 from hotstack.cloud.prune import SDK_SKIPS, prune_tenants, report_orphans
 from hotstack.cloud.tenants import TENANT_TAG, USER_MARK, default_projects, ensure_tenants, role_changes
 from hotstack.core.credentials import tenant_secret, tenant_secrets
@@ -134,7 +135,7 @@ def test_a_subnet_whose_range_drifted_is_reported_not_changed(tmp_path: Path) ->
     moved = settings_with(tmp_path, {**RED, "network": {"cidr": "10.20.9.0/24"}})
     out = ensure_tenants(cloud, moved, passwords(moved))
     assert [o.action for o in out] == ["differs"] and "holds 10.20.1.0/24, not 10.20.9.0/24" in out[0].thing
-    assert [sub.cidr for sub in cloud.network.subs] == ["10.20.1.0/24"]
+    assert [sub.cidr for sub in cloud.network.subs] == ["172.31.0.128/25", "10.20.1.0/24"]  # public's, red's
 
 
 def test_a_dropped_tenant_is_reported_and_deleted_only_when_pruned(tmp_path: Path) -> None:
@@ -175,3 +176,9 @@ def test_a_tenant_whose_cleanup_left_a_server_is_kept(tmp_path: Path) -> None:
         prune_tenants(cloud, nothing.tenants, cloud.scoped)
     assert cloud.project("red") is not None
     assert cloud.network.networks(project_id=cloud.project("red").id)  # the server's network is left alone too
+
+
+def test_a_tenants_network_named_public_is_not_taken_for_the_external_one(tmp_path: Path) -> None:
+    cloud, s = FakeCloud(), settings_with(tmp_path, RED)
+    cloud.network.nets.insert(0, SimpleNamespace(id="theirs", name="public", project_id="x", is_router_external=False))
+    assert ensure_public_network(cloud, s) == [] and cloud.calls == []
