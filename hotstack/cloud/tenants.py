@@ -24,6 +24,7 @@ TENANT_TAG = "hotstack-tenant"  # on every project post-setup made for a tenant
 USER_MARK = "hotstack tenant user"  # the description of every user it made for one
 ROLES = ("admin", "member", "reader")
 DOMAIN = "default"
+Identity = tuple[list[Outcome], dict[str, Any]]  # outcomes, and the projects by tenant name
 
 
 def default_projects(tenants: Iterable[Tenant]) -> dict[str, str]:
@@ -67,8 +68,7 @@ def ensure_tenants(admin: Any, s: Settings, passwords: Mapping[str, str]) -> lis
     return out
 
 
-def ensure_identity(admin: Any, tenants: list[Tenant], passwords: Mapping[str, str]) -> tuple[list[Outcome],
-                                                                                              dict[str, Any]]:
+def ensure_identity(admin: Any, tenants: list[Tenant], passwords: Mapping[str, str]) -> Identity:
     """Keystone's part: the projects, the users (passwords by secret name) and their roles; the
     outcomes, and the projects by tenant name."""
     out: list[Outcome] = []
