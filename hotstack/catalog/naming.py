@@ -4,6 +4,7 @@ files and the jobs need (stack and render both ask here, so neither names things
 from __future__ import annotations
 
 from hotstack.catalog.model import Catalog, Service
+from hotstack.core.credentials import tenant_secrets
 
 # Secrets that belong to the deployment rather than to one service.
 SHARED_SECRETS = ("admin_password", "rabbitmq_password", "metadata_secret", "heat_domain_admin_password",
@@ -23,4 +24,5 @@ def secret_names(cat: Catalog) -> list[str]:
         if svc.keystone_user:
             names.add(f"keystone_{svc.keystone_user}")
         names.update(svc.secrets)
+    names.update(tenant_secrets(cat.settings))  # the password-cost job sets them again too
     return sorted(names)

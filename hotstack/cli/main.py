@@ -217,13 +217,15 @@ def logs(obj: Ctx, service: str, follow: bool, tail: int | None) -> None:
 
 
 @cli.command("setup-cloud")
+@click.option("--prune-tenants", "prune", is_flag=True,
+              help="Also delete the tenants (with everything in them) and tenant users the settings dropped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 @click.pass_obj
-def setup_cloud(obj: Ctx, as_json: bool) -> None:
-    """Post-setup: flavors, networks, router, rules, quotas, guest image, the hotstack user."""
+def setup_cloud(obj: Ctx, prune: bool, as_json: bool) -> None:
+    """Post-setup: flavors, networks, router, rules, quotas, guest image, the hotstack user, tenants."""
     from hotstack.commands import cloud_cmd  # loaded per command: --help stays fast
 
-    run_with_views(lambda p: cloud_cmd.setup_cloud_command(obj.settings(), p),
+    run_with_views(lambda p: cloud_cmd.setup_cloud_command(obj.settings(), p, prune=prune),
                    lambda r: output.setup_cloud(r, as_json), to_stdout=not as_json)
 
 

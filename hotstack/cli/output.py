@@ -11,6 +11,8 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from hotstack.cloud.outcome import Outcome as SetupOutcome
+from hotstack.cloud.outcome import differing, orphaned
 from hotstack.cloud.smoke import Report as SmokeReport
 from hotstack.commands.progress import Result
 from hotstack.core.errors import EXIT_FAILURE, EXIT_OK
@@ -122,6 +124,8 @@ def up(r: UpReport, as_json: bool) -> int:
         if r.credentials is not None:
             admin, user = r.clouds
             click.echo(f"credentials: openstack --os-cloud {admin} (or {user}), from {r.credentials}")
+    if r.setup is not None:
+        setup_warnings(r.setup)
     if r.failure is not None:
         raise r.failure
     return code(r)
@@ -163,7 +167,17 @@ def status(r: StatusReport, as_json: bool) -> int:
 def setup_cloud(r: SetupReport, as_json: bool) -> int:
     if not json_or(r, as_json):
         click.echo(f"cloud ready: {len(r.outcomes)} change(s); try: OS_CLOUD={r.user_cloud} openstack server list")
+    setup_warnings(r.outcomes)
     return code(r)
+
+
+def setup_warnings(outcomes: list[SetupOutcome]) -> None:
+    """On stderr (a --json reader's stdout stays JSON): what post-setup kept or could not apply."""
+    if kept := orphaned(outcomes):
+        click.secho(f"no longer in the settings, kept: {', '.join(kept)}; `hotstack setup-cloud --prune-tenants` "
+                    "deletes them (a tenant with everything in it)", fg="yellow", err=True)
+    for thing in differing(outcomes):
+        click.secho(f"not applied: {thing}", fg="yellow", err=True)
 
 
 def smoke(r: SmokeReport, as_json: bool) -> int:

@@ -70,7 +70,8 @@ def ensure_flavors(admin: Any, flavors: Mapping[str, Flavor]) -> list[Outcome]:
 
 
 def ensure_public_network(admin: Any, s: Settings) -> list[Outcome]:
-    net, out = admin.network.find_network(PUBLIC_NET), []
+    # by its external flag too: the admin sees every project's networks, and a tenant may name one `public`
+    net, out = next(iter(admin.network.networks(name=PUBLIC_NET, is_router_external=True)), None), []
     if net is None:
         net = admin.network.create_network(
             name=PUBLIC_NET, is_router_external=True, is_shared=False,
@@ -144,7 +145,8 @@ def quota_drift(current: Any, q: QuotaSettings, kind: str) -> dict[str, int]:
     return {attr: value for attr, value in wanted.items() if getattr(current, attr, None) != value}
 
 
-def ensure_quotas(admin: Any, s: Settings, project_id: str) -> list[Outcome]:
+def ensure_quotas(admin: Any, quotas: QuotaSettings, project_id: str, label: str = "") -> list[Outcome]:
+    """One project's quotas in nova, neutron and cinder; `label` leads each outcome's thing."""
     getters = {"compute": admin.compute.get_quota_set, "volume": admin.block_storage.get_quota_set,
                "network": admin.network.get_quota}
     setters = {"compute": admin.compute.update_quota_set, "volume": admin.block_storage.update_quota_set,
@@ -152,10 +154,10 @@ def ensure_quotas(admin: Any, s: Settings, project_id: str) -> list[Outcome]:
     out = []
     for kind in QUOTA_KEYS:
         current = getters[kind](project_id)
-        drift = quota_drift(current, s.quotas, kind)
+        drift = quota_drift(current, quotas, kind)
         if drift:
             setters[kind](current, **drift)  # only what differs
-            out.append(Outcome(f"{kind} quotas ({', '.join(sorted(drift))})", "updated"))
+            out.append(Outcome(f"{label}{kind} quotas ({', '.join(sorted(drift))})", "updated"))
     return out
 
 
@@ -171,6 +173,12 @@ def ensure_cloud_images(admin: Any, images: Sequence[tuple[CloudImage, Path]]) -
     return out
 
 
+def reported(progress: Progress, label: str, outcomes: list[Outcome]) -> list[Outcome]:
+    """One step's line of progress; its outcomes, for the report."""
+    progress(f"{label}: " + (", ".join(f"{o.thing} {o.action}" for o in outcomes) or "unchanged"))
+    return outcomes
+
+
 def setup_cloud(admin: Any, user_conn: Callable[[], Any], s: Settings, user_password: str,
                 guest: tuple[Path, str] | None, progress: Progress,
                 images: Sequence[tuple[CloudImage, Path]] = ()) -> list[Outcome]:
@@ -178,14 +186,13 @@ def setup_cloud(admin: Any, user_conn: Callable[[], Any], s: Settings, user_pass
     out: list[Outcome] = []
 
     def step(label: str, outcomes: list[Outcome]) -> None:
-        out.extend(outcomes)
-        progress(f"{label}: " + (", ".join(f"{o.thing} {o.action}" for o in outcomes) or "unchanged"))
+        out.extend(reported(progress, label, outcomes))
 
     step("project", ensure_project_and_user(admin, user_password))
     project_id = admin.identity.find_project(USER_PROJECT, domain_id="default").id
     step("flavors", ensure_flavors(admin, s.flavors))
     step("public network", ensure_public_network(admin, s))
-    step("quotas", ensure_quotas(admin, s, project_id))
+    step("quotas", ensure_quotas(admin, s.quotas, project_id))
     user = user_conn()
     step("private network", ensure_private_network(user, s))
     step("security group", ensure_security_rules(user, project_id))

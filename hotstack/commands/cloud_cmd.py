@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hotstack.cloud.outcome import Outcome
+from hotstack.cloud.outcome import Outcome, changes_json, orphaned
 from hotstack.cloud.setup import post_setup
 from hotstack.cloud.smoke import Report, run_smoke
 from hotstack.commands import data
@@ -24,14 +24,20 @@ class SetupReport:
     ok: bool = True
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "changes": [{"thing": o.thing, "action": o.action} for o in self.outcomes]}
+        return {"ok": self.ok, "changes": changes_json(self.outcomes)}
+
+    @property
+    def orphaned(self) -> list[str]:
+        return orphaned(self.outcomes)
 
 
-def setup_cloud_command(settings: Settings, progress: Progress = QUIET) -> SetupReport:
+
+def setup_cloud_command(settings: Settings, progress: Progress = QUIET, *, prune: bool = False) -> SetupReport:
+    """Post-setup; with `prune`, the tenants and tenant users the settings dropped are deleted."""
     paths = Paths(settings.data_dir)
     data.ensure(settings, paths)
     with runlock.exclusive(paths, "setup-cloud"):
-        return SetupReport(post_setup(settings, paths, progress.line), Scope(settings.name).user_cloud)
+        return SetupReport(post_setup(settings, paths, progress.line, prune=prune), Scope(settings.name).user_cloud)
 
 
 def smoke_command(settings: Settings, keep: bool, progress: Progress = QUIET) -> Report:

@@ -14,6 +14,8 @@ from typing import Any
 from hotstack import catalog
 from hotstack.catalog import Catalog
 from hotstack.cloud.clouds_yaml import has_user_cloud, write_clouds_yaml
+from hotstack.cloud.outcome import Outcome as SetupOutcome
+from hotstack.cloud.outcome import changes_json, orphaned
 from hotstack.cloud.setup import post_setup, post_setup_current
 from hotstack.commands import data
 from hotstack.commands.progress import QUIET, Progress
@@ -41,13 +43,19 @@ class UpReport:
     credentials: Path | None = None  # the system clouds.yaml, once keystone is up
     clouds: tuple[str, str] = ("", "")  # its entries: admin, user
     removed: list[str] = field(default_factory=list)  # containers of services switched off
+    setup: list[SetupOutcome] | None = None  # post-setup's changes, when it ran
+
+    @property
+    def orphaned(self) -> list[str]:
+        return orphaned(self.setup or [])
 
     @property
     def ok(self) -> bool:
         return self.failure is None
 
     def to_json(self) -> dict[str, Any]:
-        data = {**report_json(self.ok, self.elapsed_s, self.services), "removed": self.removed}
+        data = {**report_json(self.ok, self.elapsed_s, self.services), "removed": self.removed,
+                "post_setup": None if self.setup is None else changes_json(self.setup)}
         return data if self.failure is None else {**data, "error": self.failure.message}
 
     def count(self, action: str) -> int:
@@ -123,6 +131,6 @@ def up(settings: Settings, progress: Progress = QUIET, *, only: tuple[str, ...] 
             report.credentials = paths.system_clouds_yaml
             report.clouds = (Scope(settings.name).admin_cloud, Scope(settings.name).user_cloud)
         if cloud and report.ok and not only and cloud_setup_needed(settings, paths, report.services):
-            post_setup(settings, paths, progress.line)
+            report.setup = post_setup(settings, paths, progress.line)
     report.elapsed_s = time.monotonic() - started
     return report

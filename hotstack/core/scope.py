@@ -35,6 +35,10 @@ class Scope:
     def admin_cloud(self) -> str:
         return self._named("hotstack-os-admin", f"{self.name}-os-admin")
 
+    def tenant_cloud(self, tenant: str, user: str) -> str:
+        """clouds.yaml entry of one user of a tenant declared in the settings."""
+        return f"{self.name}-{tenant}-{user}"
+
     @property
     def hosts_block(self) -> str:
         """The word after BEGIN/END that marks this deployment's block in /etc/hosts."""

@@ -27,6 +27,7 @@ from hotstack.core.settings_cloud import (
     QuotaSettings,
 )
 from hotstack.core.settings_cloud import Section as _Section
+from hotstack.core.settings_tenants import Tenants, problems
 
 DEFAULT_CONFIG = Path("/etc/hotstack/hotstack.yaml")
 ENV_PREFIX = "HOTSTACK_"
@@ -37,7 +38,7 @@ RELEASES = (RELEASE,)
 MIN_FLOATING_POOL = 8  # post-setup's floating-IP pool runs from brex_ip + 1 to the last host address
 # Lists and mappings of entries: written in the file only (a flavor name holds dots, and one
 # HOTSTACK_* variable or --set flag cannot say a whole entry).
-FILE_ONLY = ("flavors", "cloud_images")
+FILE_ONLY = ("flavors", "cloud_images", "tenants")
 
 
 def _name(max_len: int) -> AfterValidator:
@@ -129,6 +130,7 @@ class Settings(_Section):
     quotas: QuotaSettings = QuotaSettings()
     flavors: Flavors = Field(default_factory=lambda: dict(DEFAULT_FLAVORS))
     cloud_images: CloudImages = Field(default_factory=list)  # images by name, beside hotstack-guest
+    tenants: Tenants = Field(default_factory=list)  # projects with users, quotas, a network (settings_tenants.py)
     horizon: HorizonSettings = HorizonSettings()
     images: ImageSettings = ImageSettings()
     guest: GuestSettings = GuestSettings()
@@ -190,6 +192,10 @@ def check_consistency(s: Settings) -> None:
         if port in seen:
             _reject(f"ports.{name}", port, f"must differ from ports.{seen[port]}")
         seen[port] = name
+    networks = {f"network.{key}": getattr(net, key) for key in ("container_cidr", "provider_cidr", "tenant_cidr")}
+    # hotstack's own router takes one address of the floating-IP pool for its gateway
+    for problem in problems(s.name, s.tenants, s.quotas, networks, routers_room=pool - 1):
+        _reject(*problem)
 
 
 def dump(s: Settings) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from hotstack.catalog import Catalog, Job, Service
 from hotstack.core import credentials
-from hotstack.core.credentials import USER_NAME
+from hotstack.core.credentials import USER_NAME, tenant_secret
 
 SERVICE_PROJECT = "service"
 SERVICE_ROLES = ("admin", "service")
@@ -89,13 +89,15 @@ def password_works(cat: Catalog, user: str, password: str, domain_id: str) -> bo
 
 
 def generated_passwords(cat: Catalog, secrets: dict[str, str]) -> list[tuple[str, str, str]]:
-    """(user, domain name or id, password) of the keystone users hotstack made, but admin: its
-    token is the one these jobs run with, and keystone would revoke it (with every token issued
-    in that same second). Bootstrap hashed it at the configured cost on a new cloud."""
+    """(user, domain name or id, password) of the keystone users hotstack made (the tenants'
+    users too, once post-setup made them), but admin: its token is the one these jobs run with,
+    and keystone would revoke it (with every token issued in that same second). Bootstrap
+    hashed it at the configured cost on a new cloud."""
     users = [(svc.keystone_user, DEFAULT_DOMAIN, secrets[f"keystone_{svc.keystone_user}"])
              for svc in cat if svc.keystone_user]
     users += [(USER_NAME, DEFAULT_DOMAIN, secrets["hotstack_user_password"]),
               (HEAT_DOMAIN_ADMIN, HEAT_DOMAIN, secrets["heat_domain_admin_password"])]
+    users += [(u.name, DEFAULT_DOMAIN, secrets[tenant_secret(u.name)]) for t in cat.settings.tenants for u in t.users]
     return list(dict.fromkeys(users))
 
 

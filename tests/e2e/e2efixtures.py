@@ -22,6 +22,13 @@ E2E_SETTINGS = {
     # Every port 20000 up, but for the port-less name http://dashboard.hotstack-e2e.local/: port
     # 80 on its own brex_ip does not collide with another deployment's.
     "ports": {name: port + 20000 for name, port in PortSettings().model_dump().items()} | {"http": 80},
+    # Two tenants for tests/e2e/test_tenants.py: red small (one instance, one volume) for the quota
+    # errors, with a member and a reader; blue holds what red must neither see nor touch.
+    "tenants": [
+        {"name": "red", "users": [{"name": "alice", "role": "member"}, {"name": "rita", "role": "reader"}],
+         "quotas": {"instances": 1, "volumes": 1}, "network": {"cidr": "10.108.1.0/24"}},
+        {"name": "blue", "users": [{"name": "bob", "role": "member"}], "network": {"cidr": "10.108.2.0/24"}},
+    ],
 }
 
 

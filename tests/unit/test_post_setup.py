@@ -127,5 +127,5 @@ def test_quotas_update_only_the_differing_keys(settings: Settings) -> None:
                                update_quota_set=setter, update_quota=setter)
 
     admin = SimpleNamespace(compute=service("compute"), network=service("network"), block_storage=service("volume"))
-    assert ensure_quotas(admin, settings, "p1") == [SetupOutcome("network quotas (routers)", "updated")]
+    assert ensure_quotas(admin, settings.quotas, "p1") == [SetupOutcome("network quotas (routers)", "updated")]
     assert calls == [("network", {"routers": 10})]
