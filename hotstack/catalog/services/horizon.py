@@ -18,7 +18,9 @@ SECRET_KEY = "horizon_secret_key"  # Django's SECRET_KEY (sessions, CSRF tokens)
 def services(c: Ctx) -> list[Service]:
     return [Service(
         "horizon", "horizon", ("uwsgi", "--ini", f"{CONFIG_DIR}/hotstack-uwsgi.ini"),
-        Probe("http", path=LOGIN_PATH, expect=LOGIN_FORM, deadline_s=90),
+        # The lowest weight makes it the last to get CPU: on a busy machine (everything else
+        # starting, or other work beside) it needs the longest (seen: 80 s to load Django).
+        Probe("http", path=LOGIN_PATH, expect=LOGIN_FORM, deadline_s=240),
         depends_on=("keystone", "memcached"), slot=34, port=HTTP_PORT, user="horizon",
         # Nothing waits for the dashboard: on a busy start it yields the CPU to the services
         # on the critical path (a quarter of podman's default weight).
