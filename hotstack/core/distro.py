@@ -9,7 +9,8 @@ The family comes from /etc/os-release: ID, then each word of ID_LIKE in order â€
   fedora  Fedora (dnf);
   el      RHEL, CentOS Stream, AlmaLinux, Rocky, 9 or newer (dnf): Open vSwitch comes from the
           NFV SIG (CentOS) or the Fast Datapath repository (RHEL), libvirt's headers from CRB,
-          the tests' browser from EPEL; there is no debootstrap (images.base: pull);
+          the tests' browser from EPEL; there is no debootstrap (images.base: pull) and no
+          SYSLINUX EFI loader (the guest image is not built there: its busybox comes via apt);
   other   anything else: hints name Debian's packages, install-deps refuses.
 The dnf families' names are from their package sets, not from a run on such a host (docs say so).
 """
@@ -49,12 +50,16 @@ PACKAGES: dict[str, dict[Family, tuple[str, ...]]] = {
                 "el": ("libvirt-daemon-kvm",)},
     "qemu": {"debian": ("qemu-system-x86",), "fedora": ("qemu-kvm",), "el": ("qemu-kvm",)},
     "qemu-img": {"debian": ("qemu-utils",), "fedora": ("qemu-img",), "el": ("qemu-img",)},
+    # UEFI firmware and its descriptors (/usr/share/qemu/firmware), read by libvirt and nova-compute
+    "ovmf": {"debian": ("ovmf",), "fedora": ("edk2-ovmf",), "el": ("edk2-ovmf",)},
     # headers for building libvirt-python (pip)
     "libvirt-headers": {"debian": ("libvirt-dev", "pkg-config"), "fedora": ("libvirt-devel", "pkgconf-pkg-config"),
                         "el": ("libvirt-devel", "pkgconf-pkg-config")},
     "debootstrap": {"debian": ("debootstrap",), "fedora": ("debootstrap",)},  # the offline base image
     "guest-tools": {"debian": ("dosfstools", "syslinux", "syslinux-common", "mtools"), "fedora": _DNF_GUEST,
                     "el": _DNF_GUEST},
+    # the guest image's UEFI loader (SYSLINUX's EFI build); EL ships none (nor the guest's busybox)
+    "guest-efi": {"debian": ("syslinux-efi",), "fedora": ("syslinux-efi64",)},
     # named in hints only
     "zstd": {"debian": ("zstd",), "fedora": ("zstd",), "el": ("zstd",)},
     "nfs-server": {"debian": ("nfs-kernel-server",), "fedora": ("nfs-utils",), "el": ("nfs-utils",)},
@@ -64,7 +69,7 @@ PACKAGES: dict[str, dict[Family, tuple[str, ...]]] = {
                 "el": ("chromium", "chromedriver")},
 }
 PRODUCT = ("podman", "runc", "container-tools", "openvswitch", "host-network", "libvirt", "qemu", "qemu-img",
-           "libvirt-headers", "debootstrap", "guest-tools")
+           "ovmf", "libvirt-headers", "debootstrap", "guest-tools", "guest-efi")
 # firewalld is left out where systemd runs: the package would enable and start it for the whole host
 TESTS = ("browser", "firewalld")
 NFV_REPO = "centos-release-nfv-openvswitch"  # CentOS's NFV SIG repository, from CentOS Extras
@@ -88,6 +93,14 @@ class Distro:
     def qemu(self) -> str:
         """The qemu system emulator for x86_64 guests (RHEL's is only reachable as qemu-kvm)."""
         return "/usr/libexec/qemu-kvm" if self.family == "el" else "/usr/bin/qemu-system-x86_64"
+
+    @property
+    def syslinux_efi(self) -> tuple[Path, Path]:
+        """SYSLINUX's 64-bit UEFI loader and its core module (ldlinux.e64), as packaged here."""
+        if self.family in ("fedora", "el"):
+            return Path("/usr/share/syslinux/efi64/syslinux.efi"), Path("/usr/share/syslinux/efi64/ldlinux.e64")
+        return (Path("/usr/lib/SYSLINUX.EFI/efi64/syslinux.efi"),  # syslinux-efi
+                Path("/usr/lib/syslinux/modules/efi64/ldlinux.e64"))  # syslinux-common
 
     def packages(self, needs: tuple[str, ...]) -> list[str]:
         family: Family = "debian" if self.family == "other" else self.family
