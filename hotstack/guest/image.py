@@ -4,16 +4,20 @@ of any cloud image.
 The disk is one FAT filesystem over the whole disk (no partition table): mkfs.vfat -C makes
 it in a plain file, syslinux --install writes its boot sector and loader through mtools and
 mcopy adds the kernel, the initramfs and the boot menu — no loop device, no mount, no root.
-SeaBIOS boots such a disk directly. A `.qcow2` output name converts it with qemu-img.
+SeaBIOS boots such a disk directly. The same disk boots under UEFI too: SYSLINUX's EFI build
+sits at UEFI's removable-media path /EFI/BOOT/BOOTX64.EFI (its ldlinux.e64 beside it), which
+OVMF finds on the partition-less FAT, and reads the same /syslinux.cfg. A `.qcow2` output name
+converts it with qemu-img.
 
 A build is skipped when the output exists and the hash of everything that went into it
-(kernel, initramfs, boot menu, layout) matches the stamp written beside it.
+(kernel, initramfs, boot menu, loaders, layout) matches the stamp written beside it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -21,13 +25,17 @@ from pathlib import Path
 from typing import Any
 
 from hotstack.core import distro, runner
+from hotstack.core.errors import HotstackError
 from hotstack.core.fsutil import sha256, write_if_changed
 from hotstack.guest import init
 from hotstack.guest import initramfs as guest_initramfs
 from hotstack.guest import sources as guest_sources
 
-LAYOUT = "fat-superfloppy-1"  # change when the disk layout changes, to force a rebuild
+LAYOUT = "fat-superfloppy-bios-uefi-2"  # change when the disk layout changes, to force a rebuild
 _KERNEL, _INITRD, _CFG = "vmlinuz", "initrd.gz", "syslinux.cfg"
+# UEFI's removable-media boot path for x86_64, and SYSLINUX's core module, looked for beside it.
+EFI_LOADER, EFI_CORE = "EFI/BOOT/BOOTX64.EFI", "EFI/BOOT/LDLINUX.E64"
+SERIAL = "48535354"  # the FAT's volume serial, fixed for a reproducible image; the guest prints it
 
 
 def _hint() -> str:
@@ -55,8 +63,9 @@ def stamp_path(out: Path) -> Path:
     return out.with_name(out.name + ".json")
 
 
-def inputs_hash(kernel: bytes, initrd: bytes, cfg: str, fmt: str) -> str:
-    parts = [LAYOUT, fmt, sha256(kernel), sha256(initrd), sha256(cfg)]
+def inputs_hash(files: dict[str, bytes], fmt: str) -> str:
+    """Everything that goes into the disk: its layout, format and each file's name and content."""
+    parts = [LAYOUT, fmt, *(f"{name} {sha256(data)}" for name, data in sorted(files.items()))]
     return sha256("\n".join(parts))
 
 
@@ -67,17 +76,39 @@ def disk_kib(payload: int) -> int:
 
 
 def mkfs_argv(img: Path, kib: int) -> list[str]:
-    return ["mkfs.vfat", "-C", "-n", "HOTSTACK", "-i", "48535354", str(img), str(kib)]
+    return ["mkfs.vfat", "-C", "-n", "HOTSTACK", "-i", SERIAL, str(img), str(kib)]
 
 
 def syslinux_argv(img: Path) -> list[str]:
     return ["syslinux", "--install", str(img)]
 
 
-def mcopy_argv(img: Path, src: Path) -> list[str]:
-    # The whole-disk FAT has no partition table; mtools must not insist on one.
-    return ["env", "MTOOLS_SKIP_CHECK=1", "mcopy", "-o", "-i", str(img), str(src),
-            f"::/{src.name}"]
+# The whole-disk FAT has no partition table; mtools must not insist on one.
+_MTOOLS = ["env", "MTOOLS_SKIP_CHECK=1"]
+
+
+def mcopy_argv(img: Path, src: Path, dest: str = "") -> list[str]:
+    return [*_MTOOLS, "mcopy", "-o", "-i", str(img), str(src), f"::/{dest or src.name}"]
+
+
+def mmd_argv(img: Path, folder: str) -> list[str]:
+    return [*_MTOOLS, "mmd", "-i", str(img), f"::/{folder}"]
+
+
+def serial_argv(img: Path, serial: str) -> list[str]:
+    """Give the FAT another volume serial (8 hex digits), keeping its label."""
+    return [*_MTOOLS, "mlabel", "-i", str(img), "-N", serial, "::HOTSTACK"]
+
+
+def volume_id(serial: str) -> str:
+    """How the FAT's serial reads on the guest's console (and in blkid): 48535354 -> 4853-5354."""
+    return f"{serial[:4]}-{serial[4:]}".upper()
+
+
+def folders(names: list[str]) -> list[str]:
+    """The folders the files need, each after its parent: ["EFI", "EFI/BOOT"]."""
+    found = {"/".join(n.split("/")[:i]) for n in names for i in range(1, n.count("/") + 1)}
+    return sorted(found, key=lambda f: (f.count("/"), f))
 
 
 def convert_argv(raw: Path, dst: Path) -> list[str]:
@@ -97,17 +128,38 @@ def kept_image(out: Path, digest: str) -> GuestImage | None:
 
 
 def _assemble(work: Path, files: dict[str, bytes], fmt: str) -> Path:
+    """The disk from files named by their path on it ("EFI/BOOT/BOOTX64.EFI")."""
     for name, data in files.items():
-        (work / name).write_bytes(data)
+        (work / name.replace("/", "_")).write_bytes(data)
     raw = work / "disk.raw"
     runner.run(mkfs_argv(raw, disk_kib(sum(map(len, files.values())))), hint=_hint())
     runner.run(syslinux_argv(raw), hint=_hint())
+    for folder in folders(list(files)):
+        runner.run(mmd_argv(raw, folder), hint=_hint())
     for name in files:
-        runner.run(mcopy_argv(raw, work / name), hint=_hint())
+        runner.run(mcopy_argv(raw, work / name.replace("/", "_"), name), hint=_hint())
     if fmt == "raw":
         return raw
     runner.run(convert_argv(raw, work / "disk.qcow2"), timeout=300, hint=_hint())
     return work / "disk.qcow2"
+
+
+def efi_loader() -> dict[str, bytes]:
+    """SYSLINUX's UEFI loader and core module, at the paths they take on the disk."""
+    loader, core = distro.current().syslinux_efi
+    try:
+        return {EFI_LOADER: loader.read_bytes(), EFI_CORE: core.read_bytes()}
+    except OSError as exc:
+        raise HotstackError(f"the guest image's UEFI loader is missing: {exc.filename}",
+                            hint=f"install it ({distro.hint('guest-efi', 'guest-tools')})") from None
+
+
+def with_serial(src: Path, dst: Path, serial: str) -> Path:
+    """A raw copy of the image whose FAT carries another volume serial: the guest's HOTSTACK-BOOT
+    line then tells a boot from the copy (a rescue disk) from a boot from the original."""
+    shutil.copyfile(src, dst)
+    runner.run(serial_argv(dst, serial), hint=_hint())
+    return dst
 
 
 def build_guest_image(out: Path, cache: Path, *,
@@ -117,8 +169,9 @@ def build_guest_image(out: Path, cache: Path, *,
     kernel, busybox = guest_sources.sources(cache, say)
     initrd = guest_initramfs.initramfs(busybox, kernel.modules)
     cfg = init.syslinux_cfg(_KERNEL, _INITRD)
+    files = {_KERNEL: kernel.vmlinuz, _INITRD: initrd, _CFG: cfg.encode(), **efi_loader()}
     fmt = image_format(out)
-    digest = inputs_hash(kernel.vmlinuz, initrd, cfg, fmt)
+    digest = inputs_hash(files, fmt)
     kept = kept_image(out, digest)
     if kept is not None:
         say(f"{out} is up to date")
@@ -126,7 +179,6 @@ def build_guest_image(out: Path, cache: Path, *,
     say(f"building {fmt} image {out}")
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as tmp:
-        files = {_KERNEL: kernel.vmlinuz, _INITRD: initrd, _CFG: cfg.encode()}
         os.replace(_assemble(Path(tmp), files, fmt), out)
     image = GuestImage(out, fmt, out.stat().st_size, kernel.version, init.MARKER)
     stamp = {**image.to_json(), "inputs": digest, "origin": kernel.origin}

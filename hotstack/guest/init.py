@@ -5,6 +5,11 @@ prints fixed `HOTSTACK-*` lines on its serial console (nova's console log reads 
 
   HOTSTACK-MODULES <loaded...>      the kernel modules insmod accepted, in load order
   HOTSTACK-IP <addr>/<prefix> ...   from the DHCP hook, each time a lease is bound or renewed
+  HOTSTACK-BOOT bios|uefi <serial> <disk>
+                                    how it booted: the firmware, the volume serial of the FAT its
+                                    loader read (SYSLINUX appends it to the command line as FSUUID)
+                                    and the disk holding that FAT (`unknown` when none is found) —
+                                    a rescue boot from a disk with another serial shows here
   HOTSTACK-DISKS vda vdb            the block devices, at boot and again whenever the set changes
   HOTSTACK-GUEST-READY              booted, network tried (lease or not); printed once
   HOTSTACK-METADATA ok <uuid>       the metadata service answered (or `failed` after retries)
@@ -99,6 +104,14 @@ reach() {
     fi
 }
 
+boot_line() {
+    [ -d /sys/firmware/efi ] && firmware=uefi || firmware=bios
+    serial=$(sed -n 's/.*FSUUID=\([^ ]*\).*/\1/p' /proc/cmdline)
+    disk=$(findfs "UUID=$serial" 2>/dev/null)
+    disk=${disk#/dev/}
+    echo "$firmware ${serial:-unknown} ${disk:-unknown}"
+}
+
 power_button() {
     # Any event from an ACPI power button (libvirt's clean shutdown) powers the guest off.
     for dev in /sys/class/input/event*; do
@@ -113,6 +126,7 @@ power_button() {
     done
 }
 
+say "HOTSTACK-BOOT $(boot_line)"
 seen=$(disks)
 say "HOTSTACK-DISKS $seen"
 say "__MARKER__"
@@ -208,12 +222,17 @@ def udhcpc_script() -> str:
     return _UDHCPC
 
 
+# SYSAPPEND bit 18: SYSLINUX appends FSUUID=<volume serial of the FAT it booted from>.
+SYSAPPEND_FSUUID = 0x40000
+
+
 def syslinux_cfg(kernel: str, initrd: str) -> str:
-    """Boot straight into the kernel, no menu, no wait."""
+    """Boot straight into the kernel, no menu, no wait (read by the BIOS and the UEFI loader)."""
     return (
         "DEFAULT hotstack\n"
         "PROMPT 0\n"
         "TIMEOUT 0\n"
+        f"SYSAPPEND 0x{SYSAPPEND_FSUUID:x}\n"
         "LABEL hotstack\n"
         f"  KERNEL /{kernel}\n"
         f"  INITRD /{initrd}\n"
