@@ -9,8 +9,8 @@ The family comes from /etc/os-release: ID, then each word of ID_LIKE in order â€
   fedora  Fedora (dnf);
   el      RHEL, CentOS Stream, AlmaLinux, Rocky, 9 or newer (dnf): Open vSwitch comes from the
           NFV SIG (CentOS) or the Fast Datapath repository (RHEL), libvirt's headers from CRB,
-          the tests' browser from EPEL; there is no debootstrap (images.base: pull) and no
-          SYSLINUX EFI loader (the guest image is not built there: its busybox comes via apt);
+          the tests' browser from EPEL; there is no debootstrap (images.base: pull), and the
+          guest image's UEFI loader is not looked for (its busybox comes via apt: not built there);
   other   anything else: hints name Debian's packages, install-deps refuses.
 The dnf families' names are from their package sets, not from a run on such a host (docs say so).
 """
@@ -58,8 +58,9 @@ PACKAGES: dict[str, dict[Family, tuple[str, ...]]] = {
     "debootstrap": {"debian": ("debootstrap",), "fedora": ("debootstrap",)},  # the offline base image
     "guest-tools": {"debian": ("dosfstools", "syslinux", "syslinux-common", "mtools"), "fedora": _DNF_GUEST,
                     "el": _DNF_GUEST},
-    # the guest image's UEFI loader (SYSLINUX's EFI build); EL ships none (nor the guest's busybox)
-    "guest-efi": {"debian": ("syslinux-efi",), "fedora": ("syslinux-efi64",)},
+    # the guest image's UEFI boot loader (systemd-boot's EFI binary, no hooks); not looked for on EL,
+    # where the guest image is not built (its busybox comes through apt)
+    "guest-efi": {"debian": ("systemd-boot-efi",), "fedora": ("systemd-boot-unsigned",)},
     # named in hints only
     "zstd": {"debian": ("zstd",), "fedora": ("zstd",), "el": ("zstd",)},
     "nfs-server": {"debian": ("nfs-kernel-server",), "fedora": ("nfs-utils",), "el": ("nfs-utils",)},
@@ -93,14 +94,6 @@ class Distro:
     def qemu(self) -> str:
         """The qemu system emulator for x86_64 guests (RHEL's is only reachable as qemu-kvm)."""
         return "/usr/libexec/qemu-kvm" if self.family == "el" else "/usr/bin/qemu-system-x86_64"
-
-    @property
-    def syslinux_efi(self) -> tuple[Path, Path]:
-        """SYSLINUX's 64-bit UEFI loader and its core module (ldlinux.e64), as packaged here."""
-        if self.family in ("fedora", "el"):
-            return Path("/usr/share/syslinux/efi64/syslinux.efi"), Path("/usr/share/syslinux/efi64/ldlinux.e64")
-        return (Path("/usr/lib/SYSLINUX.EFI/efi64/syslinux.efi"),  # syslinux-efi
-                Path("/usr/lib/syslinux/modules/efi64/ldlinux.e64"))  # syslinux-common
 
     def packages(self, needs: tuple[str, ...]) -> list[str]:
         family: Family = "debian" if self.family == "other" else self.family

@@ -4,10 +4,12 @@ of any cloud image.
 The disk is one FAT filesystem over the whole disk (no partition table): mkfs.vfat -C makes
 it in a plain file, syslinux --install writes its boot sector and loader through mtools and
 mcopy adds the kernel, the initramfs and the boot menu — no loop device, no mount, no root.
-SeaBIOS boots such a disk directly. The same disk boots under UEFI too: SYSLINUX's EFI build
-sits at UEFI's removable-media path /EFI/BOOT/BOOTX64.EFI (its ldlinux.e64 beside it), which
-OVMF finds on the partition-less FAT, and reads the same /syslinux.cfg. A `.qcow2` output name
-converts it with qemu-img.
+SeaBIOS boots such a disk directly. The same disk boots under UEFI too: systemd-boot's EFI
+binary sits at UEFI's removable-media path /EFI/BOOT/BOOTX64.EFI, which OVMF finds on the
+partition-less FAT, and starts the kernel (its own EFI stub) from /loader/entries/hotstack.conf
+with no menu. (SYSLINUX's EFI build, which would read the same syslinux.cfg, hands the kernel
+over through the EFI handover protocol and faults under OVMF below ~200 MiB of guest memory;
+systemd-boot boots hotstack.tiny's 192 MiB.) A `.qcow2` output name converts it with qemu-img.
 
 A build is skipped when the output exists and the hash of everything that went into it
 (kernel, initramfs, boot menu, loaders, layout) matches the stamp written beside it.
@@ -33,8 +35,9 @@ from hotstack.guest import sources as guest_sources
 
 LAYOUT = "fat-superfloppy-bios-uefi-2"  # change when the disk layout changes, to force a rebuild
 _KERNEL, _INITRD, _CFG = "vmlinuz", "initrd.gz", "syslinux.cfg"
-# UEFI's removable-media boot path for x86_64, and SYSLINUX's core module, looked for beside it.
-EFI_LOADER, EFI_CORE = "EFI/BOOT/BOOTX64.EFI", "EFI/BOOT/LDLINUX.E64"
+# UEFI's removable-media boot path for x86_64; systemd-boot's settings and its one entry.
+EFI_LOADER, LOADER_CONF, ENTRY = "EFI/BOOT/BOOTX64.EFI", "loader/loader.conf", "loader/entries/hotstack.conf"
+SYSTEMD_BOOT = Path("/usr/lib/systemd/boot/efi/systemd-bootx64.efi")  # every family's package puts it here
 SERIAL = "48535354"  # the FAT's volume serial, fixed for a reproducible image; the guest prints it
 
 
@@ -144,21 +147,32 @@ def _assemble(work: Path, files: dict[str, bytes], fmt: str) -> Path:
     return work / "disk.qcow2"
 
 
-def efi_loader() -> dict[str, bytes]:
-    """SYSLINUX's UEFI loader and core module, at the paths they take on the disk."""
-    loader, core = distro.current().syslinux_efi
+def efi_loader() -> bytes:
+    """systemd-boot's EFI binary."""
     try:
-        return {EFI_LOADER: loader.read_bytes(), EFI_CORE: core.read_bytes()}
-    except OSError as exc:
-        raise HotstackError(f"the guest image's UEFI loader is missing: {exc.filename}",
-                            hint=f"install it ({distro.hint('guest-efi', 'guest-tools')})") from None
+        return SYSTEMD_BOOT.read_bytes()
+    except OSError:
+        raise HotstackError(f"the guest image's UEFI boot loader {SYSTEMD_BOOT} is missing",
+                            hint=f"install it ({distro.hint('guest-efi')})") from None
+
+
+def efi_files(serial: str) -> dict[str, bytes]:
+    """The UEFI side of the disk: the loader, its settings and the entry (which carries the
+    FAT's serial, as SYSLINUX appends it on the BIOS side)."""
+    return {EFI_LOADER: efi_loader(), LOADER_CONF: init.loader_conf().encode(),
+            ENTRY: init.boot_entry(_KERNEL, _INITRD, volume_id(serial)).encode()}
 
 
 def with_serial(src: Path, dst: Path, serial: str) -> Path:
-    """A raw copy of the image whose FAT carries another volume serial: the guest's HOTSTACK-BOOT
-    line then tells a boot from the copy (a rescue disk) from a boot from the original."""
+    """A raw copy of the image whose FAT carries another volume serial (and its UEFI entry with
+    it): the guest's HOTSTACK-BOOT line then tells a boot from the copy (a rescue disk) from a
+    boot from the original."""
     shutil.copyfile(src, dst)
     runner.run(serial_argv(dst, serial), hint=_hint())
+    with tempfile.TemporaryDirectory(dir=dst.parent, prefix=f".{dst.name}.") as tmp:
+        entry = Path(tmp, "hotstack.conf")
+        entry.write_text(init.boot_entry(_KERNEL, _INITRD, volume_id(serial)))
+        runner.run(mcopy_argv(dst, entry, ENTRY), hint=_hint())
     return dst
 
 
@@ -169,7 +183,7 @@ def build_guest_image(out: Path, cache: Path, *,
     kernel, busybox = guest_sources.sources(cache, say)
     initrd = guest_initramfs.initramfs(busybox, kernel.modules)
     cfg = init.syslinux_cfg(_KERNEL, _INITRD)
-    files = {_KERNEL: kernel.vmlinuz, _INITRD: initrd, _CFG: cfg.encode(), **efi_loader()}
+    files = {_KERNEL: kernel.vmlinuz, _INITRD: initrd, _CFG: cfg.encode(), **efi_files(SERIAL)}
     fmt = image_format(out)
     digest = inputs_hash(files, fmt)
     kept = kept_image(out, digest)

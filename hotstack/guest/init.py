@@ -7,9 +7,10 @@ prints fixed `HOTSTACK-*` lines on its serial console (nova's console log reads 
   HOTSTACK-IP <addr>/<prefix> ...   from the DHCP hook, each time a lease is bound or renewed
   HOTSTACK-BOOT bios|uefi <serial> <disk>
                                     how it booted: the firmware, the volume serial of the FAT its
-                                    loader read (SYSLINUX appends it to the command line as FSUUID)
-                                    and the disk holding that FAT (`unknown` when none is found) —
-                                    a rescue boot from a disk with another serial shows here
+                                    loader read (FSUUID= on the command line: SYSLINUX appends it,
+                                    the UEFI entry carries it) and the disk holding that FAT
+                                    (`unknown` when none is found) — a rescue boot from a disk with
+                                    another serial shows here
   HOTSTACK-DISKS vda vdb            the block devices, at boot and again whenever the set changes
   HOTSTACK-GUEST-READY              booted, network tried (lease or not); printed once
   HOTSTACK-METADATA ok <uuid>       the metadata service answered (or `failed` after retries)
@@ -227,7 +228,7 @@ SYSAPPEND_FSUUID = 0x40000
 
 
 def syslinux_cfg(kernel: str, initrd: str) -> str:
-    """Boot straight into the kernel, no menu, no wait (read by the BIOS and the UEFI loader)."""
+    """Boot straight into the kernel, no menu, no wait."""
     return (
         "DEFAULT hotstack\n"
         "PROMPT 0\n"
@@ -238,3 +239,15 @@ def syslinux_cfg(kernel: str, initrd: str) -> str:
         f"  INITRD /{initrd}\n"
         f"  APPEND {KERNEL_CMDLINE}\n"
     )
+
+
+def loader_conf() -> str:
+    """systemd-boot (the UEFI side): the one entry, no menu, no wait."""
+    return "default hotstack.conf\ntimeout 0\n"
+
+
+def boot_entry(kernel: str, initrd: str, volume_id: str) -> str:
+    """systemd-boot's entry: the same kernel, initramfs and command line as syslinux.cfg, with
+    the FSUUID that SYSLINUX would append (systemd-boot appends none)."""
+    return (f"title hotstack guest\nlinux /{kernel}\ninitrd /{initrd}\n"
+            f"options {KERNEL_CMDLINE} FSUUID={volume_id}\n")

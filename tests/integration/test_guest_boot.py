@@ -27,6 +27,7 @@ import pytest
 
 from hotstack.cloud.smoke import greeting
 from hotstack.core import distro
+from hotstack.core.settings_cloud import DEFAULT_FLAVORS, SMOKE_FLAVOR
 from hotstack.guest.image import SERIAL, GuestImage, build_guest_image, volume_id, with_serial
 from hotstack.guest.init import MARKER, TCP_GREETING, TCP_PORT
 from hotstack.host import firmware
@@ -51,13 +52,14 @@ RESCUE_SERIAL = "BEEF5E5C"  # the rescue disk's FAT serial: its boot reads BEEF-
 
 
 def uefi_argv(tmp_path: Path) -> list[str]:
-    """q35 with OVMF as two pflash units: the code read-only, a private copy of the variable store."""
+    """q35 with OVMF as two pflash units: the code read-only, a private copy of the variable store;
+    with the memory of the flavor nova boots it with (UEFI loaders have failed with little)."""
     found = firmware.plain_uefi(firmware.descriptors())
     if found is None or firmware.missing_files(found):
         pytest.skip(f"needs UEFI firmware for q35 ({distro.hint('ovmf')})")
     nvram = tmp_path / "VARS.fd"
     shutil.copyfile(found.vars_template, nvram)
-    return ["-machine", "q35,accel=tcg",
+    return ["-machine", "q35,accel=tcg", "-m", str(DEFAULT_FLAVORS[SMOKE_FLAVOR].ram_mb),
             "-drive", f"if=pflash,unit=0,format=raw,readonly=on,file={found.code}",
             "-drive", f"if=pflash,unit=1,format=raw,file={nvram}"]
 
@@ -70,7 +72,7 @@ def qemu_argv(image: Path, disks: list[Path], log: Path, qmp: Path, netdev: str,
     for i, disk in enumerate([image, *disks, *([rescue] if rescue else [])]):
         boot = ",bootindex=1" if disk == rescue else ""
         drives += ["-drive", f"file={disk},if=none,id=d{i},format=raw", "-device", f"virtio-blk-pci,drive=d{i}{boot}"]
-    return [QEMU, *(machine or ["-machine", "accel=tcg"]), "-m", "256", "-nographic", "-monitor", "none",
+    return [QEMU, *(machine or ["-machine", "accel=tcg", "-m", "256"]), "-nographic", "-monitor", "none",
             "-serial", f"file:{log}", "-qmp", f"unix:{qmp},server=on,wait=off", *drives,
             "-netdev", netdev, "-device", "virtio-net-pci,netdev=n0"]
 

@@ -60,7 +60,7 @@ def test_every_need_has_debian_and_fedora_packages_and_el_lacks_only_debootstrap
 
 DEBIAN_ONLY = {"uidmap", "openvswitch-switch", "iproute2", "libvirt-daemon-system", "qemu-system-x86", "qemu-utils",
                "libvirt-dev", "pkg-config", "syslinux-common", "chromium-driver", "nfs-kernel-server", "ovmf",
-               "syslinux-efi"}
+               "systemd-boot-efi"}
 
 
 @pytest.mark.parametrize(("family", "extra"), [("fedora", {"debootstrap"}), ("el", set())])
@@ -70,7 +70,7 @@ def test_dnf_families_name_their_own_packages(family: distro.Family, extra: set[
     assert {"podman", "runc", "qemu-kvm", "qemu-img", "libvirt-daemon-kvm", "libvirt-devel", "iproute",
             "shadow-utils", "syslinux-nonlinux", "chromedriver", "edk2-ovmf"} <= names
     assert ("openvswitch" if family == "fedora" else "openvswitch3.3") in names
-    assert ("debootstrap" in names) == ("syslinux-efi64" in names) == bool(extra)
+    assert ("debootstrap" in names) == ("systemd-boot-unsigned" in names) == bool(extra)
 
 
 def test_debian_keeps_the_list_install_deps_always_had() -> None:
@@ -78,7 +78,7 @@ def test_debian_keeps_the_list_install_deps_always_had() -> None:
         "podman", "runc", "netavark", "aardvark-dns", "slirp4netns", "uidmap", "fuse-overlayfs",
         "openvswitch-switch", "iproute2", "nftables", "libvirt-daemon-system", "qemu-system-x86", "qemu-utils",
         "ovmf", "libvirt-dev", "pkg-config", "debootstrap", "dosfstools", "syslinux", "syslinux-common", "mtools",
-        "syslinux-efi"]
+        "systemd-boot-efi"]
 
 
 def test_host_paths_and_units_per_family() -> None:
@@ -87,9 +87,6 @@ def test_host_paths_and_units_per_family() -> None:
     assert (debian.ovs_unit, fedora.ovs_unit, el.ovs_unit) == ("openvswitch-switch", "openvswitch", "openvswitch")
     assert (debian.qemu, fedora.qemu, el.qemu) == ("/usr/bin/qemu-system-x86_64", "/usr/bin/qemu-system-x86_64",
                                                    "/usr/libexec/qemu-kvm")
-    assert [p.name for p in debian.syslinux_efi] == [p.name for p in fedora.syslinux_efi] == ["syslinux.efi",
-                                                                                             "ldlinux.e64"]
-    assert str(debian.syslinux_efi[0]).startswith("/usr/lib/") and str(fedora.syslinux_efi[0]).startswith("/usr/share/")
 
 
 def test_hints_name_the_package_manager_and_the_packages() -> None:

@@ -150,7 +150,8 @@ def test_boot_line_names_firmware_serial_and_disk(tmp_path: Path) -> None:
 
 
 def test_image_folders_come_parent_first() -> None:
-    assert guest.folders(["vmlinuz", guest.EFI_LOADER, guest.EFI_CORE]) == ["EFI", "EFI/BOOT"]
+    assert guest.folders(["vmlinuz", guest.EFI_LOADER, guest.ENTRY]) == ["EFI", "loader", "EFI/BOOT",
+                                                                       "loader/entries"]
     assert guest.volume_id(guest.SERIAL) == "4853-5354" and guest.volume_id("beef5e5c") == "BEEF-5E5C"
 
 
@@ -280,16 +281,23 @@ def fake_sources(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
     monkeypatch.setattr(guest_sources, "sources", lambda cache, progress: (
         Kernel("6.1.0-test", "test", state["vmlinuz"], {"virtio": b"KO"}), b"BUSYBOX"))
     # SYSLINUX's EFI files as bytes of their own (the real ones boot in tests/integration)
-    monkeypatch.setattr(guest, "efi_loader", lambda: {guest.EFI_LOADER: b"EFI", guest.EFI_CORE: b"E64"})
+    monkeypatch.setattr(guest, "efi_loader", lambda: b"EFI")
     return state
 
 
 def test_a_missing_efi_loader_names_its_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(distro, "current", lambda: distro.Distro("debian"))
-    monkeypatch.setattr(distro.Distro, "syslinux_efi", (tmp_path / "syslinux.efi", tmp_path / "ldlinux.e64"))
+    monkeypatch.setattr(guest, "SYSTEMD_BOOT", tmp_path / "systemd-bootx64.efi")
     with pytest.raises(HotstackError) as caught:
         guest.efi_loader()
-    assert "syslinux.efi" in caught.value.message and "syslinux-efi" in (caught.value.hint or "")
+    assert "systemd-bootx64.efi" in caught.value.message and "systemd-boot-efi" in (caught.value.hint or "")
+
+
+def test_the_uefi_entry_boots_the_same_kernel_with_the_fat_serial() -> None:
+    entry = guest_init.boot_entry("vmlinuz", "initrd.gz", "4853-5354")
+    assert "linux /vmlinuz\n" in entry and "initrd /initrd.gz\n" in entry
+    assert f"options {guest_init.KERNEL_CMDLINE} FSUUID=4853-5354\n" in entry
+    assert guest_init.loader_conf() == "default hotstack.conf\ntimeout 0\n"
 
 
 @pytest.fixture
@@ -339,7 +347,7 @@ def test_real_disk_holds_loader_kernel_and_initrd(tmp_path: Path,
                              capture_output=True, text=True,
                              env={"MTOOLS_SKIP_CHECK": "1", "PATH": "/usr/bin:/bin"}).stdout
     for name in ("vmlinuz", "initrd.gz", "syslinux.cfg", "ldlinux.sys", "ldlinux.c32", "efi/boot/bootx64.efi",
-                 "efi/boot/ldlinux.e64"):
+                 "loader/loader.conf", "loader/entries/hotstack.conf"):
         assert f"::/{name}" in listing.lower()
 
 
