@@ -221,6 +221,11 @@ class Catalog:
         """The service that issues tokens (once it is up, credentials can be written)."""
         return next(s.name for s, ep in self.endpoints() if ep.service_type == "identity")
 
+    @property
+    def alerting(self) -> str | None:
+        """The service that holds the firing alerts (Alertmanager), when monitoring is on."""
+        return next((s.name for s, ep in self.endpoints() if ep.service_type == "alerting"), None)
+
     def frontends(self) -> list[tuple[Service, int]]:
         """Every haproxy frontend on brex_ip and the service behind it: the public APIs first,
         then further frontends (nova's metadata API, which has no keystone entry; the
