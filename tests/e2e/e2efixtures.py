@@ -22,6 +22,8 @@ E2E_SETTINGS = {
     # Every port 20000 up, but for the port-less name http://dashboard.hotstack-e2e.local/: port
     # 80 on its own brex_ip does not collide with another deployment's.
     "ports": {name: port + 20000 for name, port in PortSettings().model_dump().items()} | {"http": 80},
+    # Off by default (docs/monitoring.md); the e2e cloud runs it (tests/e2e/test_monitoring.py).
+    "monitoring": {"enabled": True},
 }
 
 

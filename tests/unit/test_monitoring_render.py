@@ -87,8 +87,8 @@ def test_the_exporter_checks_every_service_as_status_does(on: tuple[Catalog, Pat
     targets = json.loads((out / "monitoring" / "exporter.json").read_text())
     by_name = {t["name"]: t for t in targets["services"]}
     assert list(by_name) == list(cat.services)
-    assert by_name["heat-api"] == {"name": "heat-api", "container": cat["heat-api"].container,
-                                   "check": {"kind": "tcp", "host": str(cat.ip("heat-api")), "port": cat.port("heat-api")}}
+    heat = {"kind": "tcp", "host": str(cat.ip("heat-api")), "port": cat.port("heat-api")}
+    assert by_name["heat-api"] == {"name": "heat-api", "container": cat["heat-api"].container, "check": heat}
     assert by_name["horizon"]["check"]["kind"] == "http" and by_name["horizon"]["check"]["path"] == "/auth/login/"
     assert by_name["nova-compute"]["check"] == {"kind": "running"}  # host network, no port
     assert targets["container_ids"].endswith(cat.paths.container_ids.name)
