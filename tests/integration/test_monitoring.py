@@ -39,6 +39,7 @@ SERVICES = (TARGET, "rabbitmq", "prometheus", "alertmanager", "node-exporter", "
 MONITORING = SERVICES[2:]
 ALERT = "ServiceContainerNotRunning"
 FIRE_BOUND_S = 60.0
+ARTIFACTS = Path(__file__).parent / "artifacts"
 RESOLVE_BOUND_S = 90.0
 
 
@@ -170,3 +171,22 @@ def test_idle_footprint_of_the_monitoring_containers(stack: Monitoring, tmp_path
     duration = stack.query("sum(scrape_duration_seconds)")
     print("sum of scrape durations:", duration[0]["value"][1] if duration else "none")
     assert len(rows) == len(MONITORING)
+
+
+def test_the_overview_page_draws_the_series_in_chromium(stack: Monitoring, tmp_path: Path) -> None:
+    from browser import chromium, wait_for
+
+    # Two points a line: the page draws 15 s steps, so wait for 30 s of history.
+    wait_until("30 s of history", lambda: stack.query("count_over_time(hotstack:services:count[1m]) >= 3"), 60)
+    address = stack.prometheus.removeprefix("http://")
+    with chromium(tmp_path / "chromium", {"prometheus.test": address.split(":")[0]}) as browser:
+        browser.get(f"http://prometheus.test:{address.split(':')[1]}/consoles/hotstack.html")
+        wait_for("the page's queries", lambda: browser.execute_script(
+            "return document.body.dataset.ready !== 'no' && document.body.dataset.ready"), 30)
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "monitoring-overview.png"))
+        assert browser.execute_script("return document.body.dataset.ready") == "yes", \
+            browser.execute_script("return document.body.dataset.error")
+        for chart in ("chart-healthy", "chart-cpu", "chart-memory"):  # no cloud here: no tenants' charts
+            lines = browser.execute_script(f"return document.getElementById('{chart}').dataset.series")
+            assert int(lines or 0) >= 1, f"{chart}: no series drawn"
