@@ -176,8 +176,9 @@ def test_idle_footprint_of_the_monitoring_containers(stack: Monitoring, tmp_path
 def test_the_overview_page_draws_the_series_in_chromium(stack: Monitoring, tmp_path: Path) -> None:
     from browser import chromium, wait_for
 
-    # Two points a line: the page draws 15 s steps, so wait for 30 s of history.
-    wait_until("30 s of history", lambda: stack.query("count_over_time(hotstack:services:count[1m]) >= 3"), 60)
+    # Two points a line at the page's 15 s steps: wait for that much history of the latest
+    # recorded series (a rate needs two scrapes before its first value).
+    wait_until("30 s of history", lambda: stack.query("count_over_time(hotstack:container_cpu:rate1m[1m]) >= 4"), 90)
     address = stack.prometheus.removeprefix("http://")
     with chromium(tmp_path / "chromium", {"prometheus.test": address.split(":")[0]}) as browser:
         browser.get(f"http://prometheus.test:{address.split(':')[1]}/consoles/hotstack.html")
