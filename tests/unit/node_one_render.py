@@ -56,7 +56,8 @@ def digests(settings: Settings, work: Path) -> dict[str, str]:
     (work / "secrets.yaml").write_text(yaml.safe_dump(fixed))
     render.render(cat, lambda image: f"localhost/hotstack/{image}:fixed")
     out = work / "out"
-    return {str(f.relative_to(out)): hashlib.sha256(f.read_bytes()).hexdigest()
+    # the compose file names the rendered dir (its mounts): the temp dir's name is not content
+    return {str(f.relative_to(out)): hashlib.sha256(f.read_bytes().replace(str(out).encode(), b"RENDERED")).hexdigest()
             for f in sorted(out.rglob("*")) if f.is_file()}
 
 
