@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -45,19 +46,25 @@ class _Side(Paths):
 
 
 def digests(settings: Settings, work: Path) -> dict[str, str]:
-    """Render `settings` under `work` with fixed secrets and resolvers; every file's sha256."""
-    resolv = work / "resolv.conf"
-    resolv.parent.mkdir(parents=True, exist_ok=True)
-    resolv.write_text("nameserver 192.0.2.53\n")
-    paths = _Side(settings.data_dir, rendered_override=work / "out", resolv_confs=(resolv,))
-    object.__setattr__(paths, "secrets_at", work / "secrets.yaml")
-    cat = catalog.build(settings, paths)
-    fixed = {n: hashlib.sha256(n.encode()).hexdigest()[:32] for n in catalog.secret_names(cat)}
-    (work / "secrets.yaml").write_text(yaml.safe_dump(fixed))
-    render.render(cat, lambda image: f"localhost/hotstack/{image}:fixed")
+    """Render `settings` under `work` with fixed secrets and resolvers; every file's sha256.
+
+    The rendered dir is given relative (`out`, from `work`): the compose file and the config
+    hashes name it, and a temp dir's name is not content."""
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "resolv.conf").write_text("nameserver 192.0.2.53\n")
+    here = Path.cwd()
+    os.chdir(work)
+    try:
+        paths = _Side(settings.data_dir, rendered_override=Path("out"), resolv_confs=(Path("resolv.conf"),))
+        object.__setattr__(paths, "secrets_at", Path("secrets.yaml"))
+        cat = catalog.build(settings, paths)
+        fixed = {n: hashlib.sha256(n.encode()).hexdigest()[:32] for n in catalog.secret_names(cat)}
+        Path("secrets.yaml").write_text(yaml.safe_dump(fixed))
+        render.render(cat, lambda image: f"localhost/hotstack/{image}:fixed")
+    finally:
+        os.chdir(here)
     out = work / "out"
-    # the compose file names the rendered dir (its mounts): the temp dir's name is not content
-    return {str(f.relative_to(out)): hashlib.sha256(f.read_bytes().replace(str(out).encode(), b"RENDERED")).hexdigest()
+    return {str(f.relative_to(out)): hashlib.sha256(f.read_bytes()).hexdigest()
             for f in sorted(out.rglob("*")) if f.is_file()}
 
 
