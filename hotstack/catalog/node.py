@@ -12,8 +12,6 @@ from hotstack.core.paths import Paths
 from hotstack.core.scope import Scope
 from hotstack.core.settings import Settings
 
-NODES_DIR = "nodes"  # <data_dir>/nodes/<name>: the state of a node that runs on this machine
-
 
 @dataclass(frozen=True)
 class Node:
@@ -57,4 +55,4 @@ class Node:
 def pod_node(s: Settings, p: Paths, name: str, address: str, infra: str) -> Node:
     """A node in a podman pod on this machine: its own OVS, libvirt and network namespace."""
     return Node(name, name, address, network=f"container:{infra}",
-                run=f"/run/hotstack/{s.name}-{name}", root=p.data_dir / NODES_DIR / name)
+                run=f"/run/hotstack/{s.name}-{name}", root=p.nodes / name)

@@ -9,6 +9,7 @@ from hotstack.catalog.services.common import Ctx, role_deps
 PROJECT = "ovn"
 NB_PORT = 6641  # OVN's registered OVSDB ports
 SB_PORT = 6642
+SB_TLS_PORT = 6643  # where nodes reach the southbound DB: TLS with client certificates (docs/nodes.md)
 # ovn-controller's own answer to "are you connected to the southbound DB?"
 CONTROLLER_STATUS = ("ovn-appctl", "-t", "/run/ovn/ovn-controller.ctl", "connection-status")
 
