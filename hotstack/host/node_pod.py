@@ -110,11 +110,12 @@ def ovs_run_argv(spec: PodSpec) -> list[str]:
 
 
 def libvirt_run_argv(spec: PodSpec) -> list[str]:
-    """libvirtd with the node's OVS socket (it plugs guests' ports with ovs-vsctl) and /dev/pts
-    shared with the host (a guest's serial console is a pty nova-compute reads)."""
+    """libvirtd with the node's OVS socket (it plugs guests' ports with ovs-vsctl). Not the
+    host's /dev/pts: qemu opens the container's /dev/ptmx, whose ptys live in its own devpts
+    (with the host's mounted over it, a serial console fails: "Failed to create PTY")."""
     return _daemon_argv(spec, spec.libvirt, spec.libvirt_image,
                         [(spec.run / "libvirt", "/run/libvirt"), (spec.run / "openvswitch", "/run/openvswitch"),
-                         (spec.root / "libvirt", "/var/lib/libvirt"), ("/dev/pts", "/dev/pts")],
+                         (spec.root / "libvirt", "/var/lib/libvirt")],
                         "virtlogd -d && exec libvirtd", init=("tini", "--"))
 
 
