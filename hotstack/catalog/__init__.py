@@ -15,6 +15,7 @@ from hotstack.catalog.model import (
     Endpoint,
     HostPorts,
     Job,
+    Metrics,
     Probe,
     ProbeKind,
     Service,
@@ -22,5 +23,5 @@ from hotstack.catalog.model import (
 )
 from hotstack.catalog.naming import db_user, secret_names
 
-__all__ = ["IMAGE_REPOSITORY", "USERS", "Catalog", "ConfigFile", "Endpoint", "HostPorts", "Job", "Probe",
+__all__ = ["IMAGE_REPOSITORY", "USERS", "Catalog", "ConfigFile", "Endpoint", "HostPorts", "Job", "Metrics", "Probe",
            "ProbeKind", "Service", "Volume", "build", "data_entries", "db_user", "secret_names"]

@@ -80,6 +80,16 @@ class HostPorts:
 
 
 @dataclass(frozen=True)
+class Metrics:
+    """Where Prometheus scrapes a service: `port` and `path` at its own address (its container's,
+    or the host's for host-network ones). Prometheus's targets are these, nothing else."""
+
+    port: int
+    path: str = "/metrics"
+    interval_s: int = 15
+
+
+@dataclass(frozen=True)
 class Volume:
     source: str  # absolute host path
     target: str
@@ -143,9 +153,11 @@ class Service:
     host_ports: tuple[HostPorts, ...] = ()
     jobs: tuple[Job, ...] = ()
     database: tuple[str, ...] = ()  # databases this service owns (one DB user per service)
+    db_privileges: tuple[str, ...] = ()  # global privileges of its DB user (ON *.*), e.g. PROCESS
     keystone_user: str | None = None
     secrets: tuple[str, ...] = ()  # more secrets its templates ask for (`secret(name)`)
     profile: str | None = None  # optional services are enabled by settings
+    metrics: Metrics | None = None  # a Prometheus endpoint: a scrape target when monitoring is on
     env: tuple[tuple[str, str], ...] = ()
     prefix: str = "hotstack"  # the deployment's name (settings.name)
     network_mode: str = "host"  # a host-network service's network: the host's, or a pod node's
@@ -164,7 +176,7 @@ class Service:
 USERS: dict[str, int] = {
     "root": 0, "keystone": 42401, "glance": 42402, "placement": 42403, "nova": 42404,
     "neutron": 42405, "cinder": 42406, "heat": 42407, "mysql": 42408, "rabbitmq": 42409,
-    "memcache": 42410, "haproxy": 42411, "horizon": 42412,
+    "memcache": 42410, "haproxy": 42411, "horizon": 42412, "prometheus": 42413,
 }
 
 
@@ -219,6 +231,11 @@ class Catalog:
         """The service that issues tokens (once it is up, credentials can be written)."""
         return next(s.name for s, ep in self.endpoints() if ep.service_type == "identity")
 
+    @property
+    def alerting(self) -> str | None:
+        """The service that holds the firing alerts (Alertmanager), when monitoring is on."""
+        return next((s.name for s, ep in self.endpoints() if ep.service_type == "alerting"), None)
+
     def frontends(self) -> list[tuple[Service, int]]:
         """Every haproxy frontend on brex_ip and the service behind it: the public APIs first,
         then further frontends (nova's metadata API, which has no keystone entry; the
@@ -231,6 +248,10 @@ class Catalog:
         catalog first (it binds each inside its container on the same port), then its own."""
         frontends = [(port, port, "tcp") for _, port in self.frontends()] if svc.publishes_frontends else []
         return [*frontends, *svc.publish]
+
+    def scrape_targets(self) -> list[tuple[Service, Metrics]]:
+        """Every service with a Prometheus endpoint, in catalog order: Prometheus's jobs."""
+        return [(s, s.metrics) for s in self.services.values() if s.metrics]
 
     def order(self) -> list[str]:
         """Names in dependency order (each after everything it depends on)."""

@@ -19,7 +19,7 @@ def db_user(svc: Service) -> str:
 def secret_names(cat: Catalog) -> list[str]:
     names = set(SHARED_SECRETS)
     for svc in cat:
-        if svc.database:
+        if svc.database or svc.db_privileges:
             names.add(f"db_{db_user(svc)}")
         if svc.keystone_user:
             names.add(f"keystone_{svc.keystone_user}")

@@ -166,6 +166,12 @@ def status(r: StatusReport, as_json: bool) -> int:
     down = [d["name"] for d in r.daemons if not d["running"]]
     click.echo(f"host daemons: {', '.join(d['name'] for d in r.daemons)}: "
                + (f"NOT RUNNING: {', '.join(down)}" if down else "running"))
+    if r.alerts_error:
+        click.echo(f"alerts: unknown ({r.alerts_error})")
+    elif r.alerts is not None:
+        click.echo(f"alerts firing: {len(r.alerts)}" + "".join(
+            f"\n  {a['severity'] or 'alert'}: {a['name']} {a['service']}: {a['summary']} (since {a['since']})"
+            for a in r.alerts))
     if not r.ok:
         click.echo("not everything is healthy: `hotstack up` starts what is missing, "
                    "`hotstack logs NAME` shows why one fails", err=True)

@@ -15,7 +15,7 @@ from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
 from hotstack.host import daemons
 from hotstack.host.system import Host
-from hotstack.probes import health
+from hotstack.probes import alerts, health
 from hotstack.render.configs import HASHES_FILE
 
 
@@ -23,13 +23,21 @@ from hotstack.render.configs import HASHES_FILE
 class StatusReport:
     services: list[dict[str, Any]]
     daemons: list[dict[str, Any]]  # the host daemons the cloud relies on: OVS, libvirt
+    # Firing alerts from Alertmanager (monitoring on); None when off, `alerts_error` when it did not answer.
+    alerts: list[dict[str, Any]] | None = None
+    alerts_error: str | None = None
 
     @property
     def ok(self) -> bool:
         return all(r["healthy"] for r in self.services) and all(d["running"] for d in self.daemons)
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "services": self.services, "host_daemons": self.daemons}
+        out: dict[str, Any] = {"ok": self.ok, "services": self.services, "host_daemons": self.daemons}
+        if self.alerts is not None or self.alerts_error:
+            out["alerts"] = self.alerts or []
+        if self.alerts_error:
+            out["alerts_error"] = self.alerts_error
+        return out
 
 
 def rendered_hashes(paths: Paths) -> dict[str, str]:
@@ -61,6 +69,17 @@ def daemon_rows(host: Host) -> list[dict[str, Any]]:
     return [{"name": d.name, "running": daemons.is_up(d)} for d in daemons.relied_on(host)]
 
 
+def alert_rows(cat: Catalog) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """(firing alerts, why they could not be read): (None, None) with monitoring off."""
+    if cat.alerting is None:
+        return None, None
+    try:
+        return alerts.firing(cat.address(cat.alerting)), None
+    except OSError as exc:
+        return None, f"{cat.alerting} did not answer: {exc}"
+
+
 def status(settings: Settings, host: Host | None = None) -> StatusReport:
     cat = catalog.build(settings, Paths(settings.data_dir))
-    return StatusReport(rows(cat, control.snapshot()), daemon_rows(host or Host()))
+    firing, error = alert_rows(cat)
+    return StatusReport(rows(cat, control.snapshot()), daemon_rows(host or Host()), firing, error)

@@ -123,6 +123,8 @@ def up(settings: Settings, progress: Progress = QUIET, *, only: tuple[str, ...] 
             for container in report.removed:
                 progress.line(f"removed {container}: its service is off in the settings")
         report.services, report.failure = launch(cat, rendered.hashes, progress.service, names=names, snapshot=found)
+        if settings.monitoring.enabled:
+            control.write_ids(paths.container_ids, control.snapshot())
         if host and report.ok and (lost := daemons.not_running(host_view)):
             report.failure = HotstackError(f"host daemon(s) stopped during up: {', '.join(lost)}",
                                            hint="run `hotstack up` again: it starts them (see `hotstack status`)")

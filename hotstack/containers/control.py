@@ -32,6 +32,7 @@ class Container:
     state: str  # podman's word (running, exited, created, paused, ...) or STALE
     config_hash: str
     started_at: float  # unix time; 0 when never started
+    id: str = ""  # podman's full container id
 
     @property
     def running(self) -> bool:
@@ -75,8 +76,16 @@ def parse_ps(text: str, proc: Path = PROC) -> dict[str, Container]:
             found[name] = Container(
                 name=name, service=labels.get(SERVICE_LABEL, ""), state=state,
                 config_hash=labels.get(HASH_LABEL, ""), started_at=float(row.get("StartedAt") or 0),
+                id=str(row.get("Id", "")),
             )
     return found
+
+
+def write_ids(path: Path, found: dict[str, Container]) -> bool:
+    """Record every container's id (hotstack's exporter finds each one's cgroup by it); True
+    when the file changed."""
+    ids = {name: c.id for name, c in sorted(found.items()) if c.id}
+    return write_if_changed(path, json.dumps(ids, indent=2) + "\n", mode=0o644)
 
 
 def snapshot() -> dict[str, Container]:

@@ -9,7 +9,8 @@ The family comes from /etc/os-release: ID, then each word of ID_LIKE in order â€
   fedora  Fedora (dnf);
   el      RHEL, CentOS Stream, AlmaLinux, Rocky, 9 or newer (dnf): Open vSwitch comes from the
           NFV SIG (CentOS) or the Fast Datapath repository (RHEL), libvirt's headers from CRB,
-          the tests' browser from EPEL; there is no debootstrap (images.base: pull);
+          the tests' browser from EPEL; there is no debootstrap (images.base: pull), and the
+          guest image's UEFI loader is not looked for (its busybox comes via apt: not built there);
   other   anything else: hints name Debian's packages, install-deps refuses.
 The dnf families' names are from their package sets, not from a run on such a host (docs say so).
 """
@@ -49,12 +50,17 @@ PACKAGES: dict[str, dict[Family, tuple[str, ...]]] = {
                 "el": ("libvirt-daemon-kvm",)},
     "qemu": {"debian": ("qemu-system-x86",), "fedora": ("qemu-kvm",), "el": ("qemu-kvm",)},
     "qemu-img": {"debian": ("qemu-utils",), "fedora": ("qemu-img",), "el": ("qemu-img",)},
+    # UEFI firmware and its descriptors (/usr/share/qemu/firmware), read by libvirt and nova-compute
+    "ovmf": {"debian": ("ovmf",), "fedora": ("edk2-ovmf",), "el": ("edk2-ovmf",)},
     # headers for building libvirt-python (pip)
     "libvirt-headers": {"debian": ("libvirt-dev", "pkg-config"), "fedora": ("libvirt-devel", "pkgconf-pkg-config"),
                         "el": ("libvirt-devel", "pkgconf-pkg-config")},
     "debootstrap": {"debian": ("debootstrap",), "fedora": ("debootstrap",)},  # the offline base image
     "guest-tools": {"debian": ("dosfstools", "syslinux", "syslinux-common", "mtools"), "fedora": _DNF_GUEST,
                     "el": _DNF_GUEST},
+    # the guest image's UEFI boot loader (systemd-boot's EFI binary, no hooks); not looked for on EL,
+    # where the guest image is not built (its busybox comes through apt)
+    "guest-efi": {"debian": ("systemd-boot-efi",), "fedora": ("systemd-boot-unsigned",)},
     # named in hints only
     "zstd": {"debian": ("zstd",), "fedora": ("zstd",), "el": ("zstd",)},
     "nfs-server": {"debian": ("nfs-kernel-server",), "fedora": ("nfs-utils",), "el": ("nfs-utils",)},
@@ -64,7 +70,7 @@ PACKAGES: dict[str, dict[Family, tuple[str, ...]]] = {
                 "el": ("chromium", "chromedriver")},
 }
 PRODUCT = ("podman", "runc", "container-tools", "openvswitch", "host-network", "libvirt", "qemu", "qemu-img",
-           "libvirt-headers", "debootstrap", "guest-tools")
+           "ovmf", "libvirt-headers", "debootstrap", "guest-tools", "guest-efi")
 # firewalld is left out where systemd runs: the package would enable and start it for the whole host
 TESTS = ("browser", "firewalld")
 NFV_REPO = "centos-release-nfv-openvswitch"  # CentOS's NFV SIG repository, from CentOS Extras

@@ -34,3 +34,8 @@ def resolved(settings: Settings, paths: Paths) -> dict[str, str]:
         "nfs_mode": nfs if nfs != "auto" else str(facts.get("nfs_mode", "local")),
         "datapath_type": str(facts.get("datapath_type", "netdev")),
     }
+
+
+def firmware_dirs(paths: Paths) -> tuple[str, ...]:
+    """The host's UEFI firmware descriptor directories, as prepare found them (none before it)."""
+    return tuple(str(host_facts(paths).get("firmware_dirs", "")).split())

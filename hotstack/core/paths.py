@@ -49,6 +49,11 @@ class Paths:
         return self.data_dir / "state"
 
     @property
+    def container_ids(self) -> Path:
+        """Container name → podman id, written by `up` for hotstack's exporter (monitoring)."""
+        return self.state / "monitoring" / "container-ids.json"
+
+    @property
     def logs(self) -> Path:
         return self.data_dir / "logs"
 

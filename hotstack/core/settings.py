@@ -87,6 +87,8 @@ class PortSettings(_Section):
     haproxy_stats: Port = 8404
     horizon: Port = 8080  # the dashboard at its own port
     http: Port = 80  # plain-HTTP names without a port: http://dashboard.<domain>/
+    prometheus: Port = 9090  # monitoring: Prometheus's web UI and API (http://prometheus.<domain>:9090/)
+    alertmanager: Port = 9093  # monitoring: Alertmanager's UI and API
     dns: Port = 53
 
 
@@ -110,6 +112,12 @@ class CinderSettings(_Section):
 
 class HorizonSettings(_Section):
     enabled: bool = True  # the dashboard; false leaves it out of every rendered file
+
+
+class MonitoringSettings(_Section):
+    # Prometheus, Alertmanager and the exporters (docs/monitoring.md); false leaves them out of
+    # every rendered file and the image build.
+    enabled: bool = False
 
 
 class ImageSettings(_Section):
@@ -141,6 +149,7 @@ class Settings(_Section):
     tenants: Tenants = Field(default_factory=list)  # projects with users, quotas, a network (settings_tenants.py)
     horizon: HorizonSettings = HorizonSettings()
     nodes: NodesSettings = NodesSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     images: ImageSettings = ImageSettings()
     guest: GuestSettings = GuestSettings()
 

@@ -5,6 +5,12 @@ prints fixed `HOTSTACK-*` lines on its serial console (nova's console log reads 
 
   HOTSTACK-MODULES <loaded...>      the kernel modules insmod accepted, in load order
   HOTSTACK-IP <addr>/<prefix> ...   from the DHCP hook, each time a lease is bound or renewed
+  HOTSTACK-BOOT bios|uefi <serial> <disk>
+                                    how it booted: the firmware, the volume serial of the FAT its
+                                    loader read (FSUUID= on the command line: SYSLINUX appends it,
+                                    the UEFI entry carries it) and the disk holding that FAT
+                                    (`unknown` when none is found) — a rescue boot from a disk with
+                                    another serial shows here
   HOTSTACK-DISKS vda vdb            the block devices, at boot and again whenever the set changes
   HOTSTACK-GUEST-READY              booted, network tried (lease or not); printed once
   HOTSTACK-METADATA ok <uuid>       the metadata service answered (or `failed` after retries)
@@ -106,6 +112,14 @@ reach() {
     fi
 }
 
+boot_line() {
+    [ -d /sys/firmware/efi ] && firmware=uefi || firmware=bios
+    serial=$(sed -n 's/.*FSUUID=\([^ ]*\).*/\1/p' /proc/cmdline)
+    disk=$(findfs "UUID=$serial" 2>/dev/null)
+    disk=${disk#/dev/}
+    echo "$firmware ${serial:-unknown} ${disk:-unknown}"
+}
+
 power_button() {
     # Any event from an ACPI power button (libvirt's clean shutdown) powers the guest off.
     for dev in /sys/class/input/event*; do
@@ -120,6 +134,7 @@ power_button() {
     done
 }
 
+say "HOTSTACK-BOOT $(boot_line)"
 seen=$(disks)
 say "HOTSTACK-DISKS $seen"
 say "__MARKER__"
@@ -215,12 +230,17 @@ def udhcpc_script() -> str:
     return _UDHCPC
 
 
+# SYSAPPEND bit 18: SYSLINUX appends FSUUID=<volume serial of the FAT it booted from>.
+SYSAPPEND_FSUUID = 0x40000
+
+
 def syslinux_cfg(kernel: str, initrd: str) -> str:
     """Boot straight into the kernel, no menu, no wait."""
     return (
         "DEFAULT hotstack\n"
         "PROMPT 0\n"
         "TIMEOUT 0\n"
+        f"SYSAPPEND 0x{SYSAPPEND_FSUUID:x}\n"
         "LABEL hotstack\n"
         f"  KERNEL /{kernel}\n"
         f"  INITRD /{initrd}\n"
@@ -228,6 +248,19 @@ def syslinux_cfg(kernel: str, initrd: str) -> str:
     )
 
 
+def loader_conf() -> str:
+    """systemd-boot (the UEFI side): the one entry, no menu, no wait."""
+    return "default hotstack.conf\ntimeout 0\n"
+
+
+def boot_entry(kernel: str, initrd: str, volume_id: str) -> str:
+    """systemd-boot's entry: the same kernel, initramfs and command line as syslinux.cfg, with
+    the FSUUID that SYSLINUX would append (systemd-boot appends none)."""
+    return (f"title hotstack guest\nlinux /{kernel}\ninitrd /{initrd}\n"
+            f"options {KERNEL_CMDLINE} FSUUID={volume_id}\n")
+
+
 def recipe_digest() -> str:
     """What the guest's own files say (not the kernel's modules): changes when hotstack's guest does."""
-    return sha256("\n".join((init_script(()), hello_script(), udhcpc_script(), syslinux_cfg("k", "i"))))
+    return sha256("\n".join((init_script(()), hello_script(), udhcpc_script(), syslinux_cfg("k", "i"), loader_conf(),
+                             boot_entry("k", "i", "0000-0000"))))

@@ -12,8 +12,8 @@ from hotstack.catalog import IMAGE_REPOSITORY, Catalog
 from hotstack.containers import podman, runtime
 from hotstack.core import distro
 from hotstack.core.errors import HotstackError
-from hotstack.core.hostfacts import host_facts
-from hotstack.host import daemons, facts, listeners, net, nfs, ovs
+from hotstack.core.hostfacts import firmware_dirs, host_facts
+from hotstack.host import daemons, facts, firmware, listeners, net, nfs, ovs
 from hotstack.host.fwpolicy import api_ports
 from hotstack.host.system import Host
 
@@ -144,8 +144,27 @@ def kernel(cat: Catalog, host: Host) -> list[Finding]:
     ]
 
 
+def uefi_firmware(cat: Catalog, host: Host) -> list[Finding]:
+    """UEFI guests (images with hw_firmware_type=uefi) need the firmware and nova-compute seeing
+    its descriptors; BIOS guests do not, so this only warns."""
+    found = firmware.plain_uefi(firmware.descriptors(host.qemu_firmware))
+    if found is None:
+        return [Finding("uefi-firmware", "warn", "no UEFI firmware for q35 guests in "
+                        f"{', '.join(map(str, host.qemu_firmware))}: images with hw_firmware_type=uefi fail",
+                        f"{distro.hint('ovmf')}, then `hotstack prepare` and `hotstack up`")]
+    if missing := firmware.missing_files(found):
+        return [Finding("uefi-firmware", "warn", f"{found.descriptor} names missing {', '.join(map(str, missing))}",
+                        f"reinstall the firmware ({distro.hint('ovmf')})")]
+    recorded = host_facts(cat.paths)
+    unseen = [str(d) for d in firmware.present_dirs(host.qemu_firmware) if str(d) not in firmware_dirs(cat.paths)]
+    if recorded and unseen:
+        return [Finding("uefi-firmware", "warn", f"nova-compute does not mount {', '.join(unseen)} yet",
+                        "run `hotstack prepare`, then `hotstack up`")]
+    return [Finding("uefi-firmware", "ok", f"UEFI for q35 guests: {found.code} ({found.descriptor.name})")]
+
+
 CHECKS: tuple[Check, ...] = (virtualization, podman_runtime, ports_free, networks, hostname,
-                             resources, daemons_up, kernel)
+                             resources, daemons_up, kernel, uefi_firmware)
 
 
 def run(cat: Catalog, host: Host | None = None, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """What host preparation detected, for render to resolve the `auto` settings.
 
 Written to <state>/host-facts.json (hostfacts.FACTS_FILE): virt_type, nfs_mode, datapath_type,
-runtime. Everything is re-detected on each run except the virt type, whose probe starts real
-guests (seconds): its result is kept while libvirt's version and /dev/kvm stay the same.
+runtime, firmware_dirs (the UEFI firmware descriptor directories nova-compute gets mounted).
+Everything is re-detected on each run except the virt type, whose probe starts real guests
+(seconds): its result is kept while libvirt's version and /dev/kvm stay the same.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from hotstack.core.errors import HotstackError
 from hotstack.core.hostfacts import FACTS_FILE, host_facts
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
+from hotstack.host import firmware, nfs, ovs
 from hotstack.host import libvirt as virt
-from hotstack.host import nfs, ovs
 from hotstack.host.step import Step
 from hotstack.host.system import Host
 
@@ -38,7 +39,8 @@ def detect(s: Settings, paths: Paths, host: Host) -> dict[str, str]:
     mode, why = nfs.choose_mode(s, host)
     runtime_name = runtime.require(runtime.detect(host.proc / "self" / "mountinfo"))
     return {**virt_facts(s, host, host_facts(paths)), "nfs_mode": mode, "nfs_note": why,
-            "datapath_type": ovs.datapath_type(host), "runtime": runtime_name}
+            "datapath_type": ovs.datapath_type(host), "runtime": runtime_name,
+            "firmware_dirs": " ".join(map(str, firmware.present_dirs(host.qemu_firmware)))}
 
 
 class HostFacts(Step):
@@ -67,7 +69,7 @@ class HostFacts(Step):
             return []
         return [f"{key}: {wanted[key]}" + (f" ({wanted[note]})" if note in wanted else "")
                 for key, note in (("virt_type", "virt_note"), ("nfs_mode", "nfs_note"),
-                                  ("datapath_type", ""), ("runtime", ""))
+                                  ("datapath_type", ""), ("runtime", ""), ("firmware_dirs", ""))
                 if current.get(key) != wanted.get(key)] or ["record the host facts"]
 
     def apply(self) -> None:

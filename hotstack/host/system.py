@@ -24,6 +24,8 @@ class Host:
     start_daemons: bool = True  # start ovs/libvirt directly where they are down and no systemd
     wait_vswitchd: bool = True  # OVS transactions wait for ovs-vswitchd (False: bare ovsdb-server)
     mounts: bool = True  # bind mounts (local NFS, /run/netns); tests turn them off
+    # QEMU's firmware descriptor directories (host/firmware.py), mounted into nova-compute
+    qemu_firmware: tuple[Path, ...] = (Path("/usr/share/qemu/firmware"), Path("/etc/qemu/firmware"))
 
     @property
     def systemd(self) -> bool:

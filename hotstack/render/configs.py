@@ -25,6 +25,7 @@ from hotstack.core.paths import template_root
 from hotstack.core.scope import Scope
 from hotstack.core.secrets import Secrets
 from hotstack.render.compose import network_definition, service_definition
+from hotstack.render.monitoring import exporter_targets, scrape_jobs
 from hotstack.render.upstream import host_nameservers
 
 HASHES_FILE = "hashes.json"
@@ -66,6 +67,7 @@ def context(cat: Catalog, secrets: dict[str, str]) -> dict[str, Any]:
         "keystone_url": url("keystone"),
         "nfs_share": nfs_share(s, p), "nfs_mount_dir": nfs_mount_dir(s, p), "scope": Scope(s.name),
         "upstream_dns": host_nameservers(p.resolv_confs),
+        "scrape_jobs": lambda: scrape_jobs(cat), "exporter_targets": lambda: exporter_targets(cat),
         **resolved(s, p),
     }
 

@@ -62,14 +62,17 @@ class JobLog:
             write_if_changed(self.path, json.dumps(self._done, indent=2, sort_keys=True) + "\n", mode=0o600)
 
 
-def sql_script(databases: tuple[str, ...], user: str, password: str) -> str:
-    """Idempotent SQL: the databases, the user with this password, and its grants."""
+def sql_script(databases: tuple[str, ...], user: str, password: str, privileges: tuple[str, ...] = ()) -> str:
+    """Idempotent SQL: the databases, the user with this password, and its grants (on its
+    databases, and `privileges` on every one: a monitoring user's PROCESS, SELECT)."""
     pw = password.replace("\\", "\\\\").replace("'", "\\'")
     lines = [f"CREATE DATABASE IF NOT EXISTS `{db}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;"
              for db in databases]
     lines += [f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY '{pw}';",
               f"ALTER USER '{user}'@'%' IDENTIFIED BY '{pw}';"]
     lines += [f"GRANT ALL PRIVILEGES ON `{db}`.* TO '{user}'@'%';" for db in databases]
+    if privileges:
+        lines.append(f"GRANT {', '.join(privileges)} ON *.* TO '{user}'@'%';")
     return "\n".join([*lines, "FLUSH PRIVILEGES;", ""])
 
 
@@ -159,7 +162,7 @@ class JobRunner:
             return
         if job.kind == "sql":
             user = db_user(svc)
-            script = sql_script(svc.database, user, self.secrets[f"db_{user}"])
+            script = sql_script(svc.database, user, self.secrets[f"db_{user}"], svc.db_privileges)
             database = self.cat[job.in_service or svc.name].container
             self._podman(job, control.exec_args(database, ["mariadb"], stdin=True), stdin=script)
         elif job.kind == "run":

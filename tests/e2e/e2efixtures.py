@@ -29,6 +29,8 @@ E2E_SETTINGS = {
          "quotas": {"instances": 1, "volumes": 1}, "network": {"cidr": "10.108.1.0/24"}},
         {"name": "blue", "users": [{"name": "bob", "role": "member"}], "network": {"cidr": "10.108.2.0/24"}},
     ],
+    # Off by default (docs/monitoring.md); the e2e cloud runs it (tests/e2e/test_cloud_monitoring.py).
+    "monitoring": {"enabled": True},
 }
 
 

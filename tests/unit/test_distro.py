@@ -51,15 +51,16 @@ def test_usr_lib_os_release_is_the_fallback_and_none_is_other(tmp_path: Path) ->
     assert distro.detect((tmp_path / "none",)) == Distro("other")
 
 
-def test_every_need_has_debian_and_fedora_packages_and_el_lacks_only_debootstrap() -> None:
+def test_every_need_has_debian_and_fedora_packages_and_el_lacks_only_debootstrap_and_guest_efi() -> None:
     for need, families in PACKAGES.items():
         assert families.get("debian") and families.get("fedora"), need
-        assert bool(families.get("el")) == (need != "debootstrap"), need
+        assert bool(families.get("el")) == (need not in ("debootstrap", "guest-efi")), need
     assert set(PRODUCT + TESTS) <= set(PACKAGES)
 
 
 DEBIAN_ONLY = {"uidmap", "openvswitch-switch", "iproute2", "libvirt-daemon-system", "qemu-system-x86", "qemu-utils",
-               "libvirt-dev", "pkg-config", "syslinux-common", "chromium-driver", "nfs-kernel-server"}
+               "libvirt-dev", "pkg-config", "syslinux-common", "chromium-driver", "nfs-kernel-server", "ovmf",
+               "systemd-boot-efi"}
 
 
 @pytest.mark.parametrize(("family", "extra"), [("fedora", {"debootstrap"}), ("el", set())])
@@ -67,16 +68,17 @@ def test_dnf_families_name_their_own_packages(family: distro.Family, extra: set[
     names = set(Distro(family).packages(PRODUCT + TESTS))
     assert not names & DEBIAN_ONLY
     assert {"podman", "runc", "qemu-kvm", "qemu-img", "libvirt-daemon-kvm", "libvirt-devel", "iproute",
-            "shadow-utils", "syslinux-nonlinux", "chromedriver"} <= names
+            "shadow-utils", "syslinux-nonlinux", "chromedriver", "edk2-ovmf"} <= names
     assert ("openvswitch" if family == "fedora" else "openvswitch3.3") in names
-    assert ("debootstrap" in names) == bool(extra)
+    assert ("debootstrap" in names) == ("systemd-boot-unsigned" in names) == bool(extra)
 
 
 def test_debian_keeps_the_list_install_deps_always_had() -> None:
     assert Distro("debian").packages(PRODUCT) == [
         "podman", "runc", "netavark", "aardvark-dns", "slirp4netns", "uidmap", "fuse-overlayfs",
         "openvswitch-switch", "iproute2", "nftables", "libvirt-daemon-system", "qemu-system-x86", "qemu-utils",
-        "libvirt-dev", "pkg-config", "debootstrap", "dosfstools", "syslinux", "syslinux-common", "mtools"]
+        "ovmf", "libvirt-dev", "pkg-config", "debootstrap", "dosfstools", "syslinux", "syslinux-common", "mtools",
+        "systemd-boot-efi"]
 
 
 def test_host_paths_and_units_per_family() -> None:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from hotstack.core.errors import CommandError
+from hotstack.core import distro
+from hotstack.core.errors import CommandError, HotstackError
 from hotstack.guest import debian as guest_debian
 from hotstack.guest import image as guest
 from hotstack.guest import init as guest_init
@@ -126,6 +127,32 @@ def test_syslinux_cfg_boots_the_kernel_on_the_serial_console() -> None:
     assert "KERNEL /vmlinuz" in cfg and "INITRD /initrd.gz" in cfg
     assert "console=ttyS0" in cfg.split("APPEND", 1)[1]
     assert "TIMEOUT 0" in cfg
+    assert "SYSAPPEND 0x40000\n" in cfg  # FSUUID=<serial>: the guest's HOTSTACK-BOOT line reads it
+
+
+def test_boot_line_names_firmware_serial_and_disk(tmp_path: Path) -> None:
+    """The init's boot_line, run by a host shell against a fake /proc/cmdline, /sys and findfs."""
+    script = guest_init.init_script(ORDER)
+    func = script[script.index("boot_line() {"):script.index("\n}\n", script.index("boot_line() {")) + 3]
+    cmdline = tmp_path / "cmdline"
+    cmdline.write_text("BOOT_IMAGE=/vmlinuz console=ttyS0 initrd=/initrd.gz FSUUID=BEEF-5E5C\n")
+    (tmp_path / "bin").mkdir()
+    findfs = tmp_path / "bin" / "findfs"
+    findfs.write_text('#!/bin/sh\n[ "$1" = UUID=BEEF-5E5C ] && echo /dev/vdb\n')
+    findfs.chmod(0o755)
+    body = func.replace("/proc/cmdline", str(cmdline)).replace("/sys/firmware/efi", str(tmp_path / "efi"))
+    run = lambda: subprocess.run(["sh", "-c", body + "boot_line"], check=True, capture_output=True, text=True,  # noqa: E731
+                                 env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin"}).stdout
+    assert run() == "bios BEEF-5E5C vdb\n"
+    (tmp_path / "efi").mkdir()
+    cmdline.write_text("console=ttyS0\n")
+    assert run() == "uefi unknown unknown\n"
+
+
+def test_image_folders_come_parent_first() -> None:
+    assert guest.folders(["vmlinuz", guest.EFI_LOADER, guest.ENTRY]) == ["EFI", "loader", "EFI/BOOT",
+                                                                       "loader/entries"]
+    assert guest.volume_id(guest.SERIAL) == "4853-5354" and guest.volume_id("beef5e5c") == "BEEF-5E5C"
 
 
 # --- modules ----------------------------------------------------------------------------
@@ -253,7 +280,24 @@ def fake_sources(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
     state = {"vmlinuz": b"K" * 1000}
     monkeypatch.setattr(guest_sources, "sources", lambda cache, progress: (
         Kernel("6.1.0-test", "test", state["vmlinuz"], {"virtio": b"KO"}), b"BUSYBOX"))
+    # SYSLINUX's EFI files as bytes of their own (the real ones boot in tests/integration)
+    monkeypatch.setattr(guest, "efi_loader", lambda: b"EFI")
     return state
+
+
+def test_a_missing_efi_loader_names_its_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(distro, "current", lambda: distro.Distro("debian"))
+    monkeypatch.setattr(guest, "SYSTEMD_BOOT", tmp_path / "systemd-bootx64.efi")
+    with pytest.raises(HotstackError) as caught:
+        guest.efi_loader()
+    assert "systemd-bootx64.efi" in caught.value.message and "systemd-boot-efi" in (caught.value.hint or "")
+
+
+def test_the_uefi_entry_boots_the_same_kernel_with_the_fat_serial() -> None:
+    entry = guest_init.boot_entry("vmlinuz", "initrd.gz", "4853-5354")
+    assert "linux /vmlinuz\n" in entry and "initrd /initrd.gz\n" in entry
+    assert f"options {guest_init.KERNEL_CMDLINE} FSUUID=4853-5354\n" in entry
+    assert guest_init.loader_conf() == "default hotstack.conf\ntimeout 0\n"
 
 
 @pytest.fixture
@@ -299,10 +343,11 @@ def test_real_disk_holds_loader_kernel_and_initrd(tmp_path: Path,
     with image.path.open("rb") as disk:
         sector = disk.read(512)
     assert sector[510:] == b"\x55\xaa"  # syslinux's boot sector
-    listing = subprocess.run(["mdir", "-a", "-b", "-i", str(image.path), "::/"], check=True,
+    listing = subprocess.run(["mdir", "-a", "-b", "-s", "-i", str(image.path), "::/"], check=True,
                              capture_output=True, text=True,
                              env={"MTOOLS_SKIP_CHECK": "1", "PATH": "/usr/bin:/bin"}).stdout
-    for name in ("vmlinuz", "initrd.gz", "syslinux.cfg", "ldlinux.sys", "ldlinux.c32"):
+    for name in ("vmlinuz", "initrd.gz", "syslinux.cfg", "ldlinux.sys", "ldlinux.c32", "efi/boot/bootx64.efi",
+                 "loader/loader.conf", "loader/entries/hotstack.conf"):
         assert f"::/{name}" in listing.lower()
 
 

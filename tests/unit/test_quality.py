@@ -61,3 +61,10 @@ def test_no_function_level_imports_of_hotstack() -> None:
 def _is_type_checking(node: ast.AST) -> bool:
     """`if TYPE_CHECKING:` blocks import for the type checker only."""
     return isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+
+
+def test_test_modules_have_unique_basenames() -> None:
+    """pytest imports test modules by basename (rootdir conftest, no packages): two alike in
+    different folders stop the whole run at collection."""
+    names = [p.name for p in Path(__file__).resolve().parent.parent.rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []

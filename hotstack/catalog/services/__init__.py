@@ -21,6 +21,7 @@ from hotstack.catalog.services import (
     horizon,
     infra,
     keystone,
+    monitoring,
     neutron,
     nova,
     ovn,
@@ -30,7 +31,8 @@ from hotstack.catalog.services.common import Ctx
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
 
-MODULES: tuple[ModuleType, ...] = (infra, ovn, keystone, glance, placement, nova, neutron, cinder, heat, horizon)
+MODULES: tuple[ModuleType, ...] = (infra, ovn, keystone, glance, placement, nova, neutron, cinder, heat, horizon,
+                                    monitoring)
 
 
 def _finish(c: Ctx, svc: Service, project: str | None) -> Service:

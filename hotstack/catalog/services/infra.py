@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from hotstack.catalog.model import ConfigFile, Probe, Service
+from hotstack.catalog.model import ConfigFile, Metrics, Probe, Service
 from hotstack.catalog.services.common import Ctx
 
 PROJECT = None  # each infra service is its own project (config dir configs/<service>/)
@@ -12,11 +12,15 @@ MYSQL_PORT = 3306
 AMQP_PORT = 5672
 MEMCACHED_PORT = 11211
 DNS_PORT = 53  # podman publishes it on brex_ip at ports.dns
+RABBITMQ_METRICS_PORT = 15692  # the rabbitmq_prometheus plugin's, enabled with monitoring
 
 
 def services(c: Ctx) -> list[Service]:
     s = c.s
     stats = s.ports.haproxy_stats
+    monitored = s.monitoring.enabled
+    rabbitmq_configs = tuple(ConfigFile(f"rabbitmq/{name}", f"/etc/rabbitmq/{name}", "rabbitmq")
+                             for name in ("rabbitmq.conf", *(("enabled_plugins",) if monitored else ())))
     return [
         Service(
             "mariadb", "infra", ("/usr/local/bin/hotstack-start",),
@@ -33,7 +37,7 @@ def services(c: Ctx) -> list[Service]:
             "rabbitmq", "infra", ("/usr/lib/rabbitmq/bin/rabbitmq-server",),
             Probe("amqp", deadline_s=90), slot=11, port=AMQP_PORT, user="rabbitmq",
             volumes=(c.data("rabbitmq", "/var/lib/rabbitmq"),),
-            configs=(ConfigFile("rabbitmq/rabbitmq.conf", "/etc/rabbitmq/rabbitmq.conf", "rabbitmq"),),
+            configs=rabbitmq_configs, metrics=Metrics(RABBITMQ_METRICS_PORT) if monitored else None,
             env=(("RABBITMQ_NODENAME", "rabbit@localhost"), ("HOME", "/var/lib/rabbitmq")),
         ),
         Service(
@@ -55,5 +59,7 @@ def services(c: Ctx) -> list[Service]:
             Probe("http", path="/healthz", deadline_s=30), slot=14, port=stats,
             configs=(ConfigFile("haproxy/haproxy.cfg", "/etc/haproxy/haproxy.cfg", "root", 0o644),),
             publish=((stats, stats, "tcp"),), publishes_frontends=True,
+            # haproxy's built-in exporter on the stats frontend (no password, like /healthz).
+            metrics=Metrics(stats) if monitored else None,
         ),
     ]

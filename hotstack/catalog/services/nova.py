@@ -6,7 +6,7 @@ from __future__ import annotations
 from hotstack.catalog.model import ConfigFile, HostPorts, Job, Probe, Service, Volume
 from hotstack.catalog.node import Node
 from hotstack.catalog.services.common import Ctx, api_deps, conf, keystone, role_deps, run, sql, uwsgi, worker
-from hotstack.core.hostfacts import resolved
+from hotstack.core.hostfacts import firmware_dirs, resolved
 
 PROJECT = "nova"
 METADATA_PORT = 8775  # nova's metadata API in its container; haproxy publishes it on ports.nova_metadata
@@ -24,6 +24,9 @@ def compute(c: Ctx, node: Node) -> Service:
         Volume(str(node.instances(p)), str(p.nova_instances)),
         Volume(str(node.data(p, "nova")), "/var/lib/nova"),
     )
+    # nova picks a UEFI guest's loader and NVRAM template from the firmware descriptors it sees and
+    # hands libvirt their paths: the host's, mounted over the image's own (host/firmware.py).
+    vols += tuple(Volume(d, d, read_only=True) for d in firmware_dirs(p))
     if resolved(s, p)["nfs_mode"] == "local":
         # nova mounts a volume's share on attach and unmounts it on detach; with no kernel NFS,
         # its `mount -t nfs` reaches a helper that bind-mounts the export directory instead.

@@ -1,0 +1,144 @@
+"""Monitoring on the e2e deployment (`monitoring.enabled` in its settings): every Prometheus
+target up, a PromQL answer for every service of the catalog and from every exporter (the
+cloud's usage included), a killed container's alert in Alertmanager within 60 s and in
+`hotstack status`, resolved once `up` heals it, and the overview page in Chromium with
+non-empty graphs (tests/e2e/artifacts/monitoring-overview.png). Prometheus and Alertmanager
+are reached through haproxy on brex_ip, as a user does."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import chromium, wait_for
+from e2efixtures import ARTIFACTS, Deployment
+
+from hotstack import catalog
+from hotstack.catalog import Catalog
+from hotstack.containers import podman
+
+pytestmark = [pytest.mark.e2e, pytest.mark.host]
+
+KILLED = "heat-api"
+ALERT = "ServiceContainerNotRunning"
+FIRE_BOUND_S = 60.0
+MONITORING = ("prometheus", "alertmanager", "node-exporter", "mysqld-exporter", "libvirt-exporter",
+              "hotstack-exporter")
+
+
+def get_json(url: str, timeout: float = 10) -> Any:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=timeout) as answer:
+        return json.loads(answer.read())
+
+
+def until(what: str, test: Callable[[], Any], bound: float, show: Callable[[], Any] | None = None) -> float:
+    start, last = time.monotonic(), None
+    while time.monotonic() - start < bound:
+        try:
+            if test():
+                return time.monotonic() - start
+            last = show() if show else None
+        except OSError as exc:
+            last = exc
+        time.sleep(2)
+    raise AssertionError(f"{what}: not within {bound:.0f} s; last: {last!r}")
+
+
+class Monitoring:
+    def __init__(self, e2e: Deployment) -> None:
+        s = e2e.settings
+        self.cat: Catalog = catalog.build(s, e2e.paths)
+        self.prometheus = f"http://{s.network.brex_ip}:{s.ports.prometheus}"  # haproxy's frontend
+        self.alertmanager = f"http://{s.network.brex_ip}:{s.ports.alertmanager}"
+
+    def query(self, promql: str) -> list[dict[str, Any]]:
+        data = get_json(f"{self.prometheus}/api/v1/query?" + urllib.parse.urlencode({"query": promql}))
+        result: list[dict[str, Any]] = data["data"]["result"]
+        return result
+
+    def down_targets(self) -> list[str]:
+        active = get_json(f"{self.prometheus}/api/v1/targets")["data"]["activeTargets"]
+        return [f"{t['labels']['job']}: {t.get('lastError', '')}" for t in active if t["health"] != "up"]
+
+    def firing(self, alert: str, service: str) -> bool:
+        alerts = get_json(f"{self.alertmanager}/api/v2/alerts?active=true&silenced=false&inhibited=false")
+        return any(a["labels"].get("alertname") == alert and a["labels"].get("service") == service for a in alerts)
+
+
+@pytest.fixture(scope="module")
+def mon(e2e: Deployment) -> Monitoring:
+    assert e2e.settings.monitoring.enabled, "the e2e deployment runs with monitoring (e2efixtures.py)"
+    return Monitoring(e2e)
+
+
+def test_every_prometheus_target_is_up(mon: Monitoring) -> None:
+    jobs = {svc.name for svc, _ in mon.cat.scrape_targets()}
+    assert jobs >= {"haproxy", "rabbitmq", *MONITORING}
+    active = {t["labels"]["job"] for t in get_json(f"{mon.prometheus}/api/v1/targets")["data"]["activeTargets"]}
+    assert active == jobs
+    until("every target up", lambda: not mon.down_targets(), 120, show=mon.down_targets)
+    durations = {r["metric"]["job"]: float(r["value"][1]) for r in mon.query("scrape_duration_seconds")}
+    print("\nscrape durations (s):", json.dumps({k: round(v, 3) for k, v in sorted(durations.items())}))
+
+
+def test_promql_answers_for_every_service_and_every_exporter(mon: Monitoring) -> None:
+    def unhealthy() -> list[str]:
+        found = {r["metric"]["service"]: r["value"][1] for r in mon.query("hotstack_service_healthy")}
+        return sorted(n for n in mon.cat.services if found.get(n) != "1")
+
+    until("every service healthy in hotstack's exporter", lambda: not unhealthy(), 60, show=unhealthy)
+    memory = {r["metric"]["service"] for r in mon.query("hotstack_container_memory_bytes")}
+    assert memory == set(mon.cat.services)
+    until("the cloud's usage collected", lambda: mon.query("hotstack_cloud_up == 1"), 120)
+    projects = {r["metric"]["project"] for r in mon.query("hotstack_project_servers")}
+    assert {"hotstack", "admin", "service"} <= projects
+    assert mon.query("hotstack_hypervisor_vcpus > 0") and mon.query("hotstack_hypervisor_memory_bytes > 0")
+    assert {r["metric"]["binary"] for r in mon.query("hotstack_service_up == 1")} >= {
+        "nova-compute", "nova-conductor", "cinder-volume"}
+    data_dir = f'node_filesystem_avail_bytes{{mountpoint="{mon.cat.paths.data_dir}"}}'
+    for promql in ("haproxy_backend_status", "rabbitmq_queue_messages_ready", "mysql_up == 1", "libvirt_up == 1",
+                   "node_memory_MemAvailable_bytes", data_dir):
+        assert mon.query(promql), promql
+    stats = json.loads(podman.run(["stats", "--no-stream", "--format", "json",
+                                   *(mon.cat[n].container for n in MONITORING)]).stdout)
+    print("\nmonitoring containers:", {r["name"]: [r["mem_usage"].split("/")[0].strip(), r["cpu_percent"]]
+                                       for r in stats})
+
+
+def test_a_killed_container_fires_its_alert_and_up_resolves_it(e2e: Deployment, mon: Monitoring) -> None:
+    until("no alert before", lambda: not mon.firing(ALERT, KILLED), 60)
+    podman.run(["kill", mon.cat[KILLED].container])
+    fired = until(f"{ALERT} for {KILLED}", lambda: mon.firing(ALERT, KILLED), FIRE_BOUND_S)
+    status = json.loads(e2e.hotstack("status", "--json", artifact="status-alert-firing").stdout)
+    assert any(a["name"] == ALERT and a["service"] == KILLED for a in status["alerts"]), status.get("alerts")
+    up = e2e.hotstack("up", "--json", artifact="up-after-alert")
+    assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-2000:]
+    resolved = until("the alert resolved", lambda: not mon.firing(ALERT, KILLED), 120)
+    status = json.loads(e2e.hotstack("status", "--json", artifact="status-alert-resolved").stdout)
+    assert not any(a["service"] == KILLED for a in status["alerts"]), status["alerts"]
+    print(f"\nkill → {ALERT} in Alertmanager {fired:.1f} s; after up → resolved {resolved:.1f} s")
+
+
+def test_the_overview_page_shows_non_empty_graphs(e2e: Deployment, mon: Monitoring, tmp_path: Path) -> None:
+    s = e2e.settings
+    url = f"http://prometheus.{s.network.domain}:{s.ports.prometheus}/consoles/hotstack.html"
+    with chromium(tmp_path / "chromium", {f"prometheus.{s.network.domain}": str(s.network.brex_ip)}) as browser:
+        browser.get(url)
+        wait_for("the page's queries", lambda: browser.execute_script(
+            "return document.body.dataset.ready !== 'no' && document.body.dataset.ready"), 30)
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "monitoring-overview.png"))
+        assert browser.execute_script("return document.body.dataset.ready") == "yes", \
+            browser.execute_script("return document.body.dataset.error")
+        for chart in ("chart-healthy", "chart-cpu", "chart-memory", "chart-vcpus", "chart-ram"):
+            lines = browser.execute_script(f"return document.getElementById('{chart}').dataset.series")
+            assert int(lines or 0) >= 1, f"{chart}: no series drawn"
+        summary = browser.execute_script("return document.getElementById('services-summary').textContent")
+        assert summary == f"{len(mon.cat.services)} of {len(mon.cat.services)} services healthy", summary
