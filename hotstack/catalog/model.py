@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import Literal
 
+from hotstack.catalog.node import Node
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings, ip_in
 
@@ -49,6 +50,7 @@ class Probe:
     expect: str = ""  # http: text the body must contain; chassis: a word its exec part must print
     via: str = ""  # chassis: the service whose OVSDB holds the Chassis rows (ovn-sb-db)
     maps_cell: bool = False  # compute_service: the host must also be mapped to a cell
+    node_host: str = ""  # compute_service: the nova host whose cell mapping it waits for
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,7 @@ class Service:
     metrics: Metrics | None = None  # a Prometheus endpoint: a scrape target when monitoring is on
     env: tuple[tuple[str, str], ...] = ()
     prefix: str = "hotstack"  # the deployment's name (settings.name)
+    network_mode: str = "host"  # a host-network service's network: the host's, or a pod node's
 
     @property
     def container(self) -> str:
@@ -182,6 +185,10 @@ class Catalog:
     settings: Settings
     paths: Paths
     services: dict[str, Service] = field(default_factory=dict)
+    node: Node | None = None  # the node its compute role renders for (None: node one)
+
+    def this_node(self) -> Node:
+        return self.node or Node.first(self.settings)
 
     def __getitem__(self, name: str) -> Service:
         return self.services[name]

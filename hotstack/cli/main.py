@@ -97,6 +97,26 @@ def config_show(obj: Ctx, as_json: bool) -> None:
     run(lambda: output.config(config_cmd.show(obj.settings()), as_json))
 
 
+@cli.group()
+def node() -> None:
+    """More than one node: bundles for nodes to join with (docs/nodes.md)."""
+
+
+@node.command("bundle")
+@click.argument("name")
+@click.option("--address", default=None, metavar="IP",
+              help="The node's address (default: the next free one of nodes.underlay_cidr, for a pod here).")
+@click.option("--output", "output_file", type=click.Path(path_type=Path), default=None,
+              help="Write the bundle here (default <data_dir>/state/bundles/NAME.hotstack-node).")
+@click.option("--json", "as_json", is_flag=True, help="Print where it was written as JSON.")
+@click.pass_obj
+def node_bundle(obj: Ctx, name: str, address: str | None, output_file: Path | None, as_json: bool) -> None:
+    """Register node NAME and write its join bundle (0600: it holds the node's credentials)."""
+    from hotstack.commands import node_cmd  # loaded per command: --help stays fast
+
+    run(lambda: output.node_bundle(node_cmd.bundle_command(obj.settings(), name, address, output_file), as_json))
+
+
 @cli.command()
 @click.option("--parallel", type=click.IntRange(1, 16), default=None, help="Images built at once.")
 @click.option("--only", multiple=True, metavar="NAME", help="Build only these images (and their parents).")

@@ -98,9 +98,20 @@ class Paths:
         """The directory exported (or bind-mounted, in local mode) as cinder's NFS share."""
         return self.data_dir / "cinder-nfs"
 
+    @property
+    def pki(self) -> Path:
+        """The deployment's certificate authority and the certificates it issued (core/pki.py)."""
+        return self.data_dir / "pki"
+
+    @property
+    def nodes(self) -> Path:
+        """The state of the nodes that run on this machine, one directory each (catalog/node.py)."""
+        return self.data_dir / "nodes"
+
     def own_entries(self) -> frozenset[str]:
         """The top-level names hotstack itself makes under data_dir (the services' data volumes
         add theirs: catalog.data_entries)."""
         made = (self.marker, self.data_dir / "config", self.secrets_file, self.state, self.logs, self.cache,
-                self.guest_image, self.clouds_yaml, self.nova_instances, self.nova_mnt, self.cinder_nfs)
+                self.guest_image, self.clouds_yaml, self.nova_instances, self.nova_mnt, self.cinder_nfs,
+                self.pki, self.nodes)
         return frozenset(p.relative_to(self.data_dir).parts[0] for p in made)

@@ -61,6 +61,14 @@ class NetworkSettings(_Section):
     domain: Annotated[str, AfterValidator(rules.domain)] = "hotstack-os.local"
     tenant_cidr: Cidr = IPv4Network("192.168.100.0/24")  # the `private` network post-setup makes
     masquerade: bool = True  # forward and masquerade provider_cidr out of the default route's interface
+    tun_bridge: IfName = "hot-tun"  # the underlay bridge to nodes in pods (docs/nodes.md)
+
+
+class NodesSettings(_Section):
+    """More than one node (docs/nodes.md): where nodes reach the control plane, the pods' underlay."""
+
+    control_address: IPv4Address | None = None  # None: brex_ip (nodes on this machine reach it)
+    underlay_cidr: Cidr = IPv4Network("172.31.1.0/26")  # the host takes the first address, pods the next
 
 
 class PortSettings(_Section):
@@ -140,6 +148,7 @@ class Settings(_Section):
     cloud_images: CloudImages = Field(default_factory=list)  # images by name, beside hotstack-guest
     tenants: Tenants = Field(default_factory=list)  # projects with users, quotas, a network (settings_tenants.py)
     horizon: HorizonSettings = HorizonSettings()
+    nodes: NodesSettings = NodesSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     images: ImageSettings = ImageSettings()
     guest: GuestSettings = GuestSettings()
@@ -196,12 +205,21 @@ def check_consistency(s: Settings) -> None:
         _reject("flavors", "{...}", f"must hold {SMOKE_FLAVOR} (the smoke test boots it); add it back")
     if net.int_bridge == net.ex_bridge:
         _reject("network.ex_bridge", net.ex_bridge, "must differ from network.int_bridge")
+    if net.tun_bridge in (net.int_bridge, net.ex_bridge):
+        _reject("network.tun_bridge", net.tun_bridge, "must differ from network.int_bridge and network.ex_bridge")
+    underlay = s.nodes.underlay_cidr
+    for other in ("container_cidr", "provider_cidr", "tenant_cidr"):
+        if underlay.overlaps(getattr(net, other)):
+            _reject("nodes.underlay_cidr", underlay, f"must not overlap network.{other} {getattr(net, other)}")
+    if underlay.prefixlen > 29:
+        _reject("nodes.underlay_cidr", underlay, "must have room for the host and nodes (prefix /29 or shorter)")
     seen: dict[int, str] = {}
     for name, port in s.ports.model_dump().items():
         if port in seen:
             _reject(f"ports.{name}", port, f"must differ from ports.{seen[port]}")
         seen[port] = name
     networks = {f"network.{key}": getattr(net, key) for key in ("container_cidr", "provider_cidr", "tenant_cidr")}
+    networks["nodes.underlay_cidr"] = s.nodes.underlay_cidr
     # hotstack's own router takes one address of the floating-IP pool for its gateway
     for problem in problems(s.name, s.tenants, s.quotas, networks, routers_room=pool - 1):
         _reject(*problem)

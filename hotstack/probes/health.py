@@ -32,7 +32,7 @@ def full_check(cat: Catalog, svc: Service, admin: Admin,
     if p.kind == "api":
         return deep.api(admin, svc)
     if p.kind == "compute_service":
-        return deep.compute_service(admin, p.binary, cat.settings.nova.host if p.maps_cell else None,
+        return deep.compute_service(admin, p.binary, (p.node_host or cat.settings.nova.host) if p.maps_cell else None,
                                     map_compute_host if p.maps_cell else None, since)
     if p.kind == "network_agent":
         return deep.network_agent(admin, p.binary)

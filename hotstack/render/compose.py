@@ -64,7 +64,7 @@ def service_definition(cat: Catalog, svc: Service, image: str, config_digest: st
         "healthcheck": healthcheck(svc, "127.0.0.1" if svc.host_network else str(cat.ip(svc.name))),
     }
     if svc.host_network:
-        d["network_mode"] = "host"
+        d["network_mode"] = svc.network_mode
     else:
         ip = cat.ip(svc.name)
         d["networks"] = {cat.settings.network.podman_network: {"ipv4_address": str(ip), "mac_address": mac_for(ip)}}

@@ -60,6 +60,7 @@ def context(cat: Catalog, secrets: dict[str, str]) -> dict[str, Any]:
 
     return {
         "s": s, "paths": p, "cat": cat, "brex_ip": str(brex), "secret": secret, "db_url": db_url,
+        "node": cat.this_node(),  # the node its compute role renders for (catalog/node.py)
         "url": url, "ip": lambda name: str(cat.ip(name)), "port": cat.port, "address": cat.address,
         "transport_url": f"rabbit://openstack:{secret('rabbitmq_password')}@{cat.address('rabbitmq')}/",
         "memcache_servers": cat.address("memcached"),

@@ -1,7 +1,9 @@
 """The service definitions, one module per OpenStack project or infra group.
 
 Each module has `PROJECT` (its OpenStack project, or None where each service is its own, as in
-infra) and `services(ctx)`. `all_services` lists them in start-up-friendly order and fills in
+infra) and `services(ctx)`; the modules of ovn-controller, the OVN metadata agent and
+nova-compute also have `ROLE`, the functions that make their part of the compute role for a
+node (catalog/node.py). `all_services` lists them in start-up-friendly order and fills in
 what derives from the rest: the deployment prefix, the project, and a network probe's address
 and port (from the service's slot and port)."""
 
@@ -11,6 +13,7 @@ import dataclasses
 from types import ModuleType
 
 from hotstack.catalog.model import NETWORK_KINDS, Service
+from hotstack.catalog.node import Node
 from hotstack.catalog.services import (
     cinder,
     glance,
@@ -39,6 +42,18 @@ def _finish(c: Ctx, svc: Service, project: str | None) -> Service:
     return dataclasses.replace(svc, prefix=c.s.name, project=svc.project or project or svc.name, probe=probe)
 
 
+def _role(c: Ctx, mod: ModuleType, node: Node) -> list[Service]:
+    """A module's part of the compute role (`ROLE`: functions of a node), for `node`."""
+    return [make(c, node) for make in getattr(mod, "ROLE", ())]
+
+
 def all_services(s: Settings, p: Paths) -> list[Service]:
+    """The control plane and node one's compute role, each module's services together."""
+    c, first = Ctx(s, p), Node.first(s)
+    return [_finish(c, svc, mod.PROJECT) for mod in MODULES for svc in (*mod.services(c), *_role(c, mod, first))]
+
+
+def compute_role(s: Settings, p: Paths, node: Node) -> list[Service]:
+    """The compute role (ovn-controller, the metadata agent, nova-compute) of one node."""
     c = Ctx(s, p)
-    return [_finish(c, svc, mod.PROJECT) for mod in MODULES for svc in mod.services(c)]
+    return [_finish(c, svc, mod.PROJECT) for mod in MODULES for svc in _role(c, mod, node)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from hotstack.catalog.model import ConfigFile, Endpoint, Job, Probe, ProbeKind, Service, Volume
+from hotstack.catalog.node import Node
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings, ip_in
 
@@ -38,6 +39,13 @@ class Ctx:
     def api(self, stype: str, name: str, port: int, path: str = "") -> Api:
         """An API haproxy fronts on `port` and that listens on the same port in its container."""
         return Api(endpoint=self.endpoint(stype, name, port, path), port=port)
+
+
+def role_deps(node: Node, *deps: str, own: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """A compute-role service's dependencies, in order: `own` ones (of its role) are the node's
+    own services; the control plane's only on node one, which runs beside it (another node
+    reaches the control plane, it does not start it)."""
+    return tuple(node.service(d) if d in own else d for d in deps if d in own or node.is_first)
 
 
 def sql(service: str) -> Job:

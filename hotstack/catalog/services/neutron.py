@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from hotstack.catalog.model import ConfigFile, Probe, Service, Volume
-from hotstack.catalog.services.common import Ctx, api_deps, conf, keystone, run, sql, uwsgi
-from hotstack.core.scope import Scope
+from hotstack.catalog.node import Node
+from hotstack.catalog.services.common import Ctx, api_deps, conf, keystone, role_deps, run, sql, uwsgi
 
 PROJECT = "neutron"
+NEUTRON_CONF = conf("neutron", "neutron.conf")
 
 
 def services(c: Ctx) -> list[Service]:
     s = c.s
-    confs = (conf("neutron", "neutron.conf"), conf("neutron", "ml2_conf.ini"))
+    confs = (NEUTRON_CONF, conf("neutron", "ml2_conf.ini"))
     return [
         Service(
             # Since 2025.1 the API is WSGI-only; uwsgi also supervises the periodic and OVN
@@ -28,32 +29,38 @@ def services(c: Ctx) -> list[Service]:
                       "--config-file", "/etc/neutron/ml2_conf.ini", "upgrade", "heads"),
                   keystone("neutron")),
         ),
-        Service(
-            "neutron-ovn-metadata-agent", "neutron",
-            (*_metadata_agent(c), "--config-file", "/etc/neutron/neutron.conf",
-             "--config-file", "/etc/neutron/neutron_ovn_metadata_agent.ini"),
-            Probe("network_agent", binary="neutron-ovn-metadata-agent", deadline_s=120),
-            # neutron-server: its probe reads neutron's agent list; nova-metadata is only
-            # reached per request.
-            depends_on=("neutron-server", "ovn-controller"), privileged=True, pid_host=True,
-            volumes=(Volume("/run/openvswitch", "/run/openvswitch"),
-                     Volume("/run/netns", "/run/netns", propagation="shared"),
-                     c.data("neutron", "/var/lib/neutron")),
-            configs=(confs[0], conf("neutron", "neutron_ovn_metadata_agent.ini"), *_metadata_shim(c)),
-        ),
     ]
 
 
+def metadata_agent(c: Ctx, node: Node) -> Service:
+    """neutron's OVN metadata agent on a node (the compute role)."""
+    return Service(
+        node.service("neutron-ovn-metadata-agent"), "neutron",
+        (*_metadata_agent(node), "--config-file", "/etc/neutron/neutron.conf",
+         "--config-file", "/etc/neutron/neutron_ovn_metadata_agent.ini"),
+        Probe("network_agent", binary="neutron-ovn-metadata-agent", deadline_s=120),
+        # neutron-server: its probe reads neutron's agent list; nova-metadata is only
+        # reached per request.
+        depends_on=role_deps(node, "neutron-server", "ovn-controller", own=("ovn-controller",)),
+        privileged=True, pid_host=True, network_mode=node.network,
+        volumes=(Volume(node.run_dir("openvswitch"), "/run/openvswitch"),
+                 Volume(node.run_dir("netns"), "/run/netns", propagation="shared"),
+                 Volume(str(node.data(c.p, "neutron")), "/var/lib/neutron")),
+        configs=(NEUTRON_CONF, conf("neutron", "neutron_ovn_metadata_agent.ini"), *_metadata_shim(node)),
+    )
+
+
+ROLE = (metadata_agent,)
+
 # The agent takes its chassis name (system-id) and bridge (ovn-bridge) from the host-wide OVS
-# keys; a deployment beside the default one runs it through a shim naming its own chassis.
+# keys; on an Open vSwitch shared with another deployment it runs through a shim naming its own
+# chassis.
 SHIM = "/usr/local/bin/hotstack-metadata-agent"
 
 
-def _metadata_agent(c: Ctx) -> tuple[str, ...]:
-    return ("neutron-ovn-metadata-agent",) if Scope(c.s.name).default else ("python3", SHIM)
+def _metadata_agent(node: Node) -> tuple[str, ...]:
+    return ("python3", SHIM) if node.chassis else ("neutron-ovn-metadata-agent",)
 
 
-def _metadata_shim(c: Ctx) -> tuple[ConfigFile, ...]:
-    if Scope(c.s.name).default:
-        return ()
-    return (ConfigFile("neutron/hotstack-metadata-agent", SHIM, "root", 0o755),)
+def _metadata_shim(node: Node) -> tuple[ConfigFile, ...]:
+    return (ConfigFile("neutron/hotstack-metadata-agent", SHIM, "root", 0o755),) if node.chassis else ()

@@ -4,21 +4,25 @@ host's libvirt (host network, identical paths inside and outside)."""
 from __future__ import annotations
 
 from hotstack.catalog.model import ConfigFile, HostPorts, Job, Probe, Service, Volume
-from hotstack.catalog.services.common import Ctx, api_deps, conf, keystone, run, sql, uwsgi, worker
+from hotstack.catalog.node import Node
+from hotstack.catalog.services.common import Ctx, api_deps, conf, keystone, role_deps, run, sql, uwsgi, worker
 from hotstack.core.hostfacts import firmware_dirs, resolved
 
 PROJECT = "nova"
 METADATA_PORT = 8775  # nova's metadata API in its container; haproxy publishes it on ports.nova_metadata
+NOVA_CONF = conf("nova", "nova.conf")
 VNC_PORTS = (5900, 6923)  # qemu's VNC consoles on the host (displays 0-1023), for nova-novncproxy
 
 
-def _compute(c: Ctx, conf_files: tuple[ConfigFile, ...]) -> Service:
+def compute(c: Ctx, node: Node) -> Service:
+    """nova-compute on a node's libvirt (the compute role)."""
     s, p = c.s, c.p
+    conf_files: tuple[ConfigFile, ...] = (NOVA_CONF,)
     vols: tuple[Volume, ...] = (
-        Volume("/run/libvirt", "/run/libvirt"), Volume("/run/openvswitch", "/run/openvswitch"),
+        Volume(node.run_dir("libvirt"), "/run/libvirt"), Volume(node.run_dir("openvswitch"), "/run/openvswitch"),
         Volume("/dev/pts", "/dev/pts"), Volume("/lib/modules", "/lib/modules", read_only=True),
-        Volume(str(p.nova_instances), str(p.nova_instances)),
-        c.data("nova", "/var/lib/nova"),
+        Volume(str(node.instances(p)), str(p.nova_instances)),
+        Volume(str(node.data(p, "nova")), "/var/lib/nova"),
     )
     # nova picks a UEFI guest's loader and NVRAM template from the firmware descriptors it sees and
     # hands libvirt their paths: the host's, mounted over the image's own (host/firmware.py).
@@ -29,21 +33,24 @@ def _compute(c: Ctx, conf_files: tuple[ConfigFile, ...]) -> Service:
         vols += (Volume(str(p.cinder_nfs), str(p.cinder_nfs)),)
         conf_files += (ConfigFile("nova/mount.nfs", "/sbin/mount.nfs", "root", 0o755),)
     return Service(
-        "nova-compute", "nova-compute", ("nova-compute", "--config-file", "/etc/nova/nova.conf"),
-        Probe("compute_service", binary="nova-compute", maps_cell=True, deadline_s=240),
+        node.service("nova-compute"), "nova-compute", ("nova-compute", "--config-file", "/etc/nova/nova.conf"),
+        Probe("compute_service", binary="nova-compute", maps_cell=True, node_host=node.host, deadline_s=240),
         # placement: it registers its resource provider there as it starts; the conductor: it
         # waits for it. Neutron is only asked when a server is built.
-        depends_on=("nova-conductor", "ovn-controller", "placement"),
-        privileged=True, volumes=vols, configs=conf_files,
+        depends_on=role_deps(node, "nova-conductor", "ovn-controller", "placement", own=("ovn-controller",)),
+        privileged=True, network_mode=node.network, volumes=vols, configs=conf_files,
         # nova-manage needs nova.conf's database settings: it runs in nova-conductor.
         jobs=(Job("nova-discover-hosts", "exec", ("nova-manage", "cell_v2", "discover_hosts", "--verbose"),
                   after_start=True, in_service="nova-conductor"),),
     )
 
 
+ROLE = (compute,)
+
+
 def services(c: Ctx) -> list[Service]:
     s = c.s
-    nova_conf = (conf("nova", "nova.conf"),)
+    nova_conf = (NOVA_CONF,)
     cmd = ("--config-file", "/etc/nova/nova.conf")
     cells = ("sh", "-c", "nova-manage cell_v2 list_cells | grep -q ' cell1 ' || "
                          "nova-manage cell_v2 create_cell --name cell1 --verbose")
@@ -77,5 +84,4 @@ def services(c: Ctx) -> list[Service]:
             configs=nova_conf, **c.api("novnc", "novnc", s.ports.novnc),
             host_ports=(HostPorts((VNC_PORTS,), why="qemu's VNC consoles"),),
         ),
-        _compute(c, nova_conf),
     ]

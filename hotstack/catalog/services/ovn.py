@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from hotstack.catalog.model import Probe, Service, Volume
-from hotstack.catalog.services.common import Ctx
-from hotstack.core.scope import Scope
+from hotstack.catalog.node import Node
+from hotstack.catalog.services.common import Ctx, role_deps
 
 PROJECT = "ovn"
 NB_PORT = 6641  # OVN's registered OVSDB ports
 SB_PORT = 6642
+SB_TLS_PORT = 6643  # where nodes reach the southbound DB: TLS with client certificates (docs/nodes.md)
 # ovn-controller's own answer to "are you connected to the southbound DB?"
 CONTROLLER_STATUS = ("ovn-appctl", "-t", "/run/ovn/ovn-controller.ctl", "connection-status")
 
 
-def _chassis_flag(c: Ctx) -> str:
+SB_DB = "ovn-sb-db"
+
+
+def _chassis_flag(node: Node) -> str:
     """`-n NAME` for a deployment beside the default one: the host's OVS is shared (core/scope.py)."""
-    scope = Scope(c.s.name)
-    return "" if scope.default else f"-n {scope.chassis} "
+    return f"-n {node.chassis} " if node.chassis else ""
 
 
 def _db(c: Ctx, name: str, slot: int, port: int, kind: str) -> Service:
@@ -37,8 +40,7 @@ def _remote(c: Ctx, db: Service) -> str:
 
 
 def services(c: Ctx) -> list[Service]:
-    s = c.s
-    nb, sb = _db(c, "ovn-nb-db", 15, NB_PORT, "nb"), _db(c, "ovn-sb-db", 16, SB_PORT, "sb")
+    nb, sb = _db(c, "ovn-nb-db", 15, NB_PORT, "nb"), _db(c, SB_DB, 16, SB_PORT, "sb")
     nb_remote, sb_remote = _remote(c, nb), _remote(c, sb)
     return [
         nb, sb,
@@ -48,17 +50,25 @@ def services(c: Ctx) -> list[Service]:
             Probe("exec", command=("ovn-appctl", "-t", "/run/ovn/ovn-northd.ctl", "status"), deadline_s=30),
             depends_on=(nb.name, sb.name), slot=17,
         ),
-        Service(
-            "ovn-controller", "ovn",
-            ("sh", "-c", f"mkdir -p /run/ovn && exec ovn-controller {_chassis_flag(c)}"
-                         "--unixctl=/run/ovn/ovn-controller.ctl unix:/run/openvswitch/db.sock"),
-            # The Chassis row outlives its controller (the SB DB is persistent): the probe also
-            # asks the running ovn-controller whether it is connected.
-            Probe("chassis", command=CONTROLLER_STATUS, expect="connected", via=sb.name, binary=s.nova.host,
-                  deadline_s=60),
-            # ovn-controller 25.03 segfaults on restart while the southbound DB has a chassis but
-            # northd has not filled it in yet: start it only once northd runs.
-            depends_on=("ovn-northd",), privileged=True,
-            volumes=(Volume("/run/openvswitch", "/run/openvswitch"), c.data("ovn-controller", "/var/lib/ovn")),
-        ),
     ]
+
+
+def controller(c: Ctx, node: Node) -> Service:
+    """ovn-controller on a node's Open vSwitch (the compute role)."""
+    return Service(
+        node.service("ovn-controller"), "ovn",
+        ("sh", "-c", f"mkdir -p /run/ovn && exec ovn-controller {_chassis_flag(node)}"
+                     "--unixctl=/run/ovn/ovn-controller.ctl unix:/run/openvswitch/db.sock"),
+        # The Chassis row outlives its controller (the SB DB is persistent): the probe also
+        # asks the running ovn-controller whether it is connected.
+        Probe("chassis", command=CONTROLLER_STATUS, expect="connected", via=SB_DB, binary=node.host,
+              deadline_s=60),
+        # ovn-controller 25.03 segfaults on restart while the southbound DB has a chassis but
+        # northd has not filled it in yet: start it only once northd runs.
+        depends_on=role_deps(node, "ovn-northd"), privileged=True, network_mode=node.network,
+        volumes=(Volume(node.run_dir("openvswitch"), "/run/openvswitch"),
+                 Volume(str(node.data(c.p, "ovn-controller")), "/var/lib/ovn")),
+    )
+
+
+ROLE = (controller,)

@@ -1,0 +1,58 @@
+"""A node: one hypervisor the compute role (ovn-controller, nova-compute, the OVN metadata agent)
+renders for. The first host is node one; `Node.first` is what it always was, so the default
+catalog renders unchanged. Design: docs/nodes.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from hotstack.core.paths import Paths
+from hotstack.core.scope import Scope
+from hotstack.core.settings import Settings
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str  # "" for node one; else a short DNS label (compute-2)
+    host: str  # nova's `host`, the OVN chassis' hostname, the hypervisor's name
+    address: str  # nova's my_ip, where its guests' VNC listens, its geneve endpoint
+    # The `-n` name of ovn-controller and the metadata agent on an Open vSwitch shared with
+    # another deployment; None: the OVS's own system-id names the chassis.
+    chassis: str | None = None
+    network: str = "host"  # the compose network_mode of its containers (`container:<pod infra>`)
+    run: str = "/run"  # where its Open vSwitch, libvirt and metadata namespaces keep their run dirs
+    root: Path | None = None  # its per-node state on this machine; None: the data dir itself
+
+    @classmethod
+    def first(cls, s: Settings) -> Node:
+        """The first host: the host's own OVS, libvirt and network, state in the data dir."""
+        scope = Scope(s.name)
+        return cls("", s.nova.host, str(s.network.brex_ip), None if scope.default else scope.chassis)
+
+    @property
+    def is_first(self) -> bool:
+        """Node one runs beside the control plane and shares its config files."""
+        return not self.name
+
+    def service(self, base: str) -> str:
+        """The catalog name of one of its services: node one keeps the plain names."""
+        return base if self.is_first else f"{self.name}-{base}"
+
+    def data(self, p: Paths, name: str) -> Path:
+        """Where one of its services keeps persistent data (node one: `Paths.service_data`)."""
+        return (self.root or p.data_dir) / name
+
+    def instances(self, p: Paths) -> Path:
+        """The host directory behind its instances path (the path itself is the same everywhere)."""
+        return (self.root or p.data_dir) / p.nova_instances.name
+
+    def run_dir(self, name: str) -> str:
+        return f"{self.run}/{name}"
+
+
+def pod_node(s: Settings, p: Paths, name: str, address: str, infra: str) -> Node:
+    """A node in a podman pod on this machine: its own OVS, libvirt and network namespace."""
+    return Node(name, name, address, network=f"container:{infra}",
+                run=f"/run/hotstack/{s.name}-{name}", root=p.nodes / name)

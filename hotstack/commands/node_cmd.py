@@ -1,0 +1,83 @@
+"""`hotstack node bundle NAME`: register a node and write its join bundle (docs/nodes.md).
+
+The bundle is the one thing a node needs to join: `hotstack join` on another machine reads it,
+and `hotstack node add` makes one for a pod on this machine. Making it again issues a new
+certificate and keeps the node's generated RabbitMQ password.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address, ip_address
+from pathlib import Path
+from typing import Any
+
+from hotstack import catalog
+from hotstack.commands import data
+from hotstack.core.errors import BadInput
+from hotstack.core.noderegistry import Entry, Kind, Registry, check_name, next_pod_address
+from hotstack.core.paths import Paths
+from hotstack.core.pki import Authority
+from hotstack.core.secrets import Secrets
+from hotstack.core.settings import Settings
+from hotstack.render import bundle
+
+SUFFIX = ".hotstack-node"
+
+
+@dataclass(frozen=True)
+class BundleReport:
+    node: str
+    kind: str
+    address: str
+    path: Path
+    ok: bool = True
+
+    def to_json(self) -> dict[str, Any]:  # never the bundle's contents: they are secrets
+        return {"ok": self.ok, "node": self.node, "kind": self.kind, "address": self.address,
+                "bundle": str(self.path)}
+
+
+def default_path(paths: Paths, name: str) -> Path:
+    return paths.state / "bundles" / f"{name}{SUFFIX}"
+
+
+def choose_address(settings: Settings, wanted: str | None, taken: set[str]) -> tuple[IPv4Address, Kind]:
+    """The node's address (given, or the next free one of the pods' underlay) and its kind: an
+    address in the underlay is a pod on this machine, any other another machine."""
+    underlay = settings.nodes.underlay_cidr
+    host_side = next(underlay.hosts())
+    if wanted is None:
+        return next_pod_address(underlay, taken | {str(host_side)}), "pod"
+    try:
+        address = ip_address(wanted)
+    except ValueError:
+        raise BadInput(f"--address {wanted!r}: must be an IPv4 address") from None
+    if not isinstance(address, IPv4Address):
+        raise BadInput(f"--address {wanted!r}: must be an IPv4 address")
+    reserved = {host_side: "the host's own underlay address", settings.network.brex_ip: "network.brex_ip",
+                settings.nodes.control_address: "nodes.control_address"}
+    if address in reserved:
+        raise BadInput(f"--address {wanted}: is {reserved[address]}; give the node's own address")
+    return address, "pod" if address in underlay else "machine"
+
+
+def bundle_command(settings: Settings, name: str, address: str | None, output: Path | None) -> BundleReport:
+    paths = Paths(settings.data_dir)
+    check_name(name, settings.nova.host)
+    registry = Registry(paths.state)
+    known = registry.entries()
+    others = {e.address for e in known.values() if e.name != name}
+    # made again: the node keeps its address unless another is given
+    node_address, kind = choose_address(settings, address or (known[name].address if name in known else None),
+                                        others)
+    data.ensure(settings, paths)
+    cat = catalog.build(settings, paths)
+    entry = Entry(name, kind, str(node_address))
+    registry.put(entry)
+    secrets = Secrets(paths.secrets_file).ensure(bundle.node_secrets(name))
+    authority = Authority(paths.pki, settings.name)
+    issued = authority.issue(name, entry.address)
+    target = output.resolve() if output else default_path(paths, name)
+    bundle.write(target, bundle.bundle_data(cat, entry, secrets, authority.ca_pem(), issued))
+    return BundleReport(name, kind, entry.address, target)
