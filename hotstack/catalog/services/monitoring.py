@@ -34,7 +34,8 @@ def _exporter(name: str, command: tuple[str, ...], slot: int, port: int, interva
               **more: Any) -> Service:
     """An exporter: the monitoring image as the prometheus user, healthy when its port answers,
     scraped at its own address; nothing waits for it, so it yields the CPU on a busy start."""
-    return Service(name, IMAGE, command, Probe("tcp", deadline_s=30), slot=slot, port=port, user="prometheus",
+    more.setdefault("user", "prometheus")
+    return Service(name, IMAGE, command, Probe("tcp", deadline_s=30), slot=slot, port=port,
                    metrics=Metrics(port, interval_s=interval_s), profile=PROFILE, cpu_shares=256, **more)
 
 
@@ -85,7 +86,12 @@ def services(c: Ctx) -> list[Service]:
         _exporter("libvirt-exporter", ("prometheus-libvirt-exporter",
                                        "--libvirt.uri=qemu:///system?socket=/run/libvirt/libvirt-sock-ro",
                                        listen(44, LIBVIRT_PORT)),
-                  44, LIBVIRT_PORT, volumes=(Volume("/run/libvirt", "/run/libvirt", read_only=True),)),
+                  44, LIBVIRT_PORT, volumes=(Volume("/run/libvirt", "/run/libvirt", read_only=True),),
+                  # Root, on the read-only socket alone: the host's libvirtd asks polkit (over
+                  # D-Bus, absent on such hosts) about any other uid, and looks that uid up in
+                  # the host's users (the image's prometheus user is not there): domain
+                  # queries then fail and libvirt_up is 0 as soon as a guest runs.
+                  user="root"),
         # Health every 10 s: a stopped container's alert fires well within a minute.
         _exporter("hotstack-exporter", ("hotstack-exporter", f"--targets={ETC}/exporter.json",
                                         f"--listen={c.ip(45)}:{EXPORTER_PORT}"),
