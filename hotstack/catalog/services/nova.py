@@ -3,12 +3,17 @@ host's libvirt (host network, identical paths inside and outside)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from hotstack.catalog.model import ConfigFile, HostPorts, Job, Probe, Service, Volume
 from hotstack.catalog.node import Node
 from hotstack.catalog.services.common import Ctx, api_deps, conf, keystone, role_deps, run, sql, uwsgi, worker
 from hotstack.core.hostfacts import firmware_dirs, resolved
 
 PROJECT = "nova"
+# A restart's critical path is nova-api (the others' probes ask it) → conductor → compute: on a
+# busy start they get twice podman's default CPU weight.
+CRITICAL_SHARES = 2048
 METADATA_PORT = 8775  # nova's metadata API in its container; haproxy publishes it on ports.nova_metadata
 NOVA_CONF = conf("nova", "nova.conf")
 VNC_PORTS = (5900, 6923)  # qemu's VNC consoles on the host (displays 0-1023), for nova-novncproxy
@@ -38,7 +43,7 @@ def compute(c: Ctx, node: Node) -> Service:
         # placement: it registers its resource provider there as it starts; the conductor: it
         # waits for it. Neutron is only asked when a server is built.
         depends_on=role_deps(node, "nova-conductor", "ovn-controller", "placement", own=("ovn-controller",)),
-        privileged=True, network_mode=node.network, volumes=vols, configs=conf_files,
+        privileged=True, network_mode=node.network, volumes=vols, configs=conf_files, cpu_shares=CRITICAL_SHARES,
         # nova-manage needs nova.conf's database settings: it runs in nova-conductor.
         jobs=(Job("nova-discover-hosts", "exec", ("nova-manage", "cell_v2", "discover_hosts", "--verbose"),
                   after_start=True, in_service="nova-conductor"),),
@@ -59,7 +64,7 @@ def services(c: Ctx) -> list[Service]:
             # Glance and placement are called per request, never at start: nova-api starts beside
             # them (a restart's critical path was keystone → glance → nova-api → ...).
             "nova-api", "nova", uwsgi("nova"), Probe("api", path="/v2.1/flavors", deadline_s=120),
-            depends_on=api_deps(), slot=23, user="nova",
+            depends_on=api_deps(), slot=23, user="nova", cpu_shares=CRITICAL_SHARES,
             configs=(*nova_conf, conf("nova", "hotstack-uwsgi.ini")),
             **c.api("compute", "nova", s.ports.nova, "/v2.1"),
             database=("nova_api", "nova", "nova_cell0"), keystone_user="nova",
@@ -76,7 +81,8 @@ def services(c: Ctx) -> list[Service]:
             port=METADATA_PORT, frontend=s.ports.nova_metadata,
             configs=(*nova_conf, conf("nova", "hotstack-uwsgi-metadata.ini")),
         ),
-        worker("nova-conductor", PROJECT, 25, "compute_service", nova_conf, "nova-api"),
+        dataclasses.replace(worker("nova-conductor", PROJECT, 25, "compute_service", nova_conf, "nova-api"),
+                            cpu_shares=CRITICAL_SHARES),
         worker("nova-scheduler", PROJECT, 26, "compute_service", nova_conf, "nova-api"),
         Service(
             "nova-novncproxy", "nova", ("nova-novncproxy", *cmd, "--web", "/usr/share/novnc"),
