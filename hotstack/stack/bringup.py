@@ -229,7 +229,9 @@ def launch(cat: Catalog, hashes: dict[str, str], notify: Notify, *, names: list[
     Returns what came up and the first failure (a ProbeFailed, a job or podman error), if any."""
     deps = start_graph(cat)
     if names:
-        deps = {name: deps[name] for name in orchestrator.closure(deps, names)}
+        # the jobs' owners too: the probes of the services that need only their jobs ask their API
+        wanted = orchestrator.closure({svc.name: (*svc.depends_on, *svc.after_jobs) for svc in cat}, names)
+        deps = {node: deps[node] for node in deps if node.removesuffix(JOBS_NODE) in wanted}
     stack = Stack(cat, hashes, notify, snapshot)
     for name in deps:
         if name in cat.services:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -161,3 +162,23 @@ def test_workers_wait_for_their_apis_jobs_not_for_the_api_itself(settings: Setti
     assert run.ok
     assert rec.started["nova-conductor"] < rec.ended["nova-api"]
     assert rec.started["nova-conductor"] >= rec.ended["nova-api:jobs"]
+
+
+def test_up_only_a_worker_brings_its_api_too(settings: Settings, monkeypatch: Any) -> None:
+    """`up --only nova-conductor`: its probe asks nova-api's API, so the API comes up as well."""
+    from hotstack.stack import bringup
+
+    cat = catalog.build(settings, Paths(settings.data_dir))
+    started: list[str] = []
+
+    class Fake:
+        def __init__(self, *args: Any) -> None:
+            self.cancelled = threading.Event()
+
+        def bring_up(self, name: str) -> None:
+            started.append(name)
+
+    monkeypatch.setattr(bringup, "Stack", Fake)
+    bringup.launch(cat, {}, lambda *a: None, names=["nova-conductor"])
+    assert {"nova-conductor", "nova-api", "nova-api:jobs", "keystone", "mariadb", "rabbitmq"} <= set(started)
+    assert "cinder-api" not in started and "nova-compute" not in started
