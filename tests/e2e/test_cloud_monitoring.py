@@ -8,16 +8,16 @@ are reached through haproxy on brex_ip, as a user does."""
 from __future__ import annotations
 
 import json
-import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from browser import chromium, wait_for
 from e2efixtures import ARTIFACTS, Deployment
+from localhttp import get_json
+from waiting import wait_until
 
 from hotstack import catalog
 from hotstack.catalog import Catalog
@@ -32,23 +32,8 @@ MONITORING = ("prometheus", "alertmanager", "node-exporter", "mysqld-exporter", 
               "hotstack-exporter")
 
 
-def get_json(url: str, timeout: float = 10) -> Any:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(url, timeout=timeout) as answer:
-        return json.loads(answer.read())
 
 
-def until(what: str, test: Callable[[], Any], bound: float, show: Callable[[], Any] | None = None) -> float:
-    start, last = time.monotonic(), None
-    while time.monotonic() - start < bound:
-        try:
-            if test():
-                return time.monotonic() - start
-            last = show() if show else None
-        except OSError as exc:
-            last = exc
-        time.sleep(2)
-    raise AssertionError(f"{what}: not within {bound:.0f} s; last: {last!r}")
 
 
 class Monitoring:
@@ -83,7 +68,7 @@ def test_every_prometheus_target_is_up(mon: Monitoring) -> None:
     assert jobs >= {"haproxy", "rabbitmq", *MONITORING}
     active = {t["labels"]["job"] for t in get_json(f"{mon.prometheus}/api/v1/targets")["data"]["activeTargets"]}
     assert active == jobs
-    until("every target up", lambda: not mon.down_targets(), 120, show=mon.down_targets)
+    wait_until("every target up", lambda: not mon.down_targets(), 120, show=mon.down_targets)
     durations = {r["metric"]["job"]: float(r["value"][1]) for r in mon.query("scrape_duration_seconds")}
     print("\nscrape durations (s):", json.dumps({k: round(v, 3) for k, v in sorted(durations.items())}))
 
@@ -93,10 +78,10 @@ def test_promql_answers_for_every_service_and_every_exporter(mon: Monitoring) ->
         found = {r["metric"]["service"]: r["value"][1] for r in mon.query("hotstack_service_healthy")}
         return sorted(n for n in mon.cat.services if found.get(n) != "1")
 
-    until("every service healthy in hotstack's exporter", lambda: not unhealthy(), 60, show=unhealthy)
+    wait_until("every service healthy in hotstack's exporter", lambda: not unhealthy(), 60, show=unhealthy)
     memory = {r["metric"]["service"] for r in mon.query("hotstack_container_memory_bytes")}
     assert memory == set(mon.cat.services)
-    until("the cloud's usage collected", lambda: mon.query("hotstack_cloud_up == 1"), 120)
+    wait_until("the cloud's usage collected", lambda: mon.query("hotstack_cloud_up == 1"), 120)
     projects = {r["metric"]["project"] for r in mon.query("hotstack_project_servers")}
     assert {"hotstack", "admin", "service"} <= projects
     assert mon.query("hotstack_hypervisor_vcpus > 0") and mon.query("hotstack_hypervisor_memory_bytes > 0")
@@ -107,7 +92,7 @@ def test_promql_answers_for_every_service_and_every_exporter(mon: Monitoring) ->
                    "node_memory_MemAvailable_bytes", data_dir):
         # libvirt_up is 0 for a scrape that met a domain going away (another test's): wait for a good one
         series = promql.split(" ")[0]
-        until(promql, lambda q=promql: mon.query(q), 60, show=lambda s=series: mon.query(s))
+        wait_until(promql, lambda q=promql: mon.query(q), 60, show=lambda s=series: mon.query(s))
     stats = json.loads(podman.run(["stats", "--no-stream", "--format", "json",
                                    *(mon.cat[n].container for n in MONITORING)]).stdout)
     print("\nmonitoring containers:", {r["name"]: [r["mem_usage"].split("/")[0].strip(), r["cpu_percent"]]
@@ -115,14 +100,14 @@ def test_promql_answers_for_every_service_and_every_exporter(mon: Monitoring) ->
 
 
 def test_a_killed_container_fires_its_alert_and_up_resolves_it(e2e: Deployment, mon: Monitoring) -> None:
-    until("no alert before", lambda: not mon.firing(ALERT, KILLED), 60)
+    wait_until("no alert before", lambda: not mon.firing(ALERT, KILLED), 60)
     podman.run(["kill", mon.cat[KILLED].container])
-    fired = until(f"{ALERT} for {KILLED}", lambda: mon.firing(ALERT, KILLED), FIRE_BOUND_S)
+    fired = wait_until(f"{ALERT} for {KILLED}", lambda: mon.firing(ALERT, KILLED), FIRE_BOUND_S)
     status = json.loads(e2e.hotstack("status", "--json", artifact="status-alert-firing").stdout)
     assert any(a["name"] == ALERT and a["service"] == KILLED for a in status["alerts"]), status.get("alerts")
     up = e2e.hotstack("up", "--json", artifact="up-after-alert")
     assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-2000:]
-    resolved = until("the alert resolved", lambda: not mon.firing(ALERT, KILLED), 120)
+    resolved = wait_until("the alert resolved", lambda: not mon.firing(ALERT, KILLED), 120)
     status = json.loads(e2e.hotstack("status", "--json", artifact="status-alert-resolved").stdout)
     assert not any(a["service"] == KILLED for a in status["alerts"]), status["alerts"]
     print(f"\nkill → {ALERT} in Alertmanager {fired:.1f} s; after up → resolved {resolved:.1f} s")

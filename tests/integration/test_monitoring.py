@@ -15,11 +15,13 @@ import json
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from localhttp import get_json
+from waiting import wait_until
 
 from hotstack import catalog
 from hotstack.catalog import Catalog
@@ -43,25 +45,8 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 RESOLVE_BOUND_S = 90.0
 
 
-def get_json(url: str, timeout: float = 5) -> Any:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(url, timeout=timeout) as answer:
-        return json.loads(answer.read())
 
 
-def wait_until(what: str, test: Callable[[], Any], bound: float, every: float = 1.0,
-               show: Callable[[], Any] | None = None) -> float:
-    """Seconds until `test()` is truthy; fails after `bound` with the last error or `show()`."""
-    start, last = time.monotonic(), None
-    while time.monotonic() - start < bound:
-        try:
-            if test():
-                return time.monotonic() - start
-            last = show() if show else None
-        except OSError as exc:
-            last = exc
-        time.sleep(every)
-    raise AssertionError(f"{what}: not within {bound:.0f} s; last: {last!r}")
 
 
 class Monitoring:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from rendering import render_into
 
 from hotstack import catalog
 from hotstack.catalog import Catalog
@@ -19,23 +20,11 @@ from hotstack.core.secrets import Secrets
 from hotstack.core.settings import load
 from hotstack.host import fwpolicy, hosts
 from hotstack.images import stage
-from hotstack.render import configs as render
-
-
-def _render(tmp_path: Path, **overrides: str) -> tuple[Catalog, Path]:
-    (tmp_path / "hotstack.yaml").write_text("")
-    s = load(tmp_path / "hotstack.yaml", {"data_dir": str(tmp_path / "data"), **overrides}, environ={})
-    resolv = tmp_path / "resolv.conf"
-    resolv.write_text("nameserver 192.0.2.53\n")
-    paths = Paths(s.data_dir, rendered_override=tmp_path / "out", resolv_confs=(resolv,))
-    cat = catalog.build(s, paths)
-    render.render(cat, lambda name: f"localhost/hotstack/{name}:test")
-    return cat, tmp_path / "out"
 
 
 @pytest.fixture
 def on(tmp_path: Path) -> tuple[Catalog, Path]:
-    return _render(tmp_path)
+    return render_into(tmp_path)
 
 
 def local_settings(out: Path) -> dict[str, Any]:
@@ -77,7 +66,7 @@ def test_secret_key_is_the_deployments_own(on: tuple[Catalog, Path], tmp_path: P
 
 def _secret_of_another_install(tmp_path: Path) -> str:
     tmp_path.mkdir()
-    _, out = _render(tmp_path)
+    _, out = render_into(tmp_path)
     return str(local_settings(out)["SECRET_KEY"])
 
 
@@ -91,7 +80,7 @@ def test_the_name_is_served_without_a_port_and_at_the_dashboards_own_port(on: tu
 
 
 def test_another_http_port_is_named_with_it(tmp_path: Path) -> None:
-    cat, out = _render(tmp_path, **{"ports.http": "8888"})
+    cat, out = render_into(tmp_path, **{"ports.http": "8888"})
     assert f"http://dashboard.{cat.settings.network.domain}:8888" in local_settings(out)["CSRF_TRUSTED_ORIGINS"]
     assert cat.public_url("horizon").endswith(":8888")
 
@@ -125,7 +114,7 @@ def test_haproxy_hosts_firewall_and_compose_have_the_dashboard(on: tuple[Catalog
 
 
 def test_switched_off_nothing_names_it(tmp_path: Path) -> None:
-    cat, out = _render(tmp_path, **{"horizon.enabled": "false"})
+    cat, out = render_into(tmp_path, **{"horizon.enabled": "false"})
     compose = yaml.safe_load((out / "podman-compose.yml").read_text())["services"]
     assert "horizon" not in compose
     haproxy = (out / "haproxy" / "haproxy.cfg").read_text()
@@ -150,8 +139,6 @@ def test_the_images_settings_snippet_is_python(tmp_path: Path) -> None:
 def test_the_dashboard_yields_the_cpu_to_the_critical_path(tmp_path: Path) -> None:
     """Nothing waits for it, so its start must not slow the services `up` does wait for."""
     from hotstack import catalog
-    from hotstack.core.paths import Paths
-    from hotstack.core.settings import load
     from hotstack.render.compose import service_definition
 
     settings = load(None, {"data_dir": str(tmp_path / "data")}, environ={})

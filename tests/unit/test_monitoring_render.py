@@ -16,37 +16,27 @@ from typing import Any
 
 import pytest
 import yaml
+from rendering import render_into
 
 from hotstack import catalog
 from hotstack.catalog import Catalog
 from hotstack.commands.status_cmd import StatusReport
-from hotstack.core.paths import Paths, template_root
+from hotstack.core.paths import template_root
 from hotstack.core.secrets import Secrets
-from hotstack.core.settings import load
 from hotstack.host import fwpolicy, hosts
 from hotstack.images import stage
 from hotstack.probes import alerts
-from hotstack.render import configs as render
 from hotstack.stack.jobs import sql_script
 
 ALERTS = {"ServiceContainerNotRunning", "ServiceUnhealthy", "ScrapeTargetDown", "ApiErrorRate", "DataDirDiskFull",
           "HypervisorMemoryHigh", "RabbitmqQueueBacklog"}
 
 
-def _render(tmp_path: Path, **overrides: str) -> tuple[Catalog, Path]:
-    (tmp_path / "hotstack.yaml").write_text("")
-    s = load(tmp_path / "hotstack.yaml", {"data_dir": str(tmp_path / "data"), **overrides}, environ={})
-    resolv = tmp_path / "resolv.conf"
-    resolv.write_text("nameserver 192.0.2.53\n")
-    paths = Paths(s.data_dir, rendered_override=tmp_path / "out", resolv_confs=(resolv,))
-    cat = catalog.build(s, paths)
-    render.render(cat, lambda name: f"localhost/hotstack/{name}:test")
-    return cat, tmp_path / "out"
 
 
 @pytest.fixture
 def on(tmp_path: Path) -> tuple[Catalog, Path]:
-    return _render(tmp_path, **{"monitoring.enabled": "true"})
+    return render_into(tmp_path, **{"monitoring.enabled": "true"})
 
 
 def _yaml(out: Path, name: str) -> Any:
@@ -137,7 +127,7 @@ def test_prometheus_and_alertmanager_are_published_like_the_apis(on: tuple[Catal
 
 
 def test_switched_off_nothing_names_it(tmp_path: Path) -> None:
-    cat, out = _render(tmp_path)
+    cat, out = render_into(tmp_path)
     assert not cat.settings.monitoring.enabled  # the default (docs/monitoring.md: the idle budget)
     compose = yaml.safe_load((out / "podman-compose.yml").read_text())["services"]
     assert not {"prometheus", "alertmanager", "hotstack-exporter"} & set(compose)
