@@ -6,8 +6,9 @@
   running with the same hash but not answering: the full probe gets a short grace, then the
   container is recreated once.
 Creating means: stop+remove the old container, make missing data dirs (owned by the service's
-user), the before-start jobs, `podman-compose up --no-deps SERVICE`, the full probe, then the
-after-start jobs. A probe miss raises ProbeFailed naming the service, the probe and its log.
+user), the before-start jobs, one `podman run` from its compose definition, the full probe,
+then the after-start jobs. The before-start jobs of a service others wait for (`after_jobs`)
+run ahead, as a graph node of their own (`start_graph`). A probe miss raises ProbeFailed naming the service, the probe and its log.
 """
 
 from __future__ import annotations
