@@ -8,7 +8,8 @@
 Creating means: stop+remove the old container, make missing data dirs (owned by the service's
 user), the before-start jobs, one `podman run` from its compose definition, the full probe,
 then the after-start jobs. The before-start jobs of a service others wait for (`after_jobs`)
-run ahead, as a graph node of their own (`start_graph`). A probe miss raises ProbeFailed naming the service, the probe and its log.
+run ahead, as a graph node of their own (`start_graph`). A probe miss raises ProbeFailed
+naming the service, the probe and its log.
 """
 
 from __future__ import annotations

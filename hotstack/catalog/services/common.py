@@ -74,12 +74,13 @@ def api_deps(*more: str) -> tuple[str, ...]:
 
 
 def worker(name: str, project: str, slot: int, kind: ProbeKind, configs: tuple[ConfigFile, ...],
-           api: str) -> Service:
+           api: str, needs: tuple[str, ...] = ()) -> Service:
     """A project's RPC worker, `<name> --config-file /etc/<project>/<project>.conf`, run as the
     project's user and healthy once its own service list shows it up. It needs the database
-    and schema its project's `api` service makes (jobs), and the broker, not that API."""
+    and schema its project's `api` service makes (jobs), and the broker, not that API; `needs`:
+    what else must answer before it starts."""
     return Service(name, project, (name, "--config-file", f"/etc/{project}/{project}.conf"),
-                   Probe(kind, binary=name), depends_on=api_deps(), after_jobs=(api,), slot=slot, user=project,
+                   Probe(kind, binary=name), depends_on=api_deps(*needs), after_jobs=(api,), slot=slot, user=project,
                    configs=configs)
 
 

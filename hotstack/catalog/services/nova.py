@@ -14,6 +14,9 @@ PROJECT = "nova"
 # A restart's critical path is nova-api (the others' probes ask it) → conductor → compute: on a
 # busy start they get twice podman's default CPU weight.
 CRITICAL_SHARES = 2048
+# The conductor and the scheduler make their placement client as they start and exit when
+# placement does not answer yet (seen on a restart once they no longer waited for nova-api).
+PLACEMENT = ("placement",)
 METADATA_PORT = 8775  # nova's metadata API in its container; haproxy publishes it on ports.nova_metadata
 NOVA_CONF = conf("nova", "nova.conf")
 VNC_PORTS = (5900, 6923)  # qemu's VNC consoles on the host (displays 0-1023), for nova-novncproxy
@@ -81,9 +84,10 @@ def services(c: Ctx) -> list[Service]:
             port=METADATA_PORT, frontend=s.ports.nova_metadata,
             configs=(*nova_conf, conf("nova", "hotstack-uwsgi-metadata.ini")),
         ),
-        dataclasses.replace(worker("nova-conductor", PROJECT, 25, "compute_service", nova_conf, "nova-api"),
+        dataclasses.replace(worker("nova-conductor", PROJECT, 25, "compute_service", nova_conf, "nova-api",
+                                   PLACEMENT),
                             cpu_shares=CRITICAL_SHARES),
-        worker("nova-scheduler", PROJECT, 26, "compute_service", nova_conf, "nova-api"),
+        worker("nova-scheduler", PROJECT, 26, "compute_service", nova_conf, "nova-api", PLACEMENT),
         Service(
             "nova-novncproxy", "nova", ("nova-novncproxy", *cmd, "--web", "/usr/share/novnc"),
             Probe("tcp", deadline_s=60), depends_on=api_deps(), after_jobs=("nova-api",), slot=27, user="nova",
