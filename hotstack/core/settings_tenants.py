@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from ipaddress import IPv4Network
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
@@ -77,34 +77,28 @@ class TenantNetwork(Section):
     router: bool = True
 
 
-def _unique_users(users: list[TenantUser]) -> list[TenantUser]:
-    seen: set[str] = set()
-    for user in users:
-        if user.name in seen:
-            raise ValueError(f"user name {rules.shown(user.name)} is listed twice in this tenant")
-        seen.add(user.name)
-    return users
+def _unique(what: str, where: str = "") -> AfterValidator:
+    """A list's entries have distinct names; the message names the first listed twice."""
+    def check(entries: list[Any]) -> list[Any]:
+        seen: set[str] = set()
+        for entry in entries:
+            if entry.name in seen:
+                raise ValueError(f"{what} name {rules.shown(entry.name)} is listed twice{where}")
+            seen.add(entry.name)
+        return entries
+    return AfterValidator(check)
 
 
 class Tenant(Section):
     # keystone's project name column is 64 wide
     name: Annotated[str, AfterValidator(rules.name_of(64)), _not_reserved(RESERVED_PROJECTS, "project")]
     description: Annotated[str, Field(max_length=255)] = ""
-    users: Annotated[list[TenantUser], AfterValidator(_unique_users)] = Field(default_factory=list)
+    users: Annotated[list[TenantUser], _unique("user", " in this tenant")] = Field(default_factory=list)
     quotas: TenantQuotas = TenantQuotas()
     network: TenantNetwork | None = None
 
 
-def _unique_tenants(tenants: list[Tenant]) -> list[Tenant]:
-    seen: set[str] = set()
-    for tenant in tenants:
-        if tenant.name in seen:
-            raise ValueError(f"tenant name {rules.shown(tenant.name)} is listed twice")
-        seen.add(tenant.name)
-    return tenants
-
-
-Tenants = Annotated[list[Tenant], AfterValidator(_unique_tenants)]
+Tenants = Annotated[list[Tenant], _unique("tenant")]
 
 
 def quotas_of(tenant: Tenant, base: QuotaSettings) -> QuotaSettings:
