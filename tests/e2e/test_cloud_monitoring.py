@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import chromium, wait_for
+from browser import chromium
 from e2efixtures import ARTIFACTS, Deployment
 from localhttp import get_json
+from overview_page import charts_drawn
 from waiting import wait_until
 
 from hotstack import catalog
@@ -121,15 +122,7 @@ def test_the_overview_page_shows_non_empty_graphs(e2e: Deployment, mon: Monitori
     s = e2e.settings
     url = f"http://prometheus.{s.network.domain}:{s.ports.prometheus}/consoles/hotstack.html"
     with chromium(tmp_path / "chromium", {f"prometheus.{s.network.domain}": str(s.network.brex_ip)}) as browser:
-        browser.get(url)
-        wait_for("the page's queries", lambda: browser.execute_script(
-            "return document.body.dataset.ready !== 'no' && document.body.dataset.ready"), 30)
-        ARTIFACTS.mkdir(exist_ok=True)
-        browser.save_screenshot(str(ARTIFACTS / "monitoring-overview.png"))
-        assert browser.execute_script("return document.body.dataset.ready") == "yes", \
-            browser.execute_script("return document.body.dataset.error")
-        for chart in ("chart-healthy", "chart-cpu", "chart-memory", "chart-vcpus", "chart-ram"):
-            lines = browser.execute_script(f"return document.getElementById('{chart}').dataset.series")
-            assert int(lines or 0) >= 1, f"{chart}: no series drawn"
+        charts_drawn(browser, url, ARTIFACTS / "monitoring-overview.png",
+                     ("chart-healthy", "chart-cpu", "chart-memory", "chart-vcpus", "chart-ram"))
         summary = browser.execute_script("return document.getElementById('services-summary').textContent")
         assert summary == f"{len(mon.cat.services)} of {len(mon.cat.services)} services healthy", summary

@@ -159,20 +159,14 @@ def test_idle_footprint_of_the_monitoring_containers(stack: Monitoring, tmp_path
 
 
 def test_the_overview_page_draws_the_series_in_chromium(stack: Monitoring, tmp_path: Path) -> None:
-    from browser import chromium, wait_for
+    from browser import chromium
+    from overview_page import charts_drawn
 
     # Two points a line at the page's 15 s steps: wait for that much history of the latest
     # recorded series (a rate needs two scrapes before its first value).
     wait_until("30 s of history", lambda: stack.query("count_over_time(hotstack:container_cpu:rate1m[1m]) >= 4"), 90)
     address = stack.prometheus.removeprefix("http://")
     with chromium(tmp_path / "chromium", {"prometheus.test": address.split(":")[0]}) as browser:
-        browser.get(f"http://prometheus.test:{address.split(':')[1]}/consoles/hotstack.html")
-        wait_for("the page's queries", lambda: browser.execute_script(
-            "return document.body.dataset.ready !== 'no' && document.body.dataset.ready"), 30)
-        ARTIFACTS.mkdir(exist_ok=True)
-        browser.save_screenshot(str(ARTIFACTS / "monitoring-overview.png"))
-        assert browser.execute_script("return document.body.dataset.ready") == "yes", \
-            browser.execute_script("return document.body.dataset.error")
-        for chart in ("chart-healthy", "chart-cpu", "chart-memory"):  # no cloud here: no tenants' charts
-            lines = browser.execute_script(f"return document.getElementById('{chart}').dataset.series")
-            assert int(lines or 0) >= 1, f"{chart}: no series drawn"
+        charts_drawn(browser, f"http://prometheus.test:{address.split(':')[1]}/consoles/hotstack.html",
+                     ARTIFACTS / "monitoring-overview.png",
+                     ("chart-healthy", "chart-cpu", "chart-memory"))  # no cloud here: no tenants' charts
