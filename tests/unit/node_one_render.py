@@ -36,13 +36,18 @@ DEPLOYMENTS: dict[str, dict[str, Any]] = {
 
 
 class _Side(Paths):
-    """Paths whose secrets file is in a temp dir (nothing is written under data_dir)."""
+    """Paths whose secrets file and state (no recorded host facts) are in a temp dir: nothing is
+    written under data_dir, and the render does not depend on what this host's `prepare` found."""
 
     secrets_at: Path = Path()
 
     @property
     def secrets_file(self) -> Path:
         return self.secrets_at
+
+    @property
+    def state(self) -> Path:
+        return Path("state")
 
 
 def digests(settings: Settings, work: Path) -> dict[str, str]:
