@@ -6,6 +6,7 @@ from pathlib import PurePosixPath
 
 from hotstack.catalog.model import Catalog
 from hotstack.catalog.services import all_services
+from hotstack.core.noderegistry import Registry
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
 
@@ -17,8 +18,9 @@ def enabled(settings: Settings, profile: str | None) -> bool:
 
 def build(settings: Settings, paths: Paths) -> Catalog:
     """Every enabled service, with its addresses, files and probes filled in from settings."""
-    cat = Catalog(settings, paths)
-    for svc in all_services(settings, paths):
+    nodes = tuple(Registry(paths.state).entries().values())
+    cat = Catalog(settings, paths, nodes=nodes)
+    for svc in all_services(settings, paths, nodes):
         if enabled(settings, svc.profile):
             cat.services[svc.name] = svc
     return cat

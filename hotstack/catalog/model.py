@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Interface
 from typing import Literal
 
 from hotstack.catalog.node import Node
+from hotstack.core.noderegistry import Entry as NodeEntry
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings, ip_in
 
@@ -150,6 +151,9 @@ class Service:
     publish: tuple[tuple[int, int, str], ...] = ()  # (host port on brex_ip, container port, proto)
     frontend: int | None = None  # a (further) haproxy frontend on brex_ip: one without an Endpoint
     publishes_frontends: bool = False  # haproxy: also publishes every frontend of the catalog
+    # Container ports published on the control address for registered nodes only (RabbitMQ, the
+    # southbound DB's TLS listener); the host firewall admits only the nodes' addresses to them.
+    node_ports: tuple[int, ...] = ()
     host_ports: tuple[HostPorts, ...] = ()
     jobs: tuple[Job, ...] = ()
     database: tuple[str, ...] = ()  # databases this service owns (one DB user per service)
@@ -186,6 +190,7 @@ class Catalog:
     paths: Paths
     services: dict[str, Service] = field(default_factory=dict)
     node: Node | None = None  # the node its compute role renders for (None: node one)
+    nodes: tuple[NodeEntry, ...] = ()  # the nodes registered beside node one (core/noderegistry.py)
 
     def this_node(self) -> Node:
         return self.node or Node.first(self.settings)
@@ -212,6 +217,26 @@ class Catalog:
     def address(self, name: str) -> str:
         """`ip:port` where the other containers reach a service."""
         return f"{self.ip(name)}:{self.port(name)}"
+
+    @property
+    def control_address(self) -> IPv4Address:
+        """Where nodes reach the control plane: `nodes.control_address`, else brex_ip."""
+        return self.settings.nodes.control_address or self.settings.network.brex_ip
+
+    def node_addresses(self) -> list[str]:
+        return [e.address for e in self.nodes]
+
+    @property
+    def underlay_host(self) -> IPv4Interface:
+        """The host's address on the pods' underlay (its first address; docs/nodes.md)."""
+        net = self.settings.nodes.underlay_cidr
+        return IPv4Interface(f"{next(net.hosts())}/{net.prefixlen}")
+
+    @property
+    def encap_ip(self) -> IPv4Address:
+        """Node one's geneve endpoint: brex_ip, or its underlay address once a pod node exists
+        (userspace OVS tunnels from an address on the bridge that leads to the peer)."""
+        return self.underlay_host.ip if any(e.kind == "pod" for e in self.nodes) else self.settings.network.brex_ip
 
     @property
     def gateway(self) -> IPv4Address:

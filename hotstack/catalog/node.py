@@ -24,6 +24,9 @@ class Node:
     network: str = "host"  # the compose network_mode of its containers (`container:<pod infra>`)
     run: str = "/run"  # where its Open vSwitch, libvirt and metadata namespaces keep their run dirs
     root: Path | None = None  # its per-node state on this machine; None: the data dir itself
+    # The host directory of its TLS trust (ca.crt, node.crt, node.key) for the southbound DB;
+    # None: node one, which reaches the southbound DB on the container network.
+    pki: str | None = None
 
     @classmethod
     def first(cls, s: Settings) -> Node:
@@ -54,5 +57,9 @@ class Node:
 
 def pod_node(s: Settings, p: Paths, name: str, address: str, infra: str) -> Node:
     """A node in a podman pod on this machine: its own OVS, libvirt and network namespace."""
+    root = p.nodes / name
     return Node(name, name, address, network=f"container:{infra}",
-                run=f"/run/hotstack/{s.name}-{name}", root=p.nodes / name)
+                run=f"/run/hotstack/{s.name}-{name}", root=root, pki=str(root / "pki"))
+
+
+NODE_PKI = "/etc/hotstack/node-pki"  # where a node's services see its TLS trust (read-only)

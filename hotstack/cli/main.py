@@ -117,6 +117,18 @@ def node_bundle(obj: Ctx, name: str, address: str | None, output_file: Path | No
     run(lambda: output.node_bundle(node_cmd.bundle_command(obj.settings(), name, address, output_file), as_json))
 
 
+@node.command("add")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def node_add(obj: Ctx, name: str, as_json: bool) -> None:
+    """Run node NAME in a pod on this machine (its own OVS and libvirt) and join it."""
+    from hotstack.commands import node_cmd  # loaded per command: --help stays fast
+
+    run_with_views(lambda p: node_cmd.add_command(obj.settings(), name, p),
+                   lambda r: output.node_add(r, as_json), to_stdout=False, verb="node add")
+
+
 @cli.command()
 @click.option("--parallel", type=click.IntRange(1, 16), default=None, help="Images built at once.")
 @click.option("--only", multiple=True, metavar="NAME", help="Build only these images (and their parents).")

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the report types only: printing must not import every comma
     from hotstack.commands.doctor_cmd import DoctorReport
     from hotstack.commands.down_cmd import DownReport
     from hotstack.commands.guest_cmd import GuestReport
-    from hotstack.commands.node_cmd import BundleReport
+    from hotstack.commands.node_cmd import AddReport, BundleReport
     from hotstack.commands.prepare_cmd import PrepareReport
     from hotstack.commands.render_cmd import RenderReport
     from hotstack.commands.status_cmd import StatusReport
@@ -61,6 +61,14 @@ def node_bundle(r: BundleReport, as_json: bool) -> int:
     if not json_or(r, as_json):
         click.echo(f"node {r.node} ({r.kind}, address {r.address}): bundle written to {r.path} (mode 0600)")
         click.echo("it holds the node's credentials: copy it to the node over a trusted channel, then delete it")
+    return code(r)
+
+
+def node_add(r: AddReport, as_json: bool) -> int:
+    if not json_or(r, as_json):
+        click.echo(f"node {r.node} ({r.address}) joined in {r.timings['total']:.1f} s: "
+                   + ", ".join(f"{name} {action}" for name, action in r.services.items()))
+        click.echo("see it: openstack hypervisor list; hotstack node list")
     return code(r)
 
 

@@ -7,19 +7,25 @@ certificate and keeps the node's generated RabbitMQ password.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from ipaddress import IPv4Address, ip_address
 from pathlib import Path
 from typing import Any
 
 from hotstack import catalog
-from hotstack.commands import data
+from hotstack.commands import data, up_cmd
+from hotstack.commands.progress import Progress
 from hotstack.core.errors import BadInput
 from hotstack.core.noderegistry import Entry, Kind, Registry, check_name, next_pod_address
 from hotstack.core.paths import Paths
 from hotstack.core.pki import Authority
 from hotstack.core.secrets import Secrets
 from hotstack.core.settings import Settings
+from hotstack.host import plan
+from hotstack.host.step import run_plan
+from hotstack.nodes import admit, join, pod
+from hotstack.nodes import bundle as nodebundle
 from hotstack.render import bundle
 
 SUFFIX = ".hotstack-node"
@@ -81,3 +87,45 @@ def bundle_command(settings: Settings, name: str, address: str | None, output: P
     target = output.resolve() if output else default_path(paths, name)
     bundle.write(target, bundle.bundle_data(cat, entry, secrets, authority.ca_pem(), issued))
     return BundleReport(name, kind, entry.address, target)
+
+
+@dataclass(frozen=True)
+class AddReport:
+    node: str
+    address: str
+    timings: dict[str, float]
+    services: dict[str, str]
+    ok: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "node": self.node, "address": self.address, "timings_s": self.timings,
+                "services": self.services}
+
+
+def add_command(settings: Settings, name: str, progress: Progress) -> AddReport:
+    """A node in a pod here: its bundle, the control plane published to it, the pod, then the
+    same join a second machine runs (nodes/join.py), mapped to the cell at once."""
+    started = time.monotonic()
+    paths = Paths(settings.data_dir)
+    made = bundle_command(settings, name, None, None)
+    if made.kind != "pod":
+        raise BadInput(f"node {name}: is registered as another machine ({made.address}); "
+                       "`node add` runs nodes in pods here", hint="on that machine: hotstack join BUNDLE")
+    timings = {"bundle": round(time.monotonic() - started, 1)}
+    converged = up_cmd.up(settings, progress)
+    if converged.failure is not None:
+        raise converged.failure
+    cat = catalog.build(settings, paths)
+    run_plan(plan.node_steps(cat), False, progress.step)
+    data_bundle = nodebundle.load(made.path)
+    admit.ensure_rabbitmq_user(cat, name, data_bundle.rabbitmq[1])
+    timings["control_plane"] = round(time.monotonic() - started - timings["bundle"], 1)
+    entry = Registry(paths.state).entries()[name]
+    pod.ensure_images(cat)
+    run_plan(pod.steps(cat, entry), False, progress.step)
+    timings["pod"] = round(time.monotonic() - started - sum(timings.values()), 1)
+    joined = join.join(data_bundle, pod.target(cat, entry), progress.line, progress.step,
+                       map_host=lambda: admit.discover_hosts(cat))
+    timings.update({f"join_{k}": v for k, v in joined.timings.items()})
+    timings["total"] = round(time.monotonic() - started, 1)
+    return AddReport(name, entry.address, timings, joined.services)

@@ -110,3 +110,23 @@ class Authority:
         pem = cert.public_bytes(serialization.Encoding.PEM).decode()
         write_if_changed(self.directory / "issued" / f"{common}.crt", pem, mode=0o644)
         return Issued(pem, _pem_key(key), cert.serial_number)
+
+    def server_dir(self, common: str) -> Path:
+        """A control-plane listener's files (ca.crt, server.crt, server.key), mounted read-only."""
+        return self.directory / "server" / common
+
+    def ensure_server(self, common: str, address: str) -> Path:
+        """The listener's certificate, issued once for its address (again when the address moved)."""
+        folder = self.server_dir(common)
+        cert_file, key_file = folder / "server.crt", folder / "server.key"
+        current = None
+        if cert_file.exists() and key_file.exists():
+            current = x509.load_pem_x509_certificate(cert_file.read_bytes())
+        wanted = ipaddress.ip_address(address)
+        if current is None or wanted not in current.extensions.get_extension_for_class(
+                x509.SubjectAlternativeName).value.get_values_for_type(x509.IPAddress):
+            issued = self.issue(common, address)
+            write_if_changed(key_file, issued.key, mode=0o600)
+            write_if_changed(cert_file, issued.certificate, mode=0o644)
+        write_if_changed(folder / "ca.crt", self.ca_pem(), mode=0o644)
+        return folder

@@ -36,6 +36,9 @@ class PodSpec:
     infra_image: str  # any local image with `sleep` (the base image)
     run: Path  # the node's run dir: openvswitch/, libvirt/ (Node.run)
     root: Path  # the node's state dir (Node.root)
+    # Host paths qemu opens at the same path as nova-compute names them: the instances path
+    # (from the node's own dir) and the volumes' mount base — (source, target) pairs.
+    shared: tuple[tuple[str, str], ...] = ()
 
     @property
     def pod(self) -> str:
@@ -115,7 +118,7 @@ def libvirt_run_argv(spec: PodSpec) -> list[str]:
     (with the host's mounted over it, a serial console fails: "Failed to create PTY")."""
     return _daemon_argv(spec, spec.libvirt, spec.libvirt_image,
                         [(spec.run / "libvirt", "/run/libvirt"), (spec.run / "openvswitch", "/run/openvswitch"),
-                         (spec.root / "libvirt", "/var/lib/libvirt")],
+                         (spec.root / "libvirt", "/var/lib/libvirt"), *spec.shared],
                         "virtlogd -d && exec libvirtd", init=("tini", "--"))
 
 

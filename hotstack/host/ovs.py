@@ -46,7 +46,7 @@ def wanted_external_ids(cat: Catalog, datapath: str) -> dict[str, str]:
     return {f"{key}{suffix}": value for key, value in {
         "ovn-remote": f"tcp:{cat.address('ovn-sb-db')}",
         "ovn-encap-type": "geneve",
-        "ovn-encap-ip": str(net.brex_ip),
+        "ovn-encap-ip": str(cat.encap_ip),
         "ovn-bridge": net.int_bridge,
         "ovn-bridge-mappings": f"{net.physnet}:{net.ex_bridge}",
         "ovn-bridge-datapath-type": datapath,

@@ -14,11 +14,13 @@ from hotstack.host.libvirt import KvmDevice, NovaPaths
 from hotstack.host.net import BrexAddress
 from hotstack.host.netns import SharedNetns
 from hotstack.host.nfs import LocalShare, NfsExports, choose_mode
+from hotstack.host.node_guard import NodeGuard
 from hotstack.host.ovs import OvsBridges, datapath_type
 from hotstack.host.ovs_offload import OvsUserspaceOffload
 from hotstack.host.runtime import PodmanRuntime
 from hotstack.host.step import Progress, Step, run_plan
 from hotstack.host.system import Host
+from hotstack.host.underlay import UnderlayBridge
 
 
 def steps(cat: Catalog, host: Host | None = None) -> list[Step]:
@@ -32,6 +34,8 @@ def steps(cat: Catalog, host: Host | None = None) -> list[Step]:
     if datapath_type(host) == "netdev":
         plan.append(OvsUserspaceOffload(host, s.network.int_bridge,
                                         own_bridges=(s.network.int_bridge, s.network.ex_bridge)))
+    if any(e.kind == "pod" for e in cat.nodes):
+        plan.append(UnderlayBridge(host, s.network.tun_bridge, cat.underlay_host, s.network.mtu))
     plan += [BrexAddress(s, host), HostsBlock(cat, host.etc_hosts)]
     if host.mounts:
         plan.append(SharedNetns(host.run_netns, paths.state / "netns-mount",
@@ -49,8 +53,21 @@ def steps(cat: Catalog, host: Host | None = None) -> list[Step]:
         plan.append(IpForward(host, paths.state / "ip-forward"))
     plan.append(firewalld.FirewalldZones(cat, host, nfs_server) if firewalld.running(host)
                 else NftTable(cat, host, nfs_server))
+    if cat.nodes:
+        plan.append(NodeGuard(cat, host))
     plan.append(HostFacts(s, paths, host))
     return plan
+
+
+def node_steps(cat: Catalog, host: Host | None = None) -> list[Step]:
+    """The host steps the registered nodes change (run again when one is added or removed, even
+    with every container current): the pods' underlay bridge, node one's encap IP, the guard."""
+    host = host or Host()
+    s = cat.settings
+    found: list[Step] = []
+    if any(e.kind == "pod" for e in cat.nodes):
+        found.append(UnderlayBridge(host, s.network.tun_bridge, cat.underlay_host, s.network.mtu))
+    return [*found, OvsBridges(cat, host), NodeGuard(cat, host)]
 
 
 def ensure(cat: Catalog, progress: Progress, host: Host | None = None) -> None:

@@ -19,6 +19,7 @@ from hotstack.catalog.services.ovn import SB_TLS_PORT
 from hotstack.core.fsutil import write_if_changed
 from hotstack.core.noderegistry import Entry
 from hotstack.core.pki import Issued
+from hotstack.core.settings import dump
 
 FORMAT = 1
 SERVICE_USERS = ("nova", "neutron")  # nova-compute's and the metadata agent's keystone users
@@ -37,14 +38,8 @@ def node_secrets(node: str) -> list[str]:
     return [rabbitmq_secret(node), "metadata_secret", *(f"keystone_{u}" for u in SERVICE_USERS)]
 
 
-def control_address(cat: Catalog) -> str:
-    """Where nodes reach the control plane: the setting, else brex_ip."""
-    s = cat.settings
-    return str(s.nodes.control_address or s.network.brex_ip)
-
-
 def bundle_data(cat: Catalog, entry: Entry, secrets: dict[str, str], ca: str, issued: Issued) -> dict[str, Any]:
-    s, ctl = cat.settings, control_address(cat)
+    s, ctl = cat.settings, str(cat.control_address)
     identity = cat[cat.identity].endpoint
     assert identity is not None
     return {
@@ -66,6 +61,8 @@ def bundle_data(cat: Catalog, entry: Entry, secrets: dict[str, str], ca: str, is
             "metadata_secret": secrets["metadata_secret"],
         },
         "trust": {"ca": ca, "certificate": issued.certificate, "key": issued.key, "serial": issued.serial},
+        # the node renders its compute role from the same settings (they hold no secret)
+        "settings": dump(s),
     }
 
 

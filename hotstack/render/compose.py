@@ -37,14 +37,16 @@ def mac_for(ip: IPv4Address) -> str:
 
 
 def extra_hosts(cat: Catalog) -> list[str]:
-    """Every public DNS name points at haproxy on brex_ip, inside every container."""
-    brex = cat.settings.network.brex_ip
-    return [f"{ep.dns_name}:{brex}" for _, ep in cat.endpoints()]
+    """Every public DNS name points at haproxy on brex_ip, inside every container (on a node
+    other than node one: at the control address, where it reaches haproxy)."""
+    where = cat.settings.network.brex_ip if cat.this_node().is_first else cat.control_address
+    return [f"{ep.dns_name}:{where}" for _, ep in cat.endpoints()]
 
 
 def published(cat: Catalog, svc: Service) -> list[str]:
     brex = cat.settings.network.brex_ip
-    return [f"{brex}:{host}:{inner}/{proto}" for host, inner, proto in cat.published(svc)]
+    return ([f"{brex}:{host}:{inner}/{proto}" for host, inner, proto in cat.published(svc)]
+            + [f"{cat.control_address}:{port}:{port}/tcp" for port in svc.node_ports])
 
 
 def service_definition(cat: Catalog, svc: Service, image: str, config_digest: str) -> dict[str, Any]:

@@ -16,12 +16,15 @@ from typing import Any
 import jinja2
 
 from hotstack.catalog import USERS, Catalog, ConfigFile, secret_names
+from hotstack.catalog.node import NODE_PKI
 from hotstack.catalog.services.cinder import nfs_mount_dir, nfs_share
+from hotstack.catalog.services.ovn import SB_TLS
 from hotstack.containers.labels import HASH_LABEL
 from hotstack.core.errors import HotstackError
 from hotstack.core.fsutil import sha256, write_if_changed
 from hotstack.core.hostfacts import resolved
 from hotstack.core.paths import template_root
+from hotstack.core.pki import Authority
 from hotstack.core.scope import Scope
 from hotstack.core.secrets import Secrets
 from hotstack.render.compose import network_definition, service_definition
@@ -63,6 +66,8 @@ def context(cat: Catalog, secrets: dict[str, str]) -> dict[str, Any]:
         "node": cat.this_node(),  # the node its compute role renders for (catalog/node.py)
         "url": url, "ip": lambda name: str(cat.ip(name)), "port": cat.port, "address": cat.address,
         "transport_url": f"rabbit://openstack:{secret('rabbitmq_password')}@{cat.address('rabbitmq')}/",
+        # what a node other than node one is given instead (nodes/render.py)
+        "ovn_sb": f"tcp:{cat.address('ovn-sb-db')}", "metadata_host": str(brex), "node_pki": NODE_PKI,
         "memcache_servers": cat.address("memcached"),
         "keystone_url": url("keystone"),
         "nfs_share": nfs_share(s, p), "nfs_mount_dir": nfs_mount_dir(s, p), "scope": Scope(s.name),
@@ -72,14 +77,14 @@ def context(cat: Catalog, secrets: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(template_root())),
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False,
     )
 
 
-def _chown(path: Path, cf: ConfigFile) -> None:
+def chown(path: Path, cf: ConfigFile) -> None:
     if os.geteuid() == 0:  # unprivileged renders (tests, `render --output`) keep their own owner
         uid = USERS[cf.owner]
         os.chown(path, uid, uid)
@@ -89,7 +94,9 @@ def render(cat: Catalog, image_ref: Callable[[str], str]) -> RenderResult:
     """Every service's files and the compose file for this catalog; `image_ref` names each image."""
     paths = cat.paths
     secrets = Secrets(paths.secrets_file).ensure(secret_names(cat))
-    env, ctx, out = _environment(), context(cat, secrets), paths.rendered
+    if cat.nodes:  # the southbound DB's TLS listener for nodes (catalog/services/ovn.py)
+        Authority(paths.pki, cat.settings.name).ensure_server(SB_TLS, str(cat.control_address))
+    env, ctx, out = environment(), context(cat, secrets), paths.rendered
     result = RenderResult()
     texts: dict[str, str] = {}
     for svc in cat:
@@ -101,7 +108,7 @@ def render(cat: Catalog, image_ref: Callable[[str], str]) -> RenderResult:
             except jinja2.TemplateError as exc:
                 raise HotstackError(f"template configs/{cf.template}.j2 failed: {exc}") from exc
             _record(result, out / cf.template, texts[cf.template], cf.mode)
-            _chown(out / cf.template, cf)
+            chown(out / cf.template, cf)
     services: dict[str, Any] = {}
     for svc in cat:
         digest = sha256("".join(texts[cf.template] for cf in svc.configs))

@@ -28,6 +28,7 @@ from hotstack.catalog.services import (
     placement,
 )
 from hotstack.catalog.services.common import Ctx
+from hotstack.core.noderegistry import Entry as NodeEntry
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
 
@@ -47,9 +48,10 @@ def _role(c: Ctx, mod: ModuleType, node: Node) -> list[Service]:
     return [make(c, node) for make in getattr(mod, "ROLE", ())]
 
 
-def all_services(s: Settings, p: Paths) -> list[Service]:
-    """The control plane and node one's compute role, each module's services together."""
-    c, first = Ctx(s, p), Node.first(s)
+def all_services(s: Settings, p: Paths, nodes: tuple[NodeEntry, ...] = ()) -> list[Service]:
+    """The control plane and node one's compute role, each module's services together; `nodes`
+    (registered beside node one) add what the control plane publishes to them."""
+    c, first = Ctx(s, p, nodes), Node.first(s)
     return [_finish(c, svc, mod.PROJECT) for mod in MODULES for svc in (*mod.services(c), *_role(c, mod, first))]
 
 

@@ -7,6 +7,7 @@ from typing import TypedDict
 
 from hotstack.catalog.model import ConfigFile, Endpoint, Job, Probe, ProbeKind, Service, Volume
 from hotstack.catalog.node import Node
+from hotstack.core.noderegistry import Entry as NodeEntry
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings, ip_in
 
@@ -24,8 +25,8 @@ class Api(TypedDict):
 class Ctx:
     """The settings and paths a module builds its services from."""
 
-    def __init__(self, s: Settings, p: Paths) -> None:
-        self.s, self.p = s, p
+    def __init__(self, s: Settings, p: Paths, nodes: tuple[NodeEntry, ...] = ()) -> None:
+        self.s, self.p, self.nodes = s, p, nodes
 
     def ip(self, slot: int) -> str:
         return str(ip_in(self.s.network.container_cidr, slot))

@@ -38,6 +38,8 @@ def services(c: Ctx) -> list[Service]:
             Probe("amqp", deadline_s=90), slot=11, port=AMQP_PORT, user="rabbitmq",
             volumes=(c.data("rabbitmq", "/var/lib/rabbitmq"),),
             configs=rabbitmq_configs, metrics=Metrics(RABBITMQ_METRICS_PORT) if monitored else None,
+            # nodes log in as a user of their own (made as each node is admitted: nodes/admit.py)
+            node_ports=(AMQP_PORT,) if c.nodes else (),
             env=(("RABBITMQ_NODENAME", "rabbit@localhost"), ("HOME", "/var/lib/rabbitmq")),
         ),
         Service(

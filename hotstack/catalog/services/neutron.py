@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hotstack.catalog.model import ConfigFile, Probe, Service, Volume
-from hotstack.catalog.node import Node
+from hotstack.catalog.node import NODE_PKI, Node
 from hotstack.catalog.services.common import Ctx, api_deps, conf, keystone, role_deps, run, sql, uwsgi
 
 PROJECT = "neutron"
@@ -45,7 +45,8 @@ def metadata_agent(c: Ctx, node: Node) -> Service:
         privileged=True, pid_host=True, network_mode=node.network,
         volumes=(Volume(node.run_dir("openvswitch"), "/run/openvswitch"),
                  Volume(node.run_dir("netns"), "/run/netns", propagation="shared"),
-                 Volume(str(node.data(c.p, "neutron")), "/var/lib/neutron")),
+                 Volume(str(node.data(c.p, "neutron")), "/var/lib/neutron"),
+                 *((Volume(node.pki, NODE_PKI, read_only=True),) if node.pki else ())),
         configs=(NEUTRON_CONF, conf("neutron", "neutron_ovn_metadata_agent.ini"), *_metadata_shim(node)),
     )
 

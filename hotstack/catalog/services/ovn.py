@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hotstack.catalog.model import Probe, Service, Volume
-from hotstack.catalog.node import Node
+from hotstack.catalog.node import NODE_PKI, Node
 from hotstack.catalog.services.common import Ctx, role_deps
 
 PROJECT = "ovn"
@@ -22,16 +22,39 @@ def _chassis_flag(node: Node) -> str:
     return f"-n {node.chassis} " if node.chassis else ""
 
 
+SB_PKI = "/etc/ovn/pki"  # the southbound DB's TLS files (core/pki.py's server dir, read-only)
+SB_TLS = "sb-tls"  # their name under the CA's server dir
+
+
+def _tls_listener(c: Ctx, kind: str, slot: int) -> tuple[str, str]:
+    """With nodes registered, the southbound DB also listens for them with TLS: client
+    certificates from the deployment's CA, and the Connection row's role `ovn-controller`, so
+    OVN's RBAC lets a node write only its own chassis' rows. The role lives in the database
+    only; the row is (re)written once the server answers on its socket."""
+    if kind != "sb" or not c.nodes:
+        return "", ""
+    sock = f"unix:/run/ovn/ovn{kind}_db.sock"
+    flags = (f"--remote=db:OVN_Southbound,SB_Global,connections --private-key={SB_PKI}/server.key "
+             f"--certificate={SB_PKI}/server.crt --ca-cert={SB_PKI}/ca.crt ")
+    role = (f"(until ovn-sbctl --db={sock} --timeout=5 set-connection role=ovn-controller "
+            f"pssl:{SB_TLS_PORT}:{c.ip(slot)}; do sleep 0.5; done) & ")
+    return flags, role
+
+
 def _db(c: Ctx, name: str, slot: int, port: int, kind: str) -> Service:
     dbfile = f"/var/lib/ovn/ovn{kind}_db.db"
     schema = f"/usr/share/ovn/ovn-{kind}.ovsschema"
+    tls_flags, tls_role = _tls_listener(c, kind, slot)
     script = (f"mkdir -p /run/ovn; test -s {dbfile} || ovsdb-tool create {dbfile} {schema}; "
               f"ovsdb-tool needs-conversion {dbfile} {schema} | grep -q yes && "
-              f"ovsdb-tool convert {dbfile} {schema}; "
+              f"ovsdb-tool convert {dbfile} {schema}; {tls_role}"
               f"exec ovsdb-server --remote=ptcp:{port}:{c.ip(slot)} --remote=punix:/run/ovn/ovn{kind}_db.sock "
-              f"--unixctl=/run/ovn/ovn{kind}_db.ctl {dbfile}")
+              f"{tls_flags}--unixctl=/run/ovn/ovn{kind}_db.ctl {dbfile}")
+    volumes: tuple[Volume, ...] = (c.data("ovn", "/var/lib/ovn"),)
+    if tls_flags:
+        volumes += (Volume(str(c.p.pki / "server" / SB_TLS), SB_PKI, read_only=True),)
     return Service(name, "ovn", ("sh", "-c", script), Probe("ovsdb", deadline_s=30),
-                   slot=slot, port=port, volumes=(c.data("ovn", "/var/lib/ovn"),))
+                   slot=slot, port=port, volumes=volumes, node_ports=(SB_TLS_PORT,) if tls_flags else ())
 
 
 def _remote(c: Ctx, db: Service) -> str:
@@ -53,11 +76,17 @@ def services(c: Ctx) -> list[Service]:
     ]
 
 
+def _tls_flags(node: Node) -> str:
+    """A node other than node one proves its chassis with its certificate (docs/nodes.md)."""
+    return f"-p {NODE_PKI}/node.key -c {NODE_PKI}/node.crt -C {NODE_PKI}/ca.crt " if node.pki else ""
+
+
 def controller(c: Ctx, node: Node) -> Service:
     """ovn-controller on a node's Open vSwitch (the compute role)."""
+    trust = (Volume(node.pki, NODE_PKI, read_only=True),) if node.pki else ()
     return Service(
         node.service("ovn-controller"), "ovn",
-        ("sh", "-c", f"mkdir -p /run/ovn && exec ovn-controller {_chassis_flag(node)}"
+        ("sh", "-c", f"mkdir -p /run/ovn && exec ovn-controller {_chassis_flag(node)}{_tls_flags(node)}"
                      "--unixctl=/run/ovn/ovn-controller.ctl unix:/run/openvswitch/db.sock"),
         # The Chassis row outlives its controller (the SB DB is persistent): the probe also
         # asks the running ovn-controller whether it is connected.
@@ -67,7 +96,7 @@ def controller(c: Ctx, node: Node) -> Service:
         # northd has not filled it in yet: start it only once northd runs.
         depends_on=role_deps(node, "ovn-northd"), privileged=True, network_mode=node.network,
         volumes=(Volume(node.run_dir("openvswitch"), "/run/openvswitch"),
-                 Volume(str(node.data(c.p, "ovn-controller")), "/var/lib/ovn")),
+                 Volume(str(node.data(c.p, "ovn-controller")), "/var/lib/ovn"), *trust),
     )
 
 
