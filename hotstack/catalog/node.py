@@ -21,7 +21,7 @@ class Node:
     # The `-n` name of ovn-controller and the metadata agent on an Open vSwitch shared with
     # another deployment; None: the OVS's own system-id names the chassis.
     chassis: str | None = None
-    network: str = "host"  # the compose network_mode of its containers (`container:<pod infra>`)
+    network: str = "host"  # the compose network_mode of its containers (a pod node: `ns:<its netns>`)
     run: str = "/run"  # where its Open vSwitch, libvirt and metadata namespaces keep their run dirs
     root: Path | None = None  # its per-node state on this machine; None: the data dir itself
     # The host directory of its TLS trust (ca.crt, node.crt, node.key) for the southbound DB;
@@ -55,10 +55,12 @@ class Node:
         return f"{self.run}/{name}"
 
 
-def pod_node(s: Settings, p: Paths, name: str, address: str, infra: str) -> Node:
-    """A node in a podman pod on this machine: its own OVS, libvirt and network namespace."""
+def pod_node(s: Settings, p: Paths, name: str, address: str, netns: str) -> Node:
+    """A node in a podman pod on this machine: its own OVS, libvirt and network namespace. Its
+    role's containers join the pod's namespace by its path (podman refuses a container outside
+    the pod joining a pod container's network)."""
     root = p.nodes / name
-    return Node(name, name, address, network=f"container:{infra}",
+    return Node(name, name, address, network=f"ns:{netns}",
                 run=f"/run/hotstack/{s.name}-{name}", root=root, pki=str(root / "pki"))
 
 

@@ -39,6 +39,9 @@ class PodSpec:
     # Host paths qemu opens at the same path as nova-compute names them: the instances path
     # (from the node's own dir) and the volumes' mount base — (source, target) pairs.
     shared: tuple[tuple[str, str], ...] = ()
+    # Host paths qemu opens at the same path as nova-compute names them: the instances path
+    # (from the node's own dir) and the volumes' mount base — (source, target) pairs.
+    shared: tuple[tuple[str, str], ...] = ()
 
     @property
     def pod(self) -> str:
@@ -179,7 +182,8 @@ class NodePod(Step):
 
     def apply(self) -> None:
         s = self.spec
-        for d in (s.run / "openvswitch", s.run / "libvirt", s.root / "openvswitch", s.root / "libvirt"):
+        for d in (s.run / "openvswitch", s.run / "libvirt", s.root / "openvswitch", s.root / "libvirt",
+                  *(Path(source) for source, _ in s.shared)):
             d.mkdir(parents=True, exist_ok=True)
         if _inspect("pod", s.pod) is None:
             podman.run(pod_create_argv(s), env=self._env(), timeout=60)

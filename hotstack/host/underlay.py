@@ -155,14 +155,21 @@ class NodeLink(Step):
 
     def apply(self) -> None:
         with netlink(self.host) as ipr:
-            if not _link(ipr, self.end):
+            created = not _link(ipr, self.end)
+            if created:
                 self._create_veth(ipr)
             ipr.link("set", index=_wait_link(ipr, self.end), mtu=self.mtu, state="up")
+        # A port left in the database from an earlier pair (a removed pod, a reboot) names a
+        # device ovs-vswitchd does not reopen when it reappears: a new pair gets fresh ports.
         with ovs.session(self.host) as api, api.transaction(check_error=True) as txn:
-            txn.add(api.add_port(self.host_bridge, self.end, may_exist=True))
+            if created:
+                txn.add(api.del_port(self.end, if_exists=True))
+            txn.add(api.add_port(self.host_bridge, self.end, may_exist=not created))
         with netlink(self.node) as ipr:
             ipr.link("set", index=_wait_link(ipr, POD_END), mtu=self.mtu, state="up")
         with ovs.session(self.node) as api:
+            if created:
+                api.del_port(POD_END, if_exists=True).execute(check_error=True)
             _ensure_bridge(api, self.node_bridge, "netdev", self.mtu, (POD_END,))
         with netlink(self.node) as ipr:
             _ensure_iface(ipr, self.node_bridge, self.iface, self.mtu)

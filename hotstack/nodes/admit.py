@@ -13,7 +13,8 @@ CONDUCTOR = "nova-conductor"  # holds nova.conf's database settings: nova-manage
 
 
 def _ctl(cat: Catalog, *argv: str, stdin: str | None = None, check: bool = True) -> tuple[int, str]:
-    code, out = control.exec_in(cat[RABBITMQ].container, ["rabbitmqctl", "--quiet", *argv], stdin=stdin,
+    # not --quiet: with it, rabbitmqctl waits forever for a password on stdin
+    code, out = control.exec_in(cat[RABBITMQ].container, ["rabbitmqctl", *argv], stdin=stdin,
                                 timeout=60, check=False)
     if check and code != 0:
         raise HotstackError(f"rabbitmqctl {argv[0]} failed: {out.strip()}", hint="is RabbitMQ up? hotstack status")
@@ -23,22 +24,25 @@ def _ctl(cat: Catalog, *argv: str, stdin: str | None = None, check: bool = True)
 def ensure_rabbitmq_user(cat: Catalog, node: str, password: str) -> bool:
     """The node's user with its bundle's password and rights on `/`; True when it changed."""
     user = rabbitmq_user(node)
-    code, _ = _ctl(cat, "authenticate_user", user, stdin=password + "\n", check=False)
+    code, _ = _ctl(cat, "authenticate_user", user, stdin=password, check=False)
     if code == 0:
         return False
-    _, users = _ctl(cat, "list_users")
-    if any(line.split()[:1] == [user] for line in users.splitlines()):
-        _ctl(cat, "change_password", user, stdin=password + "\n")
+    if _listed(cat, user):
+        _ctl(cat, "change_password", user, stdin=password)
     else:
-        _ctl(cat, "add_user", user, stdin=password + "\n")
+        _ctl(cat, "add_user", user, stdin=password)
     _ctl(cat, "set_permissions", "-p", "/", user, ".*", ".*", ".*")
     return True
 
 
+def _listed(cat: Catalog, user: str) -> bool:
+    _, users = _ctl(cat, "list_users", "--silent")
+    return any(line.split()[:1] == [user] for line in users.splitlines())
+
+
 def drop_rabbitmq_user(cat: Catalog, node: str) -> bool:
-    _, users = _ctl(cat, "list_users")
     user = rabbitmq_user(node)
-    if not any(line.split()[:1] == [user] for line in users.splitlines()):
+    if not _listed(cat, user):
         return False
     _ctl(cat, "delete_user", user)
     return True

@@ -15,7 +15,7 @@ from hotstack.catalog import Catalog
 from hotstack.catalog.node import Node, pod_node
 from hotstack.core.errors import HotstackError
 from hotstack.core.noderegistry import Entry
-from hotstack.host.node_pod import NodePod, PodSpec
+from hotstack.host.node_pod import NodePod, PodSpec, netns_path
 from hotstack.host.step import Step
 from hotstack.host.system import Host
 from hotstack.host.underlay import NodeLink
@@ -29,7 +29,7 @@ IMAGES = ("base", "ovn", "node-libvirt")
 def spec(cat: Catalog, entry: Entry) -> PodSpec:
     s, p = cat.settings, cat.paths
     known = refs.all_refs(s.release)
-    probe = pod_node(s, p, entry.name, entry.address, "")
+    probe = pod_node(s, p, entry.name, entry.address, "")  # its paths only
     assert probe.root is not None
     return PodSpec(s.name, entry.name, known["ovn"], known["node-libvirt"], known["base"],
                    run=Path(probe.run), root=probe.root,
@@ -37,7 +37,7 @@ def spec(cat: Catalog, entry: Entry) -> PodSpec:
 
 
 def node(cat: Catalog, entry: Entry, pod: PodSpec) -> Node:
-    return pod_node(cat.settings, cat.paths, entry.name, entry.address, pod.infra)
+    return pod_node(cat.settings, cat.paths, entry.name, entry.address, str(netns_path(pod.netns)))
 
 
 def steps(cat: Catalog, entry: Entry) -> list[Step]:

@@ -64,9 +64,8 @@ class RoleRender:
 
 def node_context(cat: Catalog, bundle: Bundle) -> dict[str, Any]:
     user, password = bundle.rabbitmq
-    ctx = configs.context(cat, bundle.secrets())
-    return {**ctx, "node": cat.this_node(), "transport_url": f"rabbit://{user}:{password}@{bundle.urls['rabbitmq']}/",
-            "ovn_sb": bundle.urls["ovn_sb"], "metadata_host": bundle.control}
+    ctx = configs.context(cat, bundle.secrets(), f"rabbit://{user}:{password}@{bundle.urls['rabbitmq']}/")
+    return {**ctx, "node": cat.this_node(), "ovn_sb": bundle.urls["ovn_sb"], "metadata_host": bundle.control}
 
 
 def render_role(bundle: Bundle, node: Node, paths: NodePaths, image_ref: Callable[[str], str]) -> RoleRender:

@@ -41,7 +41,8 @@ class RenderResult:
     hashes: dict[str, str] = field(default_factory=dict)
 
 
-def context(cat: Catalog, secrets: dict[str, str]) -> dict[str, Any]:
+def context(cat: Catalog, secrets: dict[str, str], transport_url: str | None = None) -> dict[str, Any]:
+    """The templates' context; `transport_url` in place of the control plane's own (a node's)."""
     s, p = cat.settings, cat.paths
     brex = s.network.brex_ip
 
@@ -65,7 +66,7 @@ def context(cat: Catalog, secrets: dict[str, str]) -> dict[str, Any]:
         "s": s, "paths": p, "cat": cat, "brex_ip": str(brex), "secret": secret, "db_url": db_url,
         "node": cat.this_node(),  # the node its compute role renders for (catalog/node.py)
         "url": url, "ip": lambda name: str(cat.ip(name)), "port": cat.port, "address": cat.address,
-        "transport_url": f"rabbit://openstack:{secret('rabbitmq_password')}@{cat.address('rabbitmq')}/",
+        "transport_url": transport_url or f"rabbit://openstack:{secret('rabbitmq_password')}@{cat.address('rabbitmq')}/",
         # what a node other than node one is given instead (nodes/render.py)
         "ovn_sb": f"tcp:{cat.address('ovn-sb-db')}", "metadata_host": str(brex), "node_pki": NODE_PKI,
         "memcache_servers": cat.address("memcached"),

@@ -52,7 +52,7 @@ def test_no_module_lists_a_role_service_among_its_control_services(tmp_path: Pat
 
 def test_a_pod_node_gets_its_own_names_paths_and_network(tmp_path: Path) -> None:
     s, p = _settings(tmp_path)
-    node = pod_node(s, p, "compute-2", "172.31.1.2", "hotstack-compute-2-infra")
+    node = pod_node(s, p, "compute-2", "172.31.1.2", "/run/netns/hotstack-compute-2")
     role = {svc.name: svc for svc in compute_role(s, p, node)}
     assert list(role) == [f"compute-2-{n}" for n in ROLE]
     compute = role["compute-2-nova-compute"]
@@ -79,7 +79,7 @@ def test_a_pod_node_gets_its_own_names_paths_and_network(tmp_path: Path) -> None
 def test_a_node_s_nova_and_neutron_conf_name_it_and_hold_no_database(tmp_path: Path) -> None:
     """The role's templates ask the node context; a node other than node one gets no DB URL."""
     s, p = _settings(tmp_path)
-    node = pod_node(s, p, "compute-2", "172.31.1.2", "hotstack-compute-2-infra")
+    node = pod_node(s, p, "compute-2", "172.31.1.2", "/run/netns/hotstack-compute-2")
     cat = catalog.build(s, p)
     secrets = {n: "x" for n in catalog.secret_names(cat)}
     ctx = {**render.context(cat, secrets), "node": node}
