@@ -129,6 +129,28 @@ def node_add(obj: Ctx, name: str, as_json: bool) -> None:
                    lambda r: output.node_add(r, as_json), to_stdout=False, verb="node add")
 
 
+@node.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the nodes as JSON.")
+@click.pass_obj
+def node_list(obj: Ctx, as_json: bool) -> None:
+    """Every node, what the cloud says of it and its instance count."""
+    from hotstack.commands import node_cmd  # loaded per command: --help stays fast
+
+    run(lambda: output.node_list(node_cmd.list_command(obj.settings()), as_json))
+
+
+@node.command("remove")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print what was removed as JSON.")
+@click.pass_obj
+def node_remove(obj: Ctx, name: str, as_json: bool) -> None:
+    """Remove node NAME: refused while servers live there; leaves no service, agent or chassis."""
+    from hotstack.commands import node_cmd  # loaded per command: --help stays fast
+
+    run_with_views(lambda p: node_cmd.remove_command(obj.settings(), name, p),
+                   lambda r: output.node_remove(r, as_json), to_stdout=False, verb="node remove")
+
+
 @cli.command()
 @click.option("--parallel", type=click.IntRange(1, 16), default=None, help="Images built at once.")
 @click.option("--only", multiple=True, metavar="NAME", help="Build only these images (and their parents).")

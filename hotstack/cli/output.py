@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the report types only: printing must not import every comma
     from hotstack.commands.doctor_cmd import DoctorReport
     from hotstack.commands.down_cmd import DownReport
     from hotstack.commands.guest_cmd import GuestReport
-    from hotstack.commands.node_cmd import AddReport, BundleReport
+    from hotstack.commands.node_cmd import AddReport, BundleReport, ListReport, RemoveReport
     from hotstack.commands.prepare_cmd import PrepareReport
     from hotstack.commands.render_cmd import RenderReport
     from hotstack.commands.status_cmd import StatusReport
@@ -69,6 +69,25 @@ def node_add(r: AddReport, as_json: bool) -> int:
         click.echo(f"node {r.node} ({r.address}) joined in {r.timings['total']:.1f} s: "
                    + ", ".join(f"{name} {action}" for name, action in r.services.items()))
         click.echo("see it: openstack hypervisor list; hotstack node list")
+    return code(r)
+
+
+def node_list(r: ListReport, as_json: bool) -> int:
+    if not json_or(r, as_json):
+        table = Table(box=None, header_style="bold")
+        for column in ("node", "kind", "address", "compute", "hypervisor", "agents", "instances"):
+            table.add_column(column)
+        for row in r.rows:
+            table.add_row(row.name, row.kind, row.address, row.compute, row.hypervisor, row.agents, str(row.instances))
+        Console(highlight=False).print(table)
+    return code(r)
+
+
+def node_remove(r: RemoveReport, as_json: bool) -> int:
+    if not json_or(r, as_json):
+        for line in r.done:
+            click.echo(line)
+        click.echo(f"node {r.node} removed")
     return code(r)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from hotstack import catalog
 from hotstack.commands import data, up_cmd
 from hotstack.commands.progress import Progress
+from hotstack.core import credentials
 from hotstack.core.errors import BadInput
 from hotstack.core.noderegistry import Entry, Kind, Registry, check_name, next_pod_address
 from hotstack.core.paths import Paths
@@ -24,7 +25,7 @@ from hotstack.core.secrets import Secrets
 from hotstack.core.settings import Settings
 from hotstack.host import plan
 from hotstack.host.step import run_plan
-from hotstack.nodes import admit, join, pod
+from hotstack.nodes import admit, inventory, join, pod, removal
 from hotstack.nodes import bundle as nodebundle
 from hotstack.render import bundle
 
@@ -129,3 +130,47 @@ def add_command(settings: Settings, name: str, progress: Progress) -> AddReport:
     timings.update({f"join_{k}": v for k, v in joined.timings.items()})
     timings["total"] = round(time.monotonic() - started, 1)
     return AddReport(name, entry.address, timings, joined.services)
+
+
+@dataclass(frozen=True)
+class ListReport:
+    rows: list[inventory.NodeRow]
+    ok: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "nodes": [r.to_json() for r in self.rows]}
+
+
+def list_command(settings: Settings) -> ListReport:
+    paths = Paths(settings.data_dir)
+    cat = catalog.build(settings, paths)
+    return ListReport(inventory.rows(cat, credentials.connect(settings, paths)))
+
+
+@dataclass(frozen=True)
+class RemoveReport:
+    node: str
+    done: list[str]
+    ok: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "node": self.node, "done": self.done}
+
+
+def remove_command(settings: Settings, name: str, progress: Progress) -> RemoveReport:
+    paths = Paths(settings.data_dir)
+    cat = catalog.build(settings, paths)
+    entry = next((e for e in cat.nodes if e.name == name), None)
+    if entry is None:
+        known = ", ".join(e.name for e in cat.nodes) or "none"
+        raise BadInput(f"node {name!r}: is not registered (nodes: {known})")
+    done = removal.remove_node(cat, credentials.connect(settings, paths), entry, progress.line)
+    # the control plane without it: published ports, the guard, node one's encap IP, the underlay
+    converged = up_cmd.up(settings, progress)
+    if converged.failure is not None:
+        raise converged.failure
+    cat = catalog.build(settings, paths)
+    run_plan(plan.node_steps(cat), False, progress.step)
+    if not any(e.kind == "pod" for e in cat.nodes):
+        done += plan.underlay_bridge(cat).remove()
+    return RemoveReport(name, done)

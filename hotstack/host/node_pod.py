@@ -39,9 +39,6 @@ class PodSpec:
     # Host paths qemu opens at the same path as nova-compute names them: the instances path
     # (from the node's own dir) and the volumes' mount base — (source, target) pairs.
     shared: tuple[tuple[str, str], ...] = ()
-    # Host paths qemu opens at the same path as nova-compute names them: the instances path
-    # (from the node's own dir) and the volumes' mount base — (source, target) pairs.
-    shared: tuple[tuple[str, str], ...] = ()
 
     @property
     def pod(self) -> str:

@@ -35,7 +35,7 @@ def steps(cat: Catalog, host: Host | None = None) -> list[Step]:
         plan.append(OvsUserspaceOffload(host, s.network.int_bridge,
                                         own_bridges=(s.network.int_bridge, s.network.ex_bridge)))
     if any(e.kind == "pod" for e in cat.nodes):
-        plan.append(UnderlayBridge(host, s.network.tun_bridge, cat.underlay_host, s.network.mtu))
+        plan.append(underlay_bridge(cat, host))
     plan += [BrexAddress(s, host), HostsBlock(cat, host.etc_hosts)]
     if host.mounts:
         plan.append(SharedNetns(host.run_netns, paths.state / "netns-mount",
@@ -63,11 +63,13 @@ def node_steps(cat: Catalog, host: Host | None = None) -> list[Step]:
     """The host steps the registered nodes change (run again when one is added or removed, even
     with every container current): the pods' underlay bridge, node one's encap IP, the guard."""
     host = host or Host()
-    s = cat.settings
-    found: list[Step] = []
-    if any(e.kind == "pod" for e in cat.nodes):
-        found.append(UnderlayBridge(host, s.network.tun_bridge, cat.underlay_host, s.network.mtu))
+    found: list[Step] = [underlay_bridge(cat, host)] if any(e.kind == "pod" for e in cat.nodes) else []
     return [*found, OvsBridges(cat, host), NodeGuard(cat, host)]
+
+
+def underlay_bridge(cat: Catalog, host: Host | None = None) -> UnderlayBridge:
+    net = cat.settings.network
+    return UnderlayBridge(host or Host(), net.tun_bridge, cat.underlay_host, net.mtu)
 
 
 def ensure(cat: Catalog, progress: Progress, host: Host | None = None) -> None:

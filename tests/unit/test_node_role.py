@@ -72,7 +72,7 @@ def test_a_pod_node_gets_its_own_names_paths_and_network(tmp_path: Path) -> None
     assert agent.command[0] == "neutron-ovn-metadata-agent"  # its own OVS: no shim naming a chassis
     cat = catalog.Catalog(s, p, role, node=node)
     definition = service_definition(cat, compute, "img", "")
-    assert definition["network_mode"] == "container:hotstack-compute-2-infra"
+    assert definition["network_mode"] == "ns:/run/netns/hotstack-compute-2"
     assert definition["container_name"] == "hotstack-compute-2-nova-compute"
 
 
@@ -83,7 +83,7 @@ def test_a_node_s_nova_and_neutron_conf_name_it_and_hold_no_database(tmp_path: P
     cat = catalog.build(s, p)
     secrets = {n: "x" for n in catalog.secret_names(cat)}
     ctx = {**render.context(cat, secrets), "node": node}
-    env = render._environment()
+    env = render.environment()
     nova = env.get_template("configs/nova/nova.conf.j2").render(ctx)
     neutron = env.get_template("configs/neutron/neutron.conf.j2").render(ctx)
     agent = env.get_template("configs/neutron/neutron_ovn_metadata_agent.ini.j2").render(ctx)

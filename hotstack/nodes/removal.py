@@ -1,0 +1,71 @@
+"""`hotstack node remove`: a node leaves without a trace. Refused while servers live there. In
+order: its compute service disabled (nothing new lands there), its containers and (a pod node)
+its pod and underlay link removed, its chassis deleted from the southbound DB, its compute service
+deleted (nova drops its compute node and resource provider with it), its neutron agents, its
+RabbitMQ user, its registry entry, bundle and state. The caller converges the control plane
+afterwards (the ports published to nodes, the guard, node one's encap IP)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from typing import Any
+
+from hotstack.catalog import Catalog
+from hotstack.catalog.services import compute_role
+from hotstack.catalog.services.ovn import SB_DB
+from hotstack.containers import control
+from hotstack.core.errors import HotstackError
+from hotstack.core.noderegistry import Entry, Registry
+from hotstack.host.step import Step
+from hotstack.nodes import admit, pod
+
+Say = Callable[[str], None]
+
+
+def servers_on(conn: Any, host: str) -> list[Any]:
+    return [srv for srv in conn.compute.servers(all_projects=True) if srv.compute_host == host]
+
+
+def remove_node(cat: Catalog, conn: Any, entry: Entry, say: Say) -> list[str]:
+    host, done = entry.name, []
+    living = servers_on(conn, host)
+    if living:
+        names = ", ".join(sorted(srv.name for srv in living)[:5])
+        raise HotstackError(f"node {host} still hosts {len(living)} server(s): {names}",
+                            hint="delete them, or move them (openstack server migrate), then remove the node")
+    services = [svc for svc in conn.compute.services(binary="nova-compute") if svc.host == host]
+    for svc in services:
+        if svc.status != "disabled":
+            conn.compute.disable_service(svc, host, "nova-compute", disabled_reason="hotstack node remove")
+            done.append(f"disabled nova-compute on {host}")
+    steps: list[Step] = pod.steps(cat, entry) if entry.kind == "pod" else []
+    node = pod.target(cat, entry).node if entry.kind == "pod" else None
+    if node is not None:
+        containers = [svc.container for svc in compute_role(cat.settings, cat.paths, node)]
+        control.remove(*containers, timeout=5)
+        done.append(f"removed {', '.join(containers)}")
+    for step in reversed(steps):
+        done += step.remove()
+    code, out = control.exec_in(cat[SB_DB].container, ["ovn-sbctl", "--db=unix:/run/ovn/ovnsb_db.sock",
+                                                        "--if-exists", "chassis-del", host], timeout=60, check=False)
+    if code != 0:
+        raise HotstackError(f"deleting chassis {host} from the southbound DB failed: {out.strip()}")
+    done.append(f"deleted chassis {host} from the southbound DB")
+    for svc in services:
+        conn.compute.delete_service(svc)
+        done.append(f"deleted nova-compute {host} (its compute node and resource provider)")
+    for agent in [a for a in conn.network.agents() if a.host == host]:
+        conn.network.delete_agent(agent)
+        done.append(f"deleted {agent.agent_type} on {host}")
+    if admit.drop_rabbitmq_user(cat, host):
+        done.append(f"deleted RabbitMQ user of {host}")
+    Registry(cat.paths.state).drop(host)
+    for leftover in (cat.paths.nodes / host, cat.paths.state / "bundles" / f"{host}.hotstack-node"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        elif leftover.exists():
+            leftover.unlink()
+    done.append(f"dropped {host} from {Registry(cat.paths.state).path}")
+    say(f"node {host}: removed")
+    return done
