@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from hotstack.core.settings import Settings
 from hotstack.host import plan
 from hotstack.host.step import remove_plan
 from hotstack.host.system import Host
+from hotstack.nodes import removal
 
 
 @dataclass
@@ -76,6 +78,9 @@ def clean(settings: Settings, yes: bool, images: bool, progress: Progress = QUIE
         report.changes.extend({"step": step_id, "change": d} for d in done)
 
     with runlock.exclusive(paths, "clean"):
+        for entry in cat.nodes:  # pod nodes first: their links hang on the host's underlay bridge
+            if entry.kind == "pod":
+                phase(f"node-{entry.name}", functools.partial(removal.take_down, cat, entry))
         phase("containers", lambda: cleanup.remove_containers(paths))
         phase("podman-network", lambda: cleanup.remove_network(settings))
         if images:

@@ -15,6 +15,7 @@ from hotstack.catalog import Catalog
 from hotstack.catalog.node import Node, pod_node
 from hotstack.core.errors import HotstackError
 from hotstack.core.noderegistry import Entry
+from hotstack.host.netns import SharedNetns
 from hotstack.host.node_pod import NodePod, PodSpec, netns_path
 from hotstack.host.step import Step
 from hotstack.host.system import Host
@@ -45,6 +46,16 @@ def steps(cat: Catalog, entry: Entry) -> list[Step]:
     iface = IPv4Interface(f"{entry.address}/{cat.settings.nodes.underlay_cidr.prefixlen}")
     return [NodePod(pod, cat.paths.state),
             NodeLink(pod, Host(), net.tun_bridge, net.tun_bridge, iface, cat.underlay_host.ip, net.mtu)]
+
+
+def teardown(cat: Catalog, entry: Entry) -> list[Step]:
+    """What `node remove` and `clean` take down, in that order: the metadata agent's namespaces
+    and the shared mount they live on, the underlay link, the pod (its containers and dirs)."""
+    pod_spec = spec(cat, entry)
+    node_ctx = node(cat, entry, pod_spec)
+    assert node_ctx.root is not None
+    netns = SharedNetns(Path(node_ctx.run_dir("netns")), node_ctx.root / "state" / "netns-mount")
+    return [netns, *reversed(steps(cat, entry))]
 
 
 def target(cat: Catalog, entry: Entry) -> Target:

@@ -17,7 +17,6 @@ from hotstack.catalog.services.ovn import SB_DB
 from hotstack.containers import control
 from hotstack.core.errors import HotstackError
 from hotstack.core.noderegistry import Entry, Registry
-from hotstack.host.step import Step
 from hotstack.nodes import admit, pod
 
 Say = Callable[[str], None]
@@ -25,6 +24,17 @@ Say = Callable[[str], None]
 
 def servers_on(conn: Any, host: str) -> list[Any]:
     return [srv for srv in conn.compute.servers(all_projects=True) if srv.compute_host == host]
+
+
+def take_down(cat: Catalog, entry: Entry) -> list[str]:
+    """A pod node's containers, namespaces, link and pod (`clean` uses it too)."""
+    node = pod.target(cat, entry).node
+    containers = [svc.container for svc in compute_role(cat.settings, cat.paths, node)]
+    control.remove(*containers, timeout=5)
+    done = [f"removed {', '.join(containers)}"]
+    for step in pod.teardown(cat, entry):
+        done += step.remove()
+    return done
 
 
 def remove_node(cat: Catalog, conn: Any, entry: Entry, say: Say) -> list[str]:
@@ -39,14 +49,8 @@ def remove_node(cat: Catalog, conn: Any, entry: Entry, say: Say) -> list[str]:
         if svc.status != "disabled":
             conn.compute.disable_service(svc, host, "nova-compute", disabled_reason="hotstack node remove")
             done.append(f"disabled nova-compute on {host}")
-    steps: list[Step] = pod.steps(cat, entry) if entry.kind == "pod" else []
-    node = pod.target(cat, entry).node if entry.kind == "pod" else None
-    if node is not None:
-        containers = [svc.container for svc in compute_role(cat.settings, cat.paths, node)]
-        control.remove(*containers, timeout=5)
-        done.append(f"removed {', '.join(containers)}")
-    for step in reversed(steps):
-        done += step.remove()
+    if entry.kind == "pod":
+        done += take_down(cat, entry)
     code, out = control.exec_in(cat[SB_DB].container, ["ovn-sbctl", "--db=unix:/run/ovn/ovnsb_db.sock",
                                                         "--if-exists", "chassis-del", host], timeout=60, check=False)
     if code != 0:
