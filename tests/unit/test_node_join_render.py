@@ -1,0 +1,91 @@
+"""A node's side, without a cloud: the control plane's catalog once a node is registered (the
+southbound DB's TLS listener, the ports published to nodes, the guard's rule, node one's encap
+IP), the bundle read back (bad bundles refused by key), and the compute role rendered from it
+(the node's own RabbitMQ user, TLS to the southbound DB, no database URL, names at the control
+address)."""
+
+from __future__ import annotations
+
+import configparser
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hotstack import catalog
+from hotstack.catalog.node import pod_node
+from hotstack.commands.node_cmd import bundle_command
+from hotstack.core.errors import BadInput
+from hotstack.core.paths import Paths
+from hotstack.core.settings import Settings
+from hotstack.host import node_guard
+from hotstack.nodes import bundle as nodebundle
+from hotstack.nodes.render import NodePaths, render_role
+from hotstack.render import compose as render_compose
+
+
+def test_a_registered_node_opens_the_control_plane_to_it_alone(settings: Settings) -> None:
+    paths = Paths(settings.data_dir)
+    plain = catalog.build(settings, paths)
+    assert not plain.nodes and all(not svc.node_ports for svc in plain)
+    assert "pssl" not in " ".join(plain["ovn-sb-db"].command) and plain.encap_ip == settings.network.brex_ip
+    assert node_guard.guard_rules(plain) == []
+
+    bundle_command(settings, "compute-2", None, None)
+    cat = catalog.build(settings, paths)
+    assert [e.name for e in cat.nodes] == ["compute-2"]
+    script = cat["ovn-sb-db"].command[-1]
+    assert "--remote=db:OVN_Southbound,SB_Global,connections" in script and "--ca-cert=/etc/ovn/pki/ca.crt" in script
+    assert "set-connection role=ovn-controller pssl:6643:" in script
+    assert {svc.name: svc.node_ports for svc in cat if svc.node_ports} == {"rabbitmq": (5672,), "ovn-sb-db": (6643,)}
+    ports = render_compose.published(cat, cat["rabbitmq"])
+    assert ports == [f"{settings.network.brex_ip}:5672:5672/tcp"]
+    assert node_guard.guard_rules(cat) == [
+        f"ip daddr {settings.network.brex_ip} tcp dport {{ 5672, 6643 }} ip saddr != 172.31.1.2 ct state new drop"]
+    assert str(cat.encap_ip) == "172.31.1.1", "a pod node moves node one's tunnel endpoint onto the underlay"
+
+
+def test_a_bundle_that_is_not_one_is_refused_by_key(tmp_path: Path) -> None:
+    wrong = tmp_path / "b.hotstack-node"
+    wrong.write_text(yaml.safe_dump({"hotstack_node_bundle": 1, "node": {}}))
+    with pytest.raises(BadInput, match="key deployment is missing"):
+        nodebundle.load(wrong)
+    wrong.write_text("just: text\n")
+    with pytest.raises(BadInput, match="key hotstack_node_bundle must be 1"):
+        nodebundle.load(wrong)
+    with pytest.raises(BadInput, match="no such file"):
+        nodebundle.load(tmp_path / "missing")
+
+
+def test_the_role_renders_from_the_bundle_with_the_node_s_own_credentials(settings: Settings, tmp_path: Path) -> None:
+    made = bundle_command(settings, "compute-2", None, None)
+    bundle = nodebundle.load(made.path)
+    assert bundle.settings() == settings, "the node renders from the control plane's very settings"
+    paths = Paths(settings.data_dir)
+    node = pod_node(settings, paths, "compute-2", bundle.address, "/run/netns/hotstack-compute-2")
+    node_paths = NodePaths(settings.data_dir, root=tmp_path / "node")
+    role = render_role(bundle, node, node_paths, lambda image: f"localhost/hotstack/{image}:test")
+
+    assert [svc.name for svc in role.role] == ["compute-2-ovn-controller", "compute-2-nova-compute",
+                                               "compute-2-neutron-ovn-metadata-agent"]
+    user, password = bundle.rabbitmq
+    nova = configparser.ConfigParser(interpolation=None, strict=False)
+    nova.read(node_paths.rendered / "nova" / "nova.conf")
+    assert nova["DEFAULT"]["transport_url"] == f"rabbit://{user}:{password}@{settings.network.brex_ip}:5672/"
+    assert (nova["DEFAULT"]["host"], nova["DEFAULT"]["my_ip"]) == ("compute-2", "172.31.1.2")
+    assert not nova.has_section("database") and not nova.has_section("api_database")
+    agent = configparser.ConfigParser(interpolation=None, strict=False)
+    agent.read(node_paths.rendered / "neutron" / "neutron_ovn_metadata_agent.ini")
+    assert agent["ovn"]["ovn_sb_connection"] == f"ssl:{settings.network.brex_ip}:6643"
+    assert agent["ovn"]["ovn_sb_certificate"] == "/etc/hotstack/node-pki/node.crt"
+    assert agent["DEFAULT"]["nova_metadata_host"] == str(settings.network.brex_ip)
+
+    written = json.loads(node_paths.compose_file.read_text())
+    assert written["name"] == "hotstack-compute-2" and set(written["services"]) == {s.name for s in role.role}
+    controller = written["services"]["compute-2-ovn-controller"]
+    assert controller["network_mode"] == "ns:/run/netns/hotstack-compute-2"
+    assert "-C /etc/hotstack/node-pki/ca.crt" in controller["command"][-1]
+    assert all(h.endswith(f":{settings.network.brex_ip}") for h in controller["extra_hosts"])
+    rendered = "".join(p.read_text() for p in node_paths.rendered.rglob("*") if p.is_file())
+    assert bundle.data["trust"]["key"] not in rendered, "the node's key is mounted, never rendered"
