@@ -16,6 +16,7 @@ from hotstack.core.errors import HotstackError
 from hotstack.core.graph import GraphRun
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
+from hotstack.nodes import converge
 from hotstack.stack.bringup import stop_timeout
 
 
@@ -52,6 +53,7 @@ def down(settings: Settings, progress: Progress = QUIET) -> DownReport:
     cat = catalog.build(settings, paths)
     data.ensure(settings, paths)  # the run lock lives there
     with runlock.exclusive(paths, "down"):
+        converge.stop_pods(cat, progress.line)  # the nodes here first: they lean on the control plane
         run = stop_all(cat, progress)
     if not run.ok:
         name, exc = next(iter(run.failed.items()))

@@ -25,11 +25,8 @@ from hotstack.core.secrets import Secrets
 from hotstack.core.settings import Settings
 from hotstack.host import plan
 from hotstack.host.step import run_plan
-from hotstack.nodes import admit, inventory, join, pod, removal
-from hotstack.nodes import bundle as nodebundle
+from hotstack.nodes import inventory, removal
 from hotstack.render import bundle
-
-SUFFIX = ".hotstack-node"
 
 
 @dataclass(frozen=True)
@@ -43,10 +40,6 @@ class BundleReport:
     def to_json(self) -> dict[str, Any]:  # never the bundle's contents: they are secrets
         return {"ok": self.ok, "node": self.node, "kind": self.kind, "address": self.address,
                 "bundle": str(self.path)}
-
-
-def default_path(paths: Paths, name: str) -> Path:
-    return paths.state / "bundles" / f"{name}{SUFFIX}"
 
 
 def choose_address(settings: Settings, wanted: str | None, taken: set[str]) -> tuple[IPv4Address, Kind]:
@@ -85,7 +78,7 @@ def bundle_command(settings: Settings, name: str, address: str | None, output: P
     secrets = Secrets(paths.secrets_file).ensure(bundle.node_secrets(name))
     authority = Authority(paths.pki, settings.name)
     issued = authority.issue(name, entry.address)
-    target = output.resolve() if output else default_path(paths, name)
+    target = output.resolve() if output else bundle.default_path(paths.state, name)
     bundle.write(target, bundle.bundle_data(cat, entry, secrets, authority.ca_pem(), issued))
     return BundleReport(name, kind, entry.address, target)
 
@@ -104,32 +97,20 @@ class AddReport:
 
 
 def add_command(settings: Settings, name: str, progress: Progress) -> AddReport:
-    """A node in a pod here: its bundle, the control plane published to it, the pod, then the
-    same join a second machine runs (nodes/join.py), mapped to the cell at once."""
+    """A node in a pod here: registered with its bundle, then one `up`, which publishes the
+    control plane to it and joins it like any node (nodes/converge.py, nodes/join.py)."""
     started = time.monotonic()
-    paths = Paths(settings.data_dir)
     made = bundle_command(settings, name, None, None)
     if made.kind != "pod":
         raise BadInput(f"node {name}: is registered as another machine ({made.address}); "
                        "`node add` runs nodes in pods here", hint="on that machine: hotstack join BUNDLE")
-    timings = {"bundle": round(time.monotonic() - started, 1)}
     converged = up_cmd.up(settings, progress)
     if converged.failure is not None:
         raise converged.failure
-    cat = catalog.build(settings, paths)
-    run_plan(plan.node_steps(cat), False, progress.step)
-    data_bundle = nodebundle.load(made.path)
-    admit.ensure_rabbitmq_user(cat, name, data_bundle.rabbitmq[1])
-    timings["control_plane"] = round(time.monotonic() - started - timings["bundle"], 1)
-    entry = Registry(paths.state).entries()[name]
-    pod.ensure_images(cat)
-    run_plan(pod.steps(cat, entry), False, progress.step)
-    timings["pod"] = round(time.monotonic() - started - sum(timings.values()), 1)
-    joined = join.join(data_bundle, pod.target(cat, entry), progress.line, progress.step,
-                       map_host=lambda: admit.discover_hosts(cat))
-    timings.update({f"join_{k}": v for k, v in joined.timings.items()})
+    joined = converged.nodes[name]
+    timings = {f"join_{k}": v for k, v in joined.timings.items()}
     timings["total"] = round(time.monotonic() - started, 1)
-    return AddReport(name, entry.address, timings, joined.services)
+    return AddReport(name, made.address, timings, joined.services)
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,11 @@ from hotstack.core.paths import Paths
 from hotstack.core.scope import Scope
 from hotstack.core.settings import Settings
 from hotstack.host import daemons, plan
+from hotstack.host.step import run_plan
 from hotstack.host.system import Host
 from hotstack.images import stage
+from hotstack.nodes import converge
+from hotstack.nodes.join import JoinReport
 from hotstack.render.configs import RenderResult
 from hotstack.stack.bringup import Outcome, launch, remove_switched_off
 
@@ -44,6 +47,7 @@ class UpReport:
     clouds: tuple[str, str] = ("", "")  # its entries: admin, user
     removed: list[str] = field(default_factory=list)  # containers of services switched off
     setup: list[SetupOutcome] | None = None  # post-setup's changes, when it ran
+    nodes: dict[str, JoinReport] = field(default_factory=dict)  # the pod nodes brought along
 
     @property
     def orphaned(self) -> list[str]:
@@ -55,6 +59,7 @@ class UpReport:
 
     def to_json(self) -> dict[str, Any]:
         data = {**report_json(self.ok, self.elapsed_s, self.services), "removed": self.removed,
+                "nodes": {name: joined.to_json() for name, joined in self.nodes.items()},
                 "post_setup": None if self.setup is None else changes_json(self.setup)}
         return data if self.failure is None else {**data, "error": self.failure.message}
 
@@ -128,6 +133,12 @@ def up(settings: Settings, progress: Progress = QUIET, *, only: tuple[str, ...] 
         if host and report.ok and (lost := daemons.not_running(host_view)):
             report.failure = HotstackError(f"host daemon(s) stopped during up: {', '.join(lost)}",
                                            hint="run `hotstack up` again: it starts them (see `hotstack status`)")
+        if host and report.ok and not only and cat.nodes:
+            try:
+                run_plan(plan.node_steps(cat), False, progress.step)
+                report.nodes = converge.bring_up(cat, progress)
+            except HotstackError as exc:
+                report.failure = exc
         if cat.identity in report.services:
             write_clouds_yaml(settings, paths, with_user=has_user_cloud(settings, paths))
             report.credentials = paths.system_clouds_yaml

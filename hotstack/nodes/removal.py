@@ -18,6 +18,7 @@ from hotstack.containers import control
 from hotstack.core.errors import HotstackError
 from hotstack.core.noderegistry import Entry, Registry
 from hotstack.nodes import admit, pod
+from hotstack.render.bundle import default_path
 
 Say = Callable[[str], None]
 
@@ -65,7 +66,7 @@ def remove_node(cat: Catalog, conn: Any, entry: Entry, say: Say) -> list[str]:
     if admit.drop_rabbitmq_user(cat, host):
         done.append(f"deleted RabbitMQ user of {host}")
     Registry(cat.paths.state).drop(host)
-    for leftover in (cat.paths.nodes / host, cat.paths.state / "bundles" / f"{host}.hotstack-node"):
+    for leftover in (cat.paths.nodes / host, default_path(cat.paths.state, host)):
         if leftover.is_dir():
             shutil.rmtree(leftover)
         elif leftover.exists():

@@ -25,6 +25,14 @@ FORMAT = 1
 SERVICE_USERS = ("nova", "neutron")  # nova-compute's and the metadata agent's keystone users
 
 
+SUFFIX = ".hotstack-node"
+
+
+def default_path(state: Path, node: str) -> Path:
+    """Where the first host keeps a node's bundle (`up` reads a pod node's from there)."""
+    return state / "bundles" / f"{node}{SUFFIX}"
+
+
 def rabbitmq_user(node: str) -> str:
     return f"node-{node}"
 
