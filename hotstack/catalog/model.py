@@ -223,6 +223,12 @@ class Catalog:
         """Where nodes reach the control plane: `nodes.control_address`, else brex_ip."""
         return self.settings.nodes.control_address or self.settings.network.brex_ip
 
+    @property
+    def api_address(self) -> IPv4Address:
+        """Where the node this catalog renders for reaches haproxy's APIs: brex_ip on node one,
+        the control address on any other node."""
+        return self.settings.network.brex_ip if self.this_node().is_first else self.control_address
+
     def node_addresses(self) -> list[str]:
         return [e.address for e in self.nodes]
 

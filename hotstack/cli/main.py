@@ -129,6 +129,17 @@ def node_add(obj: Ctx, name: str, as_json: bool) -> None:
                    lambda r: output.node_add(r, as_json), to_stdout=False, verb="node add")
 
 
+@cli.command()
+@click.argument("bundle_file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def join(bundle_file: Path, as_json: bool) -> None:
+    """On another machine: join the cloud as a compute node from BUNDLE_FILE (`node bundle`)."""
+    from hotstack.commands import node_cmd  # loaded per command: --help stays fast
+
+    run_with_views(lambda p: node_cmd.join_command(bundle_file, p),
+                   lambda r: output.node_join(r, as_json), to_stdout=False, verb="join")
+
+
 @node.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the nodes as JSON.")
 @click.pass_obj

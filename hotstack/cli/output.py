@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the report types only: printing must not import every comma
     from hotstack.commands.systemd_cmd import SystemdReport
     from hotstack.commands.up_cmd import UpReport
     from hotstack.images.builder import BuildReport
+    from hotstack.nodes.join import JoinReport
 
 LEVEL_STYLE = {"ok": "green", "warn": "yellow", "fail": "red"}
 
@@ -69,6 +70,13 @@ def node_add(r: AddReport, as_json: bool) -> int:
         click.echo(f"node {r.node} ({r.address}) joined in {r.timings['total']:.1f} s: "
                    + ", ".join(f"{name} {action}" for name, action in r.services.items()))
         click.echo("see it: openstack hypervisor list; hotstack node list")
+    return code(r)
+
+
+def node_join(r: JoinReport, as_json: bool) -> int:
+    if not json_or(r, as_json):
+        click.echo(f"node {r.node} joined in {r.timings.get('total', 0):.1f} s: "
+                   + ", ".join(f"{name} {action}" for name, action in r.services.items()))
     return code(r)
 
 

@@ -25,7 +25,9 @@ from hotstack.core.secrets import Secrets
 from hotstack.core.settings import Settings
 from hotstack.host import plan
 from hotstack.host.step import run_plan
-from hotstack.nodes import inventory, removal
+from hotstack.host.system import Host
+from hotstack.nodes import bundle as nodebundle
+from hotstack.nodes import inventory, join, machine, removal
 from hotstack.render import bundle
 
 
@@ -155,3 +157,15 @@ def remove_command(settings: Settings, name: str, progress: Progress) -> RemoveR
     if not any(e.kind == "pod" for e in cat.nodes):
         done += plan.underlay_bridge(cat).remove()
     return RemoveReport(name, done)
+
+
+def join_command(bundle_file: Path, progress: Progress) -> join.JoinReport:
+    """On a second machine: prepare it as a node and join from the bundle (nodes/machine.py)."""
+    found = nodebundle.load(bundle_file)
+    if found.kind != "machine":
+        raise BadInput(f"bundle {bundle_file}: node {found.name} is a pod on the first host "
+                       f"(address {found.address}); there, `hotstack up` runs it",
+                       hint="for a second machine: hotstack node bundle NAME --address ITS_IP")
+    host = Host()
+    run_plan(machine.steps(found, host), False, progress.step)
+    return join.join(found, machine.target(found, host), progress.line, progress.step)

@@ -23,7 +23,7 @@ def markers(mark: str) -> tuple[str, str]:
 
 def block(cat: Catalog) -> list[str]:
     begin, end = markers(Scope(cat.settings.name).hosts_block)
-    ip = cat.settings.network.brex_ip
+    ip = cat.api_address
     names = sorted({ep.dns_name for _, ep in cat.endpoints() if ep.dns_name})
     return [begin, *(f"{ip}\t{name}" for name in names), end]
 
@@ -60,7 +60,7 @@ class HostsBlock(Step):
         self.fix = f"check that {path} is writable"
 
     def describe(self) -> str:
-        return f"names of the API endpoints → {self.cat.settings.network.brex_ip} in {self.path}"
+        return f"names of the API endpoints → {self.cat.api_address} in {self.path}"
 
     def _text(self) -> str:
         try:

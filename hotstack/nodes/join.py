@@ -24,6 +24,7 @@ from hotstack.core.errors import HotstackError
 from hotstack.core.fsutil import write_if_changed
 from hotstack.core.hostfacts import FACTS_FILE
 from hotstack.host.netns import SharedNetns
+from hotstack.host.ovs_offload import OvsUserspaceOffload
 from hotstack.host.step import Progress as StepProgress
 from hotstack.host.step import Step, run_plan
 from hotstack.host.system import Host
@@ -76,8 +77,11 @@ def write_trust(bundle: Bundle, folder: Path) -> None:
 
 def host_steps(bundle: Bundle, target: Target, paths: NodePaths) -> list[Step]:
     node = target.node
-    return [NodeOvs(bundle, target.host, target.datapath),
-            SharedNetns(Path(node.run_dir("netns")), paths.state / "netns-mount")]
+    found: list[Step] = [NodeOvs(bundle, target.host, target.datapath)]
+    if node.network == "host" and target.datapath == "netdev":  # a machine's own OVS (a pod's has it on)
+        bridge = bundle.data["network"]["int_bridge"]
+        found.append(OvsUserspaceOffload(target.host, bridge, own_bridges=(bridge,)))
+    return [*found, SharedNetns(Path(node.run_dir("netns")), paths.state / "netns-mount")]
 
 
 def _start(svc: Service, compose: dict[str, Any], compose_file: Path, wanted: str,

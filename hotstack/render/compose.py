@@ -39,8 +39,7 @@ def mac_for(ip: IPv4Address) -> str:
 def extra_hosts(cat: Catalog) -> list[str]:
     """Every public DNS name points at haproxy on brex_ip, inside every container (on a node
     other than node one: at the control address, where it reaches haproxy)."""
-    where = cat.settings.network.brex_ip if cat.this_node().is_first else cat.control_address
-    return [f"{ep.dns_name}:{where}" for _, ep in cat.endpoints()]
+    return [f"{ep.dns_name}:{cat.api_address}" for _, ep in cat.endpoints()]
 
 
 def published(cat: Catalog, svc: Service) -> list[str]:
