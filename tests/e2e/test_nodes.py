@@ -95,10 +95,11 @@ def placed(e2e: Deployment, second_node: dict[str, Any]) -> Iterator[dict[str, A
         started = time.monotonic()
         for name, host, user_data in (("one", e2e.settings.nova.host, None),
                                       (NODE, NODE, f"{REACH} {one_ip} 22\n")):
+            extra = {"user_data": base64.b64encode(user_data.encode()).decode()} if user_data else {}
             made[name] = admin.compute.create_server(
                 name=f"e2e-node-{name}", image_id=image.id, flavor_id=flavor.id,
                 networks=[{"port": ports["one" if name == "one" else "two"].id}], availability_zone=f"nova:{host}",
-                user_data=base64.b64encode(user_data.encode()).decode() if user_data else None)
+                **extra)
         for name in ("one", NODE):
             made[name] = admin.compute.wait_for_server(made[name], wait=300)
             print(f"{made[name].name} ACTIVE on {made[name].compute_host} after {time.monotonic() - started:.1f} s")
