@@ -68,6 +68,7 @@ def context(cat: Catalog, secrets: dict[str, str], transport_url: str | None = N
         "url": url, "ip": lambda name: str(cat.ip(name)), "port": cat.port, "address": cat.address,
         "transport_url": transport_url or f"rabbit://openstack:{secret('rabbitmq_password')}@{cat.address('rabbitmq')}/",
         # what a node other than node one is given instead (nodes/render.py)
+        "machine_nodes": any(e.kind == "machine" for e in cat.nodes),
         "ovn_sb": f"tcp:{cat.address('ovn-sb-db')}", "metadata_host": str(brex), "node_pki": NODE_PKI,
         "memcache_servers": cat.address("memcached"),
         "keystone_url": url("keystone"),

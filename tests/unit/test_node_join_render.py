@@ -89,3 +89,21 @@ def test_the_role_renders_from_the_bundle_with_the_node_s_own_credentials(settin
     assert all(h.endswith(f":{settings.network.brex_ip}") for h in controller["extra_hosts"])
     rendered = "".join(p.read_text() for p in node_paths.rendered.rglob("*") if p.is_file())
     assert bundle.data["trust"]["key"] not in rendered, "the node's key is mounted, never rendered"
+
+
+def test_another_machine_is_mapped_by_the_scheduler_and_admitted_by_address(settings: Settings,
+                                                                              tmp_path: Path) -> None:
+    from hotstack.commands import data
+    from hotstack.render.configs import render
+
+    paths = Paths(settings.data_dir, rendered_override=tmp_path / "out")
+    data.ensure(settings, paths)
+    render(catalog.build(settings, paths), lambda image: f"{image}:test")
+    assert "discover_hosts_in_cells_interval = -1" in (tmp_path / "out" / "nova" / "nova.conf").read_text()
+    made = bundle_command(settings, "lab-b", "10.0.0.12", None)
+    assert made.kind == "machine"
+    cat = catalog.build(settings, paths)
+    render(cat, lambda image: f"{image}:test")
+    assert "discover_hosts_in_cells_interval = 60" in (tmp_path / "out" / "nova" / "nova.conf").read_text()
+    assert node_guard.guard_rules(cat)[0].endswith("ip saddr != 10.0.0.12 ct state new drop")
+    assert cat.encap_ip == settings.network.brex_ip, "no pod node: node one keeps its tunnel endpoint"
