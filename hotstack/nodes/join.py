@@ -95,6 +95,21 @@ def _start(svc: Service, compose: dict[str, Any], compose_file: Path, wanted: st
     return action
 
 
+def waves(role: list[Service]) -> list[list[Service]]:
+    """The role in start waves: each service in the first wave after all it depends on."""
+    done: set[str] = set()
+    found: list[list[Service]] = []
+    left = list(role)
+    while left:
+        wave = [svc for svc in left if set(svc.depends_on) <= done]
+        if not wave:
+            raise HotstackError(f"the compute role's dependencies loop: {', '.join(s.name for s in left)}")
+        found.append(wave)
+        done |= {svc.name for svc in wave}
+        left = [svc for svc in left if svc.name not in done]
+    return found
+
+
 def join(bundle: Bundle, target: Target, say: Say, steps_progress: StepProgress | None = None,
          map_host: Callable[[], None] | None = None) -> JoinReport:
     node, report, started = target.node, JoinReport(bundle.name), time.monotonic()
@@ -118,22 +133,28 @@ def join(bundle: Bundle, target: Target, say: Say, steps_progress: StepProgress 
         "nova-compute": lambda svc, since: checks.compute_up(nova, node.host, since),
     }
     snapshot = control.snapshot()
+    names = {svc.name for svc in role.role}
     for svc in role.role:
-        base = svc.name.removeprefix(f"{node.name}-")
-        for dep in svc.depends_on:
-            if dep not in {s.name for s in role.role}:
-                raise HotstackError(f"{svc.name} depends on {dep}, which a node does not run")
-        bringup.ensure_data_dirs(role.cat, svc)
-        since = time.time()
-        action = _start(svc, role.compose, paths.compose_file, role.hashes[svc.name], snapshot.get(svc.container))
-        report.services[svc.name] = action or "kept"
-        say(f"{svc.name}: {'starting (' + action + ')' if action else 'running'}")
-        result = basic.until(gates[base](svc, since if action else None), svc.probe.deadline_s, base)
-        if not result.ok:
-            logs = control.last_logs(svc.container, 20)
-            raise HotstackError(f"node {node.name}: {svc.name} is not healthy ({result.detail})\n{logs}",
-                                hint=f"podman logs {svc.container}; fix the cause and join again")
-        say(f"{svc.name}: healthy ({result.detail})")
+        if unknown := [dep for dep in svc.depends_on if dep not in names]:
+            raise HotstackError(f"{svc.name} depends on {unknown[0]}, which a node does not run")
+    for wave in waves(role.role):  # ovn-controller; then nova-compute and the agent side by side
+        started_at: dict[str, float | None] = {}
+        for svc in wave:
+            bringup.ensure_data_dirs(role.cat, svc)
+            since = time.time()
+            action = _start(svc, role.compose, paths.compose_file, role.hashes[svc.name], snapshot.get(svc.container))
+            report.services[svc.name] = action or "kept"
+            started_at[svc.name] = since if action else None
+            say(f"{svc.name}: {'starting (' + action + ')' if action else 'running'}")
+        for svc in wave:
+            base = svc.name.removeprefix(f"{node.name}-")
+            result = basic.until(gates[base](svc, started_at[svc.name]), svc.probe.deadline_s, base)
+            if not result.ok:
+                logs = control.last_logs(svc.container, 20)
+                raise HotstackError(f"node {node.name}: {svc.name} is not healthy ({result.detail})\n{logs}",
+                                    hint=f"podman logs {svc.container}; fix the cause and join again")
+            report.timings[base] = round(time.monotonic() - started, 1)
+            say(f"{svc.name}: healthy after {report.timings[base]:.1f} s ({result.detail})")
     report.timings["role"] = round(time.monotonic() - started - report.timings["host"], 1)
 
     if map_host is not None:

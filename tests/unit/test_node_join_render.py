@@ -107,3 +107,13 @@ def test_another_machine_is_mapped_by_the_scheduler_and_admitted_by_address(sett
     assert "discover_hosts_in_cells_interval = 60" in (tmp_path / "out" / "nova" / "nova.conf").read_text()
     assert node_guard.guard_rules(cat)[0].endswith("ip saddr != 10.0.0.12 ct state new drop")
     assert cat.encap_ip == settings.network.brex_ip, "no pod node: node one keeps its tunnel endpoint"
+
+
+def test_the_role_starts_in_waves_after_its_own_dependencies(settings: Settings) -> None:
+    from hotstack.catalog.services import compute_role
+    from hotstack.nodes.join import waves
+
+    paths = Paths(settings.data_dir)
+    node = pod_node(settings, paths, "compute-2", "172.31.1.2", "/run/netns/hotstack-compute-2")
+    assert [[svc.name for svc in wave] for wave in waves(compute_role(settings, paths, node))] == [
+        ["compute-2-ovn-controller"], ["compute-2-nova-compute", "compute-2-neutron-ovn-metadata-agent"]]
