@@ -76,10 +76,10 @@ def test_node_add_gives_two_hypervisors_and_two_ovn_controllers(e2e: Deployment,
     assert rows[NODE]["kind"] == "pod" and rows[NODE]["hypervisor"] == "up" and rows[NODE]["agents"] == "2/2 alive"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def placed(e2e: Deployment, second_node: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """A server on node one and one on compute-2 (which pings the first), ports in the user's
-    project; everything deleted afterwards."""
+    """A server on node one and one on compute-2 (which pings the first), for the module's tests
+    (a boot under TCG in the pod costs a minute); everything deleted before the removal test."""
     admin = connect(e2e.settings, e2e.paths)
     net = admin.network
     project = admin.identity.find_project(USER_PROJECT)
@@ -159,11 +159,16 @@ def test_a_volume_attaches_to_the_node_s_server(placed: dict[str, Any]) -> None:
 
 
 def test_node_remove_leaves_no_service_agent_chassis_or_pod(e2e: Deployment, second_node: dict[str, Any]) -> None:
+    admin = connect(e2e.settings, e2e.paths)
+    mine = [s for s in admin.compute.servers(all_projects=True) if s.name.startswith("e2e-node-")]
+    for server in mine:  # the module's servers (their fixture ends after this test)
+        admin.compute.delete_server(server)
+    for server in mine:
+        admin.compute.wait_for_delete(server, wait=120)
     started = time.monotonic()
     removed = e2e.hotstack("node", "remove", NODE, "--json", artifact="node-remove")
     assert removed.returncode == 0, f"node remove failed:\n{removed.stderr[-3000:]}"
     print(f"node remove {NODE} in {time.monotonic() - started:.1f} s")
-    admin = connect(e2e.settings, e2e.paths)
     assert [s.host for s in admin.compute.services() if s.host == NODE] == []
     assert [h.name for h in admin.compute.hypervisors() if h.name.split(".")[0] == NODE] == []
     assert [a.agent_type for a in admin.network.agents() if a.host == NODE] == []
