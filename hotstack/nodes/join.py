@@ -157,8 +157,8 @@ def join(bundle: Bundle, target: Target, say: Say, steps_progress: StepProgress 
             say(f"{svc.name}: healthy after {report.timings[base]:.1f} s ({result.detail})")
     report.timings["role"] = round(time.monotonic() - started - report.timings["host"], 1)
 
-    if map_host is not None:
-        map_host()
+    if map_host is not None and not basic.until(checks.hypervisor_up(nova, node.host), 0, "hypervisor").ok:
+        map_host()  # not mapped yet (mappings live in the API database: once is enough)
     mapped = basic.until(checks.hypervisor_up(nova, node.host), MAPPED_DEADLINE_S, "hypervisor")
     if not mapped.ok:
         raise HotstackError(f"node {node.name}: {mapped.detail}",

@@ -199,8 +199,10 @@ def switched_off(cat: Catalog, snapshot: dict[str, Container]) -> list[str]:
     """This deployment's containers of services no longer in the catalog (turned off in the
     settings, e.g. `horizon.enabled: false`): named `<name>-<service>` with that service label."""
     prefix = cat.settings.name
+    nodes = tuple(f"{e.name}-" for e in cat.nodes)  # a registered node's role is no service of the catalog
     return sorted(name for name, found in snapshot.items()
-                  if found.service and found.service not in cat.services and name == f"{prefix}-{found.service}")
+                  if found.service and found.service not in cat.services and name == f"{prefix}-{found.service}"
+                  and not found.service.startswith(nodes or ("\0",)))
 
 
 def remove_switched_off(cat: Catalog, snapshot: dict[str, Container]) -> list[str]:
