@@ -129,4 +129,15 @@ class Authority:
             write_if_changed(key_file, issued.key, mode=0o600)
             write_if_changed(cert_file, issued.certificate, mode=0o644)
         write_if_changed(folder / "ca.crt", self.ca_pem(), mode=0o644)
+        client_names(folder, "server")
         return folder
+
+
+def client_names(folder: Path, own: str) -> None:
+    """The names libvirt's TLS client looks for in a `pkipath` directory, as links to the files
+    (`own`.crt, `own`.key, ca.crt): node one's libvirtd and a pod's reach their peers with them."""
+    for link, target in (("cacert.pem", "ca.crt"), ("clientcert.pem", f"{own}.crt"), ("clientkey.pem", f"{own}.key")):
+        path = folder / link
+        if not path.is_symlink():
+            path.unlink(missing_ok=True)
+            path.symlink_to(target)

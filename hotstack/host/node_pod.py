@@ -17,10 +17,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from hotstack.catalog.node import NODE_PKI
 from hotstack.containers import podman
 from hotstack.core import runner
 from hotstack.core.errors import HotstackError
+from hotstack.core.fsutil import write_if_changed
 from hotstack.host.daemons import socket_answers
+from hotstack.host.libvirt_listen import listen_conf
 from hotstack.host.step import Step
 
 OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
@@ -39,6 +42,9 @@ class PodSpec:
     # Host paths qemu opens at the same path as nova-compute names them: the instances path
     # (from the node's own dir) and the volumes' mount base — (source, target) pairs.
     shared: tuple[tuple[str, str], ...] = ()
+    # libvirtd listening for migrations (TLS) at this address, with the node's trust from `pki`
+    listen: str | None = None
+    pki: Path | None = None
 
     @property
     def pod(self) -> str:
@@ -116,10 +122,24 @@ def libvirt_run_argv(spec: PodSpec) -> list[str]:
     """libvirtd with the node's OVS socket (it plugs guests' ports with ovs-vsctl). Not the
     host's /dev/pts: qemu opens the container's /dev/ptmx, whose ptys live in its own devpts
     (with the host's mounted over it, a serial console fails: "Failed to create PTY")."""
-    return _daemon_argv(spec, spec.libvirt, spec.libvirt_image,
-                        [(spec.run / "libvirt", "/run/libvirt"), (spec.run / "openvswitch", "/run/openvswitch"),
-                         (spec.root / "libvirt", "/var/lib/libvirt"), *spec.shared],
-                        "virtlogd -d && exec libvirtd", init=("tini", "--"))
+    volumes: list[tuple[Path | str, str]] = [
+        (spec.run / "libvirt", "/run/libvirt"), (spec.run / "openvswitch", "/run/openvswitch"),
+        (spec.root / "libvirt", "/var/lib/libvirt"), *spec.shared]
+    listen = ""
+    if spec.listen and spec.pki:
+        volumes += [(spec.pki, f"{NODE_PKI}:ro"), (spec.root / LISTEN_CONF, f"/etc/libvirt/{LISTEN_CONF}:ro")]
+        listen = f" --listen -f /etc/libvirt/{LISTEN_CONF}"
+    return _daemon_argv(spec, spec.libvirt, spec.libvirt_image, volumes, f"virtlogd -d && exec libvirtd{listen}",
+                        init=("tini", "--"))
+
+
+LISTEN_CONF = "hotstack-libvirtd.conf"
+
+
+def write_listen_conf(spec: PodSpec) -> None:
+    if spec.listen and spec.pki:
+        write_if_changed(spec.root / LISTEN_CONF, listen_conf("", spec.listen, Path(NODE_PKI), "node.key", "node.crt"),
+                         mode=0o644)
 
 
 def _inspect(kind: str, name: str) -> dict[str, object] | None:
@@ -182,6 +202,7 @@ class NodePod(Step):
         for d in (s.run / "openvswitch", s.run / "libvirt", s.root / "openvswitch", s.root / "libvirt",
                   *(Path(source) for source, _ in s.shared)):
             d.mkdir(parents=True, exist_ok=True)
+        write_listen_conf(s)
         if _inspect("pod", s.pod) is None:
             podman.run(pod_create_argv(s), env=self._env(), timeout=60)
         if not _running(s.infra):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hotstack.catalog import Catalog
+from hotstack.catalog.services.nova import NODE_ONE_TLS
 from hotstack.core.errors import HotstackError
 from hotstack.host import doctor, firewalld, ovs
 from hotstack.host.daemons import Daemons, libvirt_daemons, ovs_daemons
@@ -11,6 +12,7 @@ from hotstack.host.firewall import NftTable
 from hotstack.host.forwarding import IpForward
 from hotstack.host.hosts import HostsBlock
 from hotstack.host.libvirt import KvmDevice, NovaPaths
+from hotstack.host.libvirt_listen import LibvirtListen
 from hotstack.host.net import BrexAddress
 from hotstack.host.netns import SharedNetns
 from hotstack.host.nfs import LocalShare, NfsExports, choose_mode
@@ -42,6 +44,8 @@ def steps(cat: Catalog, host: Host | None = None) -> list[Step]:
                                 owns=ovs.namespace_owner(host, s.network.int_bridge)))
     if host.libvirt_uri == "qemu:///system":
         plan += [KvmDevice(paths.state / "kvm-device"), Daemons("libvirt-daemons", libvirt_daemons(), host)]
+        if any(e.kind == "pod" for e in cat.nodes):
+            plan.append(libvirt_listener(cat, host))
     plan.append(NovaPaths(paths, host.libvirt_uri))
     mode, _ = choose_mode(s, host)
     if mode == "nfs":
@@ -64,7 +68,15 @@ def node_steps(cat: Catalog, host: Host | None = None) -> list[Step]:
     with every container current): the pods' underlay bridge, node one's encap IP, the guard."""
     host = host or Host()
     found: list[Step] = [underlay_bridge(cat, host)] if any(e.kind == "pod" for e in cat.nodes) else []
-    return [*found, OvsBridges(cat, host), NodeGuard(cat, host)]
+    found += [OvsBridges(cat, host), NodeGuard(cat, host)]
+    if any(e.kind == "pod" for e in cat.nodes) and host.libvirt_uri == "qemu:///system":
+        found.append(libvirt_listener(cat, host))
+    return found
+
+
+def libvirt_listener(cat: Catalog, host: Host) -> LibvirtListen:
+    return LibvirtListen(host, cat.paths.state / "libvirtd-listen.conf", str(cat.underlay_host.ip),
+                         cat.paths.pki / "server" / NODE_ONE_TLS)
 
 
 def underlay_bridge(cat: Catalog, host: Host | None = None) -> UnderlayBridge:

@@ -7,6 +7,7 @@ registration and an `up`, and a reboot needs nothing more than the one `up`."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from hotstack.catalog import Catalog
 from hotstack.catalog.services import compute_role
@@ -40,9 +41,12 @@ def _pod(cat: Catalog, entry: Entry, progress: Progress) -> join.JoinReport:
     if not found.exists():
         raise HotstackError(f"node {entry.name}: its bundle {found} is gone",
                             hint=f"make it again: hotstack node bundle {entry.name}")
+    loaded, target = nodebundle.load(found), pod.target(cat, entry)
+    assert target.node.pki is not None
+    join.write_trust(loaded, Path(target.node.pki))  # the pod's libvirtd listens with it
     pod.ensure_images(cat)
     run_plan(pod.steps(cat, entry), False, progress.step)
-    return join.join(nodebundle.load(found), pod.target(cat, entry), progress.line, progress.step,
+    return join.join(loaded, target, progress.line, progress.step,
                      map_host=lambda: admit.discover_hosts(cat))
 
 

@@ -23,6 +23,7 @@ from hotstack.containers import control
 from hotstack.core.errors import HotstackError
 from hotstack.core.fsutil import write_if_changed
 from hotstack.core.hostfacts import FACTS_FILE
+from hotstack.core.pki import client_names
 from hotstack.host.netns import SharedNetns
 from hotstack.host.ovs_offload import OvsUserspaceOffload
 from hotstack.host.step import Progress as StepProgress
@@ -73,6 +74,7 @@ def write_trust(bundle: Bundle, folder: Path) -> None:
     write_if_changed(folder / "ca.crt", trust["ca"], mode=0o644)
     write_if_changed(folder / "node.crt", trust["certificate"], mode=0o644)
     write_if_changed(folder / "node.key", trust["key"], mode=0o600)
+    client_names(folder, "node")
 
 
 def host_steps(bundle: Bundle, target: Target, paths: NodePaths) -> list[Step]:

@@ -34,7 +34,8 @@ def spec(cat: Catalog, entry: Entry) -> PodSpec:
     assert probe.root is not None
     return PodSpec(s.name, entry.name, known["ovn"], known["node-libvirt"], known["base"],
                    run=Path(probe.run), root=probe.root,
-                   shared=((str(probe.instances(p)), str(p.nova_instances)), (str(p.nova_mnt), str(p.nova_mnt))))
+                   shared=((str(probe.instances(p)), str(p.nova_instances)), (str(p.nova_mnt), str(p.nova_mnt))),
+                   listen=entry.address, pki=Path(probe.pki) if probe.pki else None)
 
 
 def node(cat: Catalog, entry: Entry, pod: PodSpec) -> Node:

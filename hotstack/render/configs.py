@@ -18,6 +18,7 @@ import jinja2
 from hotstack.catalog import USERS, Catalog, ConfigFile, secret_names
 from hotstack.catalog.node import NODE_PKI
 from hotstack.catalog.services.cinder import nfs_mount_dir, nfs_share
+from hotstack.catalog.services.nova import NODE_ONE_TLS
 from hotstack.catalog.services.ovn import SB_TLS
 from hotstack.containers.labels import HASH_LABEL
 from hotstack.core.errors import HotstackError
@@ -39,6 +40,22 @@ class RenderResult:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     hashes: dict[str, str] = field(default_factory=dict)
+
+
+# The newest i440fx machine type of Debian 12's qemu (7.2), which trixie's qemu 10.0 in a pod still
+# offers: a guest started on either node can move to the other (docs/nodes.md).
+PINNED_MACHINE = "pc-i440fx-7.2"
+
+
+def migration_address(cat: Catalog) -> str | None:
+    """Where this node's qemu takes live migrations: a node's own address; node one's on the
+    pods' underlay (or the control address, with only other machines); None without nodes."""
+    node = cat.this_node()
+    if not node.is_first:
+        return node.address
+    if not cat.nodes:
+        return None
+    return str(cat.underlay_host.ip if any(e.kind == "pod" for e in cat.nodes) else cat.control_address)
 
 
 def context(cat: Catalog, secrets: dict[str, str], transport_url: str | None = None) -> dict[str, Any]:
@@ -69,6 +86,9 @@ def context(cat: Catalog, secrets: dict[str, str], transport_url: str | None = N
         "transport_url": transport_url or f"rabbit://openstack:{secret('rabbitmq_password')}@{cat.address('rabbitmq')}/",
         # what a node other than node one is given instead (nodes/render.py)
         "machine_nodes": any(e.kind == "machine" for e in cat.nodes),
+        "migration_address": migration_address(cat), "pinned_machine": PINNED_MACHINE,
+        # where this node's libvirtd finds its client certificate (a pod's in its container)
+        "migration_pki": NODE_PKI if cat.this_node().pki else str(p.pki / "server" / NODE_ONE_TLS),
         "ovn_sb": f"tcp:{cat.address('ovn-sb-db')}", "metadata_host": str(brex), "node_pki": NODE_PKI,
         "memcache_servers": cat.address("memcached"),
         "keystone_url": url("keystone"),
@@ -96,8 +116,10 @@ def render(cat: Catalog, image_ref: Callable[[str], str]) -> RenderResult:
     """Every service's files and the compose file for this catalog; `image_ref` names each image."""
     paths = cat.paths
     secrets = Secrets(paths.secrets_file).ensure(secret_names(cat))
-    if cat.nodes:  # the southbound DB's TLS listener for nodes (catalog/services/ovn.py)
-        Authority(paths.pki, cat.settings.name).ensure_server(SB_TLS, str(cat.control_address))
+    if cat.nodes:  # the southbound DB's TLS listener for nodes, node one's libvirt certificate
+        authority = Authority(paths.pki, cat.settings.name)
+        authority.ensure_server(SB_TLS, str(cat.control_address))
+        authority.ensure_server(NODE_ONE_TLS, str(migration_address(cat)))
     env, ctx, out = environment(), context(cat, secrets), paths.rendered
     result = RenderResult()
     texts: dict[str, str] = {}

@@ -117,3 +117,36 @@ def test_the_role_starts_in_waves_after_its_own_dependencies(settings: Settings)
     node = pod_node(settings, paths, "compute-2", "172.31.1.2", "/run/netns/hotstack-compute-2")
     assert [[svc.name for svc in wave] for wave in waves(compute_role(settings, paths, node))] == [
         ["compute-2-ovn-controller"], ["compute-2-nova-compute", "compute-2-neutron-ovn-metadata-agent"]]
+
+
+def test_with_a_pod_node_both_sides_migrate_over_tls_with_a_pinned_machine_type(settings: Settings,
+                                                                               tmp_path: Path) -> None:
+    from hotstack.host.libvirt_listen import listen_conf
+    from hotstack.host.node_pod import libvirt_run_argv
+    from hotstack.nodes import pod as podnode
+    from hotstack.render.configs import render
+
+    made = bundle_command(settings, "compute-2", None, None)
+    paths = Paths(settings.data_dir)
+    cat = catalog.build(settings, paths)
+    render(cat, lambda image: f"{image}:test")
+    nova = configparser.ConfigParser(interpolation=None, strict=False)
+    nova.read(paths.rendered / "nova" / "nova.conf")
+    one_pki = paths.pki / "server" / "node-one"
+    assert nova["libvirt"]["live_migration_uri"] == f"qemu+tls://%s/system?pkipath={one_pki}"
+    assert nova["libvirt"]["live_migration_inbound_addr"] == "172.31.1.1"
+    assert nova["libvirt"]["hw_machine_type"] == "x86_64=pc-i440fx-7.2"
+    assert {p.name for p in one_pki.iterdir()} >= {"cacert.pem", "clientcert.pem", "clientkey.pem"}
+
+    node_paths = NodePaths(settings.data_dir, root=tmp_path / "node")
+    node = pod_node(settings, paths, "compute-2", "172.31.1.2", "/run/netns/hotstack-compute-2")
+    render_role(nodebundle.load(made.path), node, node_paths, lambda image: f"{image}:test")
+    node_nova = configparser.ConfigParser(interpolation=None, strict=False)
+    node_nova.read(node_paths.rendered / "nova" / "nova.conf")
+    assert node_nova["libvirt"]["live_migration_uri"].endswith("?pkipath=/etc/hotstack/node-pki")
+    assert node_nova["libvirt"]["live_migration_inbound_addr"] == "172.31.1.2"
+
+    argv = libvirt_run_argv(podnode.spec(cat, cat.nodes[0]))
+    assert argv[-1].endswith("exec libvirtd --listen -f /etc/libvirt/hotstack-libvirtd.conf")
+    conf = listen_conf("listen_tcp = 1\nlog_level = 3\n", "172.31.1.2", Path("/p"), "node.key", "node.crt")
+    assert "log_level = 3" in conf and "listen_tcp = 1" not in conf and 'listen_addr = "172.31.1.2"' in conf

@@ -22,6 +22,7 @@ NOVA_CONF = conf("nova", "nova.conf")
 VNC_PORTS = (5900, 6923)  # qemu's VNC consoles on the host (displays 0-1023), for nova-novncproxy
 
 
+NODE_ONE_TLS = "node-one"  # node one's certificate for libvirt's TLS (the CA's server dir of that name)
 def compute(c: Ctx, node: Node) -> Service:
     """nova-compute on a node's libvirt (the compute role)."""
     s, p = c.s, c.p
