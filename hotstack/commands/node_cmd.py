@@ -154,8 +154,8 @@ def remove_command(settings: Settings, name: str, progress: Progress) -> RemoveR
         raise converged.failure
     cat = catalog.build(settings, paths)
     run_plan(plan.node_steps(cat), False, progress.step)
-    if not any(e.kind == "pod" for e in cat.nodes):
-        done += plan.underlay_bridge(cat).remove()
+    if not any(e.kind == "pod" for e in cat.nodes):  # the last pod node: node one's side of them goes
+        done += plan.libvirt_listener(cat, Host()).remove() + plan.underlay_bridge(cat).remove()
     return RemoveReport(name, done)
 
 
