@@ -138,7 +138,9 @@ LISTEN_CONF = "hotstack-libvirtd.conf"
 
 def write_listen_conf(spec: PodSpec) -> None:
     if spec.listen and spec.pki:
-        write_if_changed(spec.root / LISTEN_CONF, listen_conf("", spec.listen, Path(NODE_PKI), "node.key", "node.crt"),
+        # every address of the pod's namespace: libvirtd starts before the underlay link brings the
+        # node's address, and that link is the namespace's only way out
+        write_if_changed(spec.root / LISTEN_CONF, listen_conf("", "0.0.0.0", Path(NODE_PKI), "node.key", "node.crt"),
                          mode=0o644)
 
 
