@@ -75,6 +75,12 @@ class PodSpec:
         return f"unix:{self.ovs_socket}"
 
     @property
+    def pts(self) -> Path:
+        """The node's own devpts instance: its guests' serial consoles, seen alike by its libvirt
+        (qemu opens them) and its nova-compute (which reads a console's pty)."""
+        return self.run / "pts"
+
+    @property
     def libvirt_socket(self) -> Path:
         return self.run / "libvirt" / "libvirt-sock"
 
@@ -120,11 +126,13 @@ def ovs_run_argv(spec: PodSpec) -> list[str]:
 
 def libvirt_run_argv(spec: PodSpec) -> list[str]:
     """libvirtd with the node's OVS socket (it plugs guests' ports with ovs-vsctl). Not the
-    host's /dev/pts: qemu opens the container's /dev/ptmx, whose ptys live in its own devpts
-    (with the host's mounted over it, a serial console fails: "Failed to create PTY")."""
+    host's /dev/pts: qemu opens /dev/ptmx, whose ptys must live in the devpts mounted at
+    /dev/pts (the host's there: "Failed to create PTY"); the node's own instance is mounted at
+    both, so nova-compute, given the same instance, finds the pty a console names."""
     volumes: list[tuple[Path | str, str]] = [
         (spec.run / "libvirt", "/run/libvirt"), (spec.run / "openvswitch", "/run/openvswitch"),
-        (spec.root / "libvirt", "/var/lib/libvirt"), *spec.shared]
+        (spec.root / "libvirt", "/var/lib/libvirt"), (spec.pts, "/dev/pts"), (spec.pts / "ptmx", "/dev/ptmx"),
+        *spec.shared]
     listen = ""
     if spec.listen and spec.pki:
         volumes += [(spec.pki, f"{NODE_PKI}:ro"), (spec.root / LISTEN_CONF, f"/etc/libvirt/{LISTEN_CONF}:ro")]
@@ -158,6 +166,10 @@ def _running(container: str) -> int:
     info = _inspect("container", container)
     state = info.get("State", {}) if info else {}
     return int(state.get("Pid", 0)) if isinstance(state, dict) and state.get("Running") else 0
+
+
+def _mounted(path: Path) -> bool:
+    return any(line.split()[4] == str(path) for line in Path("/proc/self/mountinfo").read_text().splitlines())
 
 
 def netns_path(name: str) -> Path:
@@ -194,6 +206,7 @@ class NodePod(Step):
             return [f"create and start pod {s.pod}", f"name its network namespace {s.netns}",
                     f"run {s.ovs}", f"run {s.libvirt}"]
         diffs = [] if same_netns(netns_path(s.netns), infra) else [f"name its network namespace {s.netns}"]
+        diffs += [] if _mounted(s.pts) else [f"mount the node's own devpts at {s.pts}"]
         for name, sock in ((s.ovs, s.ovs_socket), (s.libvirt, s.libvirt_socket)):
             if not _running(name) or not socket_answers(sock):
                 diffs.append(f"run {name} (answering at {sock})")
@@ -205,6 +218,10 @@ class NodePod(Step):
                   *(Path(source) for source, _ in s.shared)):
             d.mkdir(parents=True, exist_ok=True)
         write_listen_conf(s)
+        if not _mounted(s.pts):
+            s.pts.mkdir(parents=True, exist_ok=True)
+            runner.run(["mount", "-t", "devpts", "-o", "newinstance,ptmxmode=0666,mode=0620,gid=5", "devpts",
+                        str(s.pts)], timeout=10)
         if _inspect("pod", s.pod) is None:
             podman.run(pod_create_argv(s), env=self._env(), timeout=60)
         if not _running(s.infra):
@@ -228,6 +245,9 @@ class NodePod(Step):
         if netns_path(s.netns).exists():
             runner.run(["ip", "netns", "delete", s.netns], timeout=10)
             done.append(f"removed network namespace {s.netns}")
+        if _mounted(s.pts):
+            runner.run(["umount", str(s.pts)], timeout=10)
+            done.append(f"unmounted the node's devpts {s.pts}")
         for d in (s.run, s.root / "openvswitch", s.root / "libvirt"):
             if d.exists():
                 shutil.rmtree(d)

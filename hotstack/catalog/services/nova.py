@@ -29,7 +29,9 @@ def compute(c: Ctx, node: Node) -> Service:
     conf_files: tuple[ConfigFile, ...] = (NOVA_CONF,)
     vols: tuple[Volume, ...] = (
         Volume(node.run_dir("libvirt"), "/run/libvirt"), Volume(node.run_dir("openvswitch"), "/run/openvswitch"),
-        Volume("/dev/pts", "/dev/pts"), Volume("/lib/modules", "/lib/modules", read_only=True),
+        # the consoles' ptys: the host's, or a pod node's own devpts (host/node_pod.py)
+        Volume("/dev/pts" if node.network == "host" else node.run_dir("pts"), "/dev/pts"),
+        Volume("/lib/modules", "/lib/modules", read_only=True),
         Volume(str(node.instances(p)), str(p.nova_instances)),
         Volume(str(node.data(p, "nova")), "/var/lib/nova"),
     )
