@@ -131,7 +131,7 @@ def libvirt_run_argv(spec: PodSpec) -> list[str]:
     both, so nova-compute, given the same instance, finds the pty a console names."""
     volumes: list[tuple[Path | str, str]] = [
         (spec.run / "libvirt", "/run/libvirt"), (spec.run / "openvswitch", "/run/openvswitch"),
-        (spec.root / "libvirt", "/var/lib/libvirt"), (spec.pts, "/dev/pts"), (spec.pts / "ptmx", "/dev/ptmx"),
+        (spec.root / "libvirt", "/var/lib/libvirt"), (spec.pts, "/dev/pts"),  # runc links /dev/ptmx to pts/ptmx
         *spec.shared]
     listen = ""
     if spec.listen and spec.pki:
