@@ -70,6 +70,10 @@ class LibvirtListen(Step):
         current = self.conf.read_text() if self.conf.exists() else None
         if current == self._wanted() and answers(self.address):
             return []
+        if (other := running_conf()) is not None and other != self.conf:
+            raise HotstackError(f"libvirtd runs with another deployment's migration listener ({other}): "
+                                "one deployment per host can have pod nodes that migrate",
+                                hint="remove that deployment's pod nodes first (hotstack node remove)")
         return [f"restart libvirtd with --listen (TLS on {self.address}:{TLS_PORT}, {self.conf})"]
 
     def apply(self) -> None:
@@ -89,6 +93,16 @@ class LibvirtListen(Step):
         _restart(["libvirtd", "-d"])
         self.conf.unlink()
         return [f"restarted libvirtd without its migration listener (removed {self.conf})"]
+
+
+def running_conf() -> Path | None:
+    """The config file the running libvirtd was started with (`-f`), when hotstack gave one."""
+    try:
+        argv = Path(f"/proc/{int(PIDFILE.read_text().strip())}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    found = [a.decode() for a in argv]
+    return Path(found[found.index("-f") + 1]) if "-f" in found[:-1] else None
 
 
 def _restart(argv: list[str]) -> None:
