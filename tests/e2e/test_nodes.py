@@ -7,7 +7,8 @@ admin's ports in the `hotstack` project's private network, with that project's d
 group (ICMP and TCP 22 open), so the host reaches them on floating IPs as a user's server. Times are printed
 (run with -s to see them).
 
-Across nodes only ICMP is checked: Debian 12's Open vSwitch 3.1 on this host drops every packet
+A running server live-migrates (block migration) to node one and back. Across nodes only ICMP
+is checked: Debian 12's Open vSwitch 3.1 on this host drops every packet
 it should tunnel that carries checksum-offload flags ("Tunneling packets with HW offload flags is
 not supported"), which is every TCP segment from a virtio guest or the host's stack once
 userspace TSO is on — and without it TCP into node one's own guests breaks (host/ovs_offload.py).
@@ -156,6 +157,45 @@ def test_a_volume_attaches_to_the_node_s_server(placed: dict[str, Any]) -> None:
         bs.wait_for_status(vol, "available", failures=["error", "error_detaching"], wait=120, interval=1)
     finally:
         bs.delete_volume(vol, ignore_missing=True)
+
+
+def _migrate(admin: Any, server: Any, host: str) -> float:
+    """A live block migration of `server` to `host`; its seconds until nova records it done."""
+    started = time.monotonic()
+    admin.compute.live_migrate_server(server, host=host, block_migration=True)
+    deadline = started + 300
+    while time.monotonic() < deadline:
+        done = sorted((m for m in admin.compute.migrations(instance_uuid=server.id) if m.dest_compute == host),
+                      key=lambda m: m.created_at)
+        if done and done[-1].status in ("completed", "failed", "error", "cancelled"):
+            assert done[-1].status == "completed", f"live migration to {host}: {done[-1].status}"
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError(f"live migration to {host} not done within 300 s")
+    moved = admin.compute.wait_for_server(admin.compute.get_server(server.id), wait=60)
+    assert moved.compute_host == host
+    return time.monotonic() - started
+
+
+def test_a_running_server_live_migrates_to_node_one_and_back(placed: dict[str, Any]) -> None:
+    """Block migration between the host's qemu 7.2 and the pod's 10.0 (machine type pinned); the
+    guest keeps answering on its floating IP on each side (its console log restarts per host)."""
+    admin, two = placed["admin"], placed[NODE]
+    console_until(admin, two, rf"^{MARKER}")
+    net = admin.network
+    port = next(iter(net.ports(device_id=two.id)))
+    fip = net.create_ip(floating_network_id=net.find_network(PUBLIC_NET).id, port_id=port.id)
+    try:
+        for host in (placed["one"].compute_host, NODE):
+            took = _migrate(admin, two, host)
+            started, answered = time.monotonic(), None
+            while answered is None and time.monotonic() - started < 60:
+                answered = ping(fip.floating_ip_address, count=1, timeout=2)
+            assert answered is not None, f"the server does not answer on {fip.floating_ip_address} after moving to {host}"
+            print(f"live migration to {host}: {took:.1f} s, answering {time.monotonic() - started:.1f} s later")
+    finally:
+        net.delete_ip(fip)
 
 
 def test_node_remove_leaves_no_service_agent_chassis_or_pod(e2e: Deployment, second_node: dict[str, Any]) -> None:
