@@ -192,7 +192,7 @@ def test_a_running_server_live_migrates_to_node_one_and_back(placed: dict[str, A
             started, answered = time.monotonic(), None
             while answered is None and time.monotonic() - started < 60:
                 answered = ping(fip.floating_ip_address, count=1, timeout=2)
-            assert answered is not None, f"the server does not answer on {fip.floating_ip_address} after moving to {host}"
+            assert answered is not None, f"no answer on {fip.floating_ip_address} after the move to {host}"
             print(f"live migration to {host}: {took:.1f} s, answering {time.monotonic() - started:.1f} s later")
     finally:
         net.delete_ip(fip)
