@@ -10,7 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hotstack.catalog import Catalog
-from hotstack.catalog.services import compute_role
 from hotstack.commands.progress import Progress
 from hotstack.containers import control, podman
 from hotstack.core import runner
@@ -54,9 +53,7 @@ def stop_pods(cat: Catalog, say: Say) -> list[str]:
     """Each pod node's containers and pod gone; its state dirs kept."""
     done = []
     for entry in (e for e in cat.nodes if e.kind == "pod"):
-        target = pod.target(cat, entry)
-        containers = [svc.container for svc in compute_role(cat.settings, cat.paths, target.node)]
-        control.remove(*containers, timeout=5)
+        control.remove(*pod.role_containers(cat, entry), timeout=5)
         spec = pod.spec(cat, entry)
         podman.run(["pod", "rm", "--force", "--ignore", "--time", "2", spec.pod], timeout=120)
         netns_step = pod.teardown(cat, entry)[0]  # the agent's namespaces and their shared mount

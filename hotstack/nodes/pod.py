@@ -13,6 +13,7 @@ from pathlib import Path
 
 from hotstack.catalog import Catalog
 from hotstack.catalog.node import Node, pod_node
+from hotstack.catalog.services import compute_role
 from hotstack.core.errors import HotstackError
 from hotstack.core.noderegistry import Entry
 from hotstack.host.netns import SharedNetns
@@ -47,6 +48,11 @@ def steps(cat: Catalog, entry: Entry) -> list[Step]:
     iface = IPv4Interface(f"{entry.address}/{cat.settings.nodes.underlay_cidr.prefixlen}")
     return [NodePod(pod, cat.paths.state),
             NodeLink(pod, Host(), net.tun_bridge, net.tun_bridge, iface, cat.underlay_host.ip, net.mtu)]
+
+
+def role_containers(cat: Catalog, entry: Entry) -> list[str]:
+    """The containers of its compute role (named after the deployment and the node)."""
+    return [svc.container for svc in compute_role(cat.settings, cat.paths, target(cat, entry).node)]
 
 
 def teardown(cat: Catalog, entry: Entry) -> list[Step]:

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from hotstack.catalog import Catalog
-from hotstack.catalog.services import compute_role
 from hotstack.catalog.services.ovn import SB_DB
 from hotstack.containers import control
 from hotstack.core.errors import HotstackError
@@ -29,8 +28,7 @@ def servers_on(conn: Any, host: str) -> list[Any]:
 
 def take_down(cat: Catalog, entry: Entry) -> list[str]:
     """A pod node's containers, namespaces, link and pod (`clean` uses it too)."""
-    node = pod.target(cat, entry).node
-    containers = [svc.container for svc in compute_role(cat.settings, cat.paths, node)]
+    containers = pod.role_containers(cat, entry)
     control.remove(*containers, timeout=5)
     done = [f"removed {', '.join(containers)}"]
     for step in pod.teardown(cat, entry):
