@@ -148,6 +148,10 @@ def remove_command(settings: Settings, name: str, progress: Progress) -> RemoveR
         known = ", ".join(e.name for e in cat.nodes) or "none"
         raise BadInput(f"node {name!r}: is not registered (nodes: {known})")
     done = removal.remove_node(cat, credentials.connect(settings, paths), entry, progress.line)
+    if not any(e.kind == "pod" for e in cat.nodes if e.name != name):
+        # before `up` recreates nova-compute: a libvirtd restart under a running nova-compute
+        # disables it for up to a minute ("AUTO: Connection to libvirt lost")
+        done += plan.libvirt_listener(cat, Host()).remove()
     # the control plane without it: published ports, the guard, node one's encap IP, the underlay
     converged = up_cmd.up(settings, progress)
     if converged.failure is not None:
@@ -155,7 +159,7 @@ def remove_command(settings: Settings, name: str, progress: Progress) -> RemoveR
     cat = catalog.build(settings, paths)
     run_plan(plan.node_steps(cat), False, progress.step)
     if not any(e.kind == "pod" for e in cat.nodes):  # the last pod node: node one's side of them goes
-        done += plan.libvirt_listener(cat, Host()).remove() + plan.underlay_bridge(cat).remove()
+        done += plan.underlay_bridge(cat).remove()
     return RemoveReport(name, done)
 
 
