@@ -65,18 +65,20 @@ def node_bundle(r: BundleReport, as_json: bool) -> int:
     return code(r)
 
 
+def _joined(node: str, seconds: float, services: dict[str, str]) -> None:
+    click.echo(f"node {node} joined in {seconds:.1f} s: " + ", ".join(f"{n} {a}" for n, a in services.items()))
+
+
 def node_add(r: AddReport, as_json: bool) -> int:
     if not json_or(r, as_json):
-        click.echo(f"node {r.node} ({r.address}) joined in {r.timings['total']:.1f} s: "
-                   + ", ".join(f"{name} {action}" for name, action in r.services.items()))
+        _joined(f"{r.node} ({r.address})", r.timings["total"], r.services)
         click.echo("see it: openstack hypervisor list; hotstack node list")
     return code(r)
 
 
 def node_join(r: JoinReport, as_json: bool) -> int:
     if not json_or(r, as_json):
-        click.echo(f"node {r.node} joined in {r.timings.get('total', 0):.1f} s: "
-                   + ", ".join(f"{name} {action}" for name, action in r.services.items()))
+        _joined(r.node, r.timings.get("total", 0), r.services)
     return code(r)
 
 

@@ -24,6 +24,7 @@ from hotstack.core.errors import HotstackError
 from hotstack.core.fsutil import write_if_changed
 from hotstack.host.daemons import socket_answers
 from hotstack.host.libvirt_listen import listen_conf
+from hotstack.host.netns import mount_propagation
 from hotstack.host.step import Step
 
 OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
@@ -169,7 +170,7 @@ def _running(container: str) -> int:
 
 
 def _mounted(path: Path) -> bool:
-    return any(line.split()[4] == str(path) for line in Path("/proc/self/mountinfo").read_text().splitlines())
+    return mount_propagation(Path("/proc/self/mountinfo").read_text(), path) is not None
 
 
 def netns_path(name: str) -> Path:

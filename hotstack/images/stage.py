@@ -28,16 +28,18 @@ def wanted(cat: Catalog, names: list[str] | None = None) -> list[str]:
     return sorted({cat[n].image for n in (names or cat.services)})
 
 
-def missing(cat: Catalog, names: list[str] | None) -> list[str]:
-    """Images the selected services need that are not built yet (one podman call)."""
+def missing(cat: Catalog, names: list[str] | None, images: list[str] | None = None) -> list[str]:
+    """Images the selected services (or the named `images`) need that are not built yet (one
+    podman call)."""
     known = refs.all_refs(cat.settings.release)
     present = builder.local_images()
-    return [name for name in wanted(cat, names) if known.get(name) not in present]
+    return [name for name in (images or wanted(cat, names)) if known.get(name) not in present]
 
 
-def ensure(cat: Catalog, names: list[str] | None, progress: ProgressFn) -> BuildReport | None:
-    """Build what the selected services lack; None when nothing was missing."""
-    todo = missing(cat, names)
+def ensure(cat: Catalog, names: list[str] | None, progress: ProgressFn,
+           images: list[str] | None = None) -> BuildReport | None:
+    """Build what the selected services (or the named `images`) lack; None when nothing was missing."""
+    todo = missing(cat, names, images)
     if not todo:
         return None
     report = builder.build(todo, options(cat.settings, cat.paths), progress)

@@ -14,15 +14,13 @@ from pathlib import Path
 from hotstack.catalog import Catalog
 from hotstack.catalog.node import Node, pod_node
 from hotstack.catalog.services import compute_role
-from hotstack.core.errors import HotstackError
 from hotstack.core.noderegistry import Entry
 from hotstack.host.netns import SharedNetns
 from hotstack.host.node_pod import NodePod, PodSpec, netns_path
 from hotstack.host.step import Step
 from hotstack.host.system import Host
 from hotstack.host.underlay import NodeLink
-from hotstack.images import builder, refs
-from hotstack.images.stage import options
+from hotstack.images import refs, stage
 from hotstack.nodes.join import Target
 
 IMAGES = ("base", "ovn", "node-libvirt")
@@ -71,9 +69,4 @@ def target(cat: Catalog, entry: Entry) -> Target:
 
 
 def ensure_images(cat: Catalog) -> None:
-    known, present = refs.all_refs(cat.settings.release), builder.local_images()
-    todo = [name for name in IMAGES if known[name] not in present]
-    if todo:
-        report = builder.build(todo, options(cat.settings, cat.paths))
-        if not report.ok:
-            raise HotstackError(f"image {report.failed} failed to build", hint=f"full log: {report.failed_log}")
+    stage.ensure(cat, None, lambda *_: None, images=list(IMAGES))

@@ -55,6 +55,15 @@ def console_until(conn: Any, server: Any, wanted: str, timeout: float = 300) -> 
     raise AssertionError(f"{wanted!r} not on {server.name}'s console within {timeout:g} s:\n{text[-2500:]}")
 
 
+def answer_within(address: str, seconds: float) -> float | None:
+    """Seconds until `address` answers ping, None when it does not within `seconds`."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if ping(address, count=1, timeout=2) is not None:
+            return time.monotonic() - started
+    return None
+
+
 @pytest.fixture(scope="module")
 def second_node(e2e: Deployment) -> Iterator[dict[str, Any]]:
     added = e2e.hotstack("node", "add", NODE, "--json", artifact="node-add")
@@ -131,12 +140,9 @@ def test_a_server_on_each_node_pings_the_other_and_the_node_s_answers_on_a_float
     port = next(iter(net.ports(device_id=two.id)))
     fip = net.create_ip(floating_network_id=public.id, port_id=port.id)
     try:
-        started = time.monotonic()
-        answered = None
-        while answered is None and time.monotonic() - started < 60:
-            answered = ping(fip.floating_ip_address, count=1, timeout=2)
-        assert answered is not None, f"{fip.floating_ip_address} (compute-2's server) does not answer ping"
-        print(f"floating IP {fip.floating_ip_address} answered after {time.monotonic() - started:.1f} s")
+        waited = answer_within(fip.floating_ip_address, 60)
+        assert waited is not None, f"{fip.floating_ip_address} (compute-2's server) does not answer ping"
+        print(f"floating IP {fip.floating_ip_address} answered after {waited:.1f} s")
     finally:
         net.delete_ip(fip)
 
@@ -189,11 +195,9 @@ def test_a_running_server_live_migrates_to_node_one_and_back(placed: dict[str, A
     try:
         for host in (placed["one"].compute_host, NODE):
             took = _migrate(admin, two, host)
-            started, answered = time.monotonic(), None
-            while answered is None and time.monotonic() - started < 60:
-                answered = ping(fip.floating_ip_address, count=1, timeout=2)
-            assert answered is not None, f"no answer on {fip.floating_ip_address} after the move to {host}"
-            print(f"live migration to {host}: {took:.1f} s, answering {time.monotonic() - started:.1f} s later")
+            waited = answer_within(fip.floating_ip_address, 60)
+            assert waited is not None, f"no answer on {fip.floating_ip_address} after the move to {host}"
+            print(f"live migration to {host}: {took:.1f} s, answering {waited:.1f} s later")
     finally:
         net.delete_ip(fip)
 
