@@ -1,7 +1,8 @@
 """The e2e deployment: a whole cloud of its own, brought up once for the e2e tests and cleaned
-at the end. Its name, data_dir, bridges, networks, DNS domain and ports differ from the default
-deployment's, so the tests run beside a developer's cloud (and on CI's bare machine) without
-touching it: every host-wide name derives from the name (hotstack/core/scope.py).
+at the end (and first, when an interrupted run left one). Its name, data_dir, bridges,
+networks, DNS domain and ports differ from the default deployment's, so the tests run beside a
+developer's cloud (and on CI's bare machine) without touching it: every host-wide name derives
+from the name (hotstack/core/scope.py).
 
 Its `up` and `clean` run the CLI as a user would, in a subprocess; their output is kept under
 tests/e2e/artifacts/ (git-ignored) for a failed run.
@@ -31,6 +32,9 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     config.write_text(yaml.safe_dump(E2E_SETTINGS))
     settings = load(config, {}, environ={})
     deployment = Deployment(settings, Paths(settings.data_dir), config)
+    if settings.data_dir.exists():  # left by an interrupted run: start from nothing, as CI's machine does
+        clean = deployment.hotstack("clean", "--yes", "--json", timeout=600)
+        assert clean.returncode == 0, f"clean of a leftover e2e deployment failed:\n{_tail(clean)}"
     try:
         up = deployment.hotstack("up", "--json")
         if up.returncode != 0:

@@ -10,12 +10,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from e2efixtures import Deployment
+from openstack.exceptions import ConflictException
 
 from hotstack.cloud.smoke import run_smoke
 from hotstack.containers import podman
+from hotstack.containers.labels import SERVICE_LABEL, WORKDIR_LABEL
 from hotstack.core import distro
 from hotstack.core.credentials import connect
 from hotstack.guest.init import REACH
@@ -68,12 +72,22 @@ def test_a_killed_container_is_healed_and_the_users_token_survives(e2e: Deployme
 
 
 def _other_deployments_on_this_host(e2e: Deployment) -> list[str]:
-    """Bridges of another hotstack deployment: then the host daemons they share stay up."""
-    proc = subprocess.run(["ovs-vsctl", "--format=csv", "--no-headings", "--columns=name,external_ids",
-                           "list", "Bridge"], capture_output=True, text=True, timeout=30)
-    net = e2e.settings.network
-    return [line.split(",")[0] for line in proc.stdout.splitlines()
-            if "hotstack" in line and line.split(",")[0] not in (net.int_bridge, net.ex_bridge)]
+    """The data dirs of other hotstack deployments whose ovn-controller runs here: the host daemons
+    serve them too, so they stay up. A deployment that is down (its bridges left in OVS's
+    database, as after a reboot) does not count."""
+    listed = json.loads(podman.run(["ps", "--format", "json", "--filter",
+                                    f"label={SERVICE_LABEL}=ovn-controller"]).stdout or "[]")
+    workdirs = {(c.get("Labels") or {}).get(WORKDIR_LABEL, "?") for c in listed}
+    return sorted(w for w in workdirs if not Path(w).is_relative_to(e2e.paths.data_dir))
+
+
+def _project(admin: Any, name: str) -> Any:
+    """A project of this name, made now or left by an interrupted run (or by the client's own
+    retried POST)."""
+    try:
+        return admin.identity.create_project(name=name, domain_id="default")
+    except ConflictException:
+        return admin.identity.find_project(name, domain_id="default", ignore_missing=False)
 
 
 def test_a_simulated_reboot_comes_back_with_one_up(e2e: Deployment) -> None:
@@ -82,7 +96,7 @@ def test_a_simulated_reboot_comes_back_with_one_up(e2e: Deployment) -> None:
     after a reboot; one `up` brings the cloud back with its data: a project, an image with its
     checksum, a volume and a network made before."""
     admin = connect(e2e.settings, e2e.paths)
-    project = admin.identity.create_project(name="e2e-reboot", domain_id="default")
+    project = _project(admin, "e2e-reboot")
     network = admin.network.create_network(name="e2e-reboot", project_id=project.id)
     volume = admin.block_storage.create_volume(name="e2e-reboot", size=1)
     admin.block_storage.wait_for_status(volume, "available", wait=120)
@@ -125,7 +139,7 @@ def test_ovs_vswitchd_killed_during_up_fails_it_and_the_next_up_heals(e2e: Deplo
     """The dataplane dies while `up` works: that `up` fails naming ovs-vswitchd (it used to
     report all healthy), `status` is unhealthy, and the next `up` starts it again."""
     if shared := _other_deployments_on_this_host(e2e):
-        pytest.skip(f"ovs-vswitchd is shared with another deployment here ({', '.join(shared)}): not killed")
+        pytest.skip(f"ovs-vswitchd serves another running deployment here ({', '.join(shared)}): not killed")
     podman.run(["kill", "--signal", "KILL", "e2e-nova-scheduler", "e2e-heat-engine"])  # work for `up`
     up = subprocess.Popen([sys.executable, "-m", "hotstack", "--config", str(e2e.config), "up", "--json"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
