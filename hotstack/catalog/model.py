@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface
 from typing import Literal
 
-from hotstack.catalog.node import Node
+from hotstack.catalog.node import Node, underlay_host
 from hotstack.core.noderegistry import Entry as NodeEntry
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings, ip_in
@@ -235,8 +235,7 @@ class Catalog:
     @property
     def underlay_host(self) -> IPv4Interface:
         """The host's address on the pods' underlay (its first address; docs/nodes.md)."""
-        net = self.settings.nodes.underlay_cidr
-        return IPv4Interface(f"{next(net.hosts())}/{net.prefixlen}")
+        return underlay_host(self.settings)
 
     @property
     def encap_ip(self) -> IPv4Address:

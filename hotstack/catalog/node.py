@@ -6,6 +6,7 @@ catalog renders unchanged. Design: docs/nodes.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from ipaddress import IPv4Interface
 from pathlib import Path
 
 from hotstack.core.paths import Paths
@@ -27,6 +28,9 @@ class Node:
     # The host directory of its TLS trust (ca.crt, node.crt, node.key) for the southbound DB;
     # None: node one, which reaches the southbound DB on the container network.
     pki: str | None = None
+    # Where it reaches node one's migration listeners (libvirtd's TLS, sshd): on the pods'
+    # underlay, or the control address from another machine; None: it is node one.
+    first_at: str | None = None
 
     @classmethod
     def first(cls, s: Settings) -> Node:
@@ -54,6 +58,24 @@ class Node:
     def run_dir(self, name: str) -> str:
         return f"{self.run}/{name}"
 
+    def ssh_dir(self, p: Paths) -> str:
+        """The host folder of its SSH trust for cold migration (core/sshtrust.py)."""
+        return str(p.ssh_trust) if self.pki is None else f"{self.pki}/ssh"
+
+
+def underlay_host(s: Settings) -> IPv4Interface:
+    """The host's address on the pods' underlay (its first address; docs/nodes.md)."""
+    net = s.nodes.underlay_cidr
+    return IPv4Interface(f"{next(net.hosts())}/{net.prefixlen}")
+
+
+def first_listens_at(s: Settings, kinds: set[str]) -> str | None:
+    """Where node one's migration listeners take other nodes (`kinds`: those registered): on the
+    pods' underlay once a pod node exists, else at the control address; None without nodes."""
+    if not kinds:
+        return None
+    return str(underlay_host(s).ip if "pod" in kinds else s.nodes.control_address or s.network.brex_ip)
+
 
 def pod_node(s: Settings, p: Paths, name: str, address: str, netns: str) -> Node:
     """A node in a podman pod on this machine: its own OVS, libvirt and network namespace. Its
@@ -61,7 +83,8 @@ def pod_node(s: Settings, p: Paths, name: str, address: str, netns: str) -> Node
     the pod joining a pod container's network)."""
     root = p.nodes / name
     return Node(name, name, address, network=f"ns:{netns}",
-                run=f"/run/hotstack/{s.name}-{name}", root=root, pki=str(root / "pki"))
+                run=f"/run/hotstack/{s.name}-{name}", root=root, pki=str(root / "pki"),
+                first_at=first_listens_at(s, {"pod"}))
 
 
 NODE_PKI = "/etc/hotstack/node-pki"  # where a node's services see its TLS trust (read-only)

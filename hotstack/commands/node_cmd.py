@@ -16,7 +16,7 @@ from typing import Any
 from hotstack import catalog
 from hotstack.commands import data, up_cmd
 from hotstack.commands.progress import Progress
-from hotstack.core import credentials
+from hotstack.core import credentials, sshtrust
 from hotstack.core.errors import BadInput
 from hotstack.core.noderegistry import Entry, Kind, Registry, check_name, next_pod_address
 from hotstack.core.paths import Paths
@@ -81,7 +81,8 @@ def bundle_command(settings: Settings, name: str, address: str | None, output: P
     authority = Authority(paths.pki, settings.name)
     issued = authority.issue(name, entry.address)
     target = output.resolve() if output else bundle.default_path(paths.state, name)
-    bundle.write(target, bundle.bundle_data(cat, entry, secrets, authority.ca_pem(), issued))
+    ssh = sshtrust.ensure(paths.ssh_trust)
+    bundle.write(target, bundle.bundle_data(cat, entry, secrets, authority.ca_pem(), issued, ssh))
     return BundleReport(name, kind, entry.address, target)
 
 

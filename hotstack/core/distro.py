@@ -40,7 +40,8 @@ PACKAGES: dict[str, dict[Family, tuple[str, ...]]] = {
     # crun fails on hybrid cgroups: hotstack uses runc there (containers/runtime.py)
     "runc": {"debian": ("runc",), "fedora": ("runc",), "el": ("runc",)},
     "container-tools": {
-        "debian": ("netavark", "aardvark-dns", "slirp4netns", "uidmap", "fuse-overlayfs"),
+        # Debian 12's netavark (1.4) sets container networks up with iptables, which it does not pull in
+        "debian": ("netavark", "aardvark-dns", "slirp4netns", "uidmap", "fuse-overlayfs", "iptables"),
         "fedora": ("netavark", "aardvark-dns", "slirp4netns", "shadow-utils", "fuse-overlayfs"),
         "el": ("netavark", "aardvark-dns", "slirp4netns", "shadow-utils", "fuse-overlayfs")},
     "openvswitch": {"debian": ("openvswitch-switch",), "fedora": ("openvswitch",), "el": ("openvswitch3.3",)},

@@ -104,6 +104,11 @@ class Paths:
         return self.data_dir / "pki"
 
     @property
+    def ssh_trust(self) -> Path:
+        """The deployment's SSH keys for cold migration, and node one's folder of them (core/sshtrust.py)."""
+        return self.pki / "ssh"
+
+    @property
     def nodes(self) -> Path:
         """The state of the nodes that run on this machine, one directory each (catalog/node.py)."""
         return self.data_dir / "nodes"

@@ -69,6 +69,9 @@ class NodesSettings(_Section):
 
     control_address: IPv4Address | None = None  # None: brex_ip (nodes on this machine reach it)
     underlay_cidr: Cidr = IPv4Network("172.31.1.0/26")  # the host takes the first address, pods the next
+    # Each node's sshd for cold migration and resize (nova copies a guest's disks over SSH), on
+    # the node's own address; node one's on its migration address.
+    ssh_port: Port = 8022
 
 
 class PortSettings(_Section):

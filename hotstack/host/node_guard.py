@@ -1,5 +1,5 @@
 """The ports the control plane publishes to nodes alone (RabbitMQ, the southbound DB's TLS
-listener: `Service.node_ports`), closed to every other source.
+listener, node one's sshd for cold migration: `Service.node_ports`), closed to every other source.
 
 Published container ports are DNATed in prerouting, before any input filter sees them, so the
 guard is its own nftables table (`inet <deployment>-nodes`) with a prerouting filter chain just
@@ -12,6 +12,7 @@ published and the table does not exist. The table is replaced in one nft transac
 from __future__ import annotations
 
 from hotstack.catalog import Catalog
+from hotstack.catalog.node import first_listens_at
 from hotstack.core import runner
 from hotstack.core.scope import Scope
 from hotstack.host.firewall import MARK, _nft_set, apply_argv, delete_argv, fingerprint, observed
@@ -27,7 +28,9 @@ def guard_rules(cat: Catalog) -> list[str]:
     ports = [str(p) for p in node_ports(cat)]
     if not ports or not cat.nodes:
         return []
-    return [f"ip daddr {cat.control_address} tcp dport {_nft_set(ports)} "
+    # the control address, and node one's migration address (its sshd; libvirtd checks certificates)
+    targets = sorted({str(cat.control_address), str(first_listens_at(cat.settings, {e.kind for e in cat.nodes}))})
+    return [f"ip daddr {_nft_set(targets)} tcp dport {_nft_set(ports)} "
             f"ip saddr != {_nft_set(cat.node_addresses())} ct state new drop"]
 
 

@@ -20,7 +20,8 @@ from typing import Any
 from hotstack.catalog import Service
 from hotstack.catalog.node import Node
 from hotstack.containers import control
-from hotstack.core.errors import HotstackError
+from hotstack.core import sshtrust
+from hotstack.core.errors import BadInput, HotstackError
 from hotstack.core.fsutil import write_if_changed
 from hotstack.core.hostfacts import FACTS_FILE
 from hotstack.core.pki import client_names
@@ -75,6 +76,10 @@ def write_trust(bundle: Bundle, folder: Path) -> None:
     write_if_changed(folder / "node.crt", trust["certificate"], mode=0o644)
     write_if_changed(folder / "node.key", trust["key"], mode=0o600)
     client_names(folder, "node")
+    if "ssh_host_key" not in trust:
+        raise BadInput(f"bundle of {bundle.name}: has no SSH keys (made by an older hotstack)",
+                       hint=f"make it again on the first host: hotstack node bundle {bundle.name}")
+    sshtrust.write_folder(folder / "ssh", sshtrust.Keys(trust["ssh_host_key"], trust["ssh_client_key"]))
 
 
 def host_steps(bundle: Bundle, target: Target, paths: NodePaths) -> list[Step]:
@@ -133,13 +138,14 @@ def join(bundle: Bundle, target: Target, say: Say, steps_progress: StepProgress 
         "neutron-ovn-metadata-agent": lambda svc, since: checks.agent_alive(
             neutron, "neutron-ovn-metadata-agent", node.host),
         "nova-compute": lambda svc, since: checks.compute_up(nova, node.host, since),
+        "nova-ssh": lambda svc, since: basic.tcp(svc.probe.host, svc.probe.port),
     }
     snapshot = control.snapshot()
     names = {svc.name for svc in role.role}
     for svc in role.role:
         if unknown := [dep for dep in svc.depends_on if dep not in names]:
             raise HotstackError(f"{svc.name} depends on {unknown[0]}, which a node does not run")
-    for wave in waves(role.role):  # ovn-controller; then nova-compute and the agent side by side
+    for wave in waves(role.role):  # ovn-controller and sshd; then nova-compute and the agent side by side
         started_at: dict[str, float | None] = {}
         for svc in wave:
             bringup.ensure_data_dirs(role.cat, svc)

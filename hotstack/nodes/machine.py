@@ -31,7 +31,8 @@ from hotstack.nodes.render import NodePaths
 
 def machine_node(bundle: Bundle) -> Node:
     data = bundle.settings().data_dir
-    return Node(bundle.name, bundle.name, bundle.address, root=data, pki=str(data / "node-pki"))
+    return Node(bundle.name, bundle.name, bundle.address, root=data, pki=str(data / "node-pki"),
+                first_at=bundle.control)
 
 
 def target(bundle: Bundle, host: Host) -> Target:

@@ -3,7 +3,8 @@
 What the compute role needs and nothing more (docs/nodes.md): the control plane's address and
 URLs, the API names, this node's RabbitMQ user, the two service users nova-compute and the
 metadata agent call placement, neutron and cinder with, the metadata proxy's secret, and the
-trust (the CA, this node's certificate and key). No database, admin or other node's secret.
+trust (the CA, this node's certificate and key, the deployment's SSH keys for cold migration).
+No database, admin or other node's secret.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import yaml
 from hotstack.catalog import Catalog
 from hotstack.catalog.services.infra import AMQP_PORT
 from hotstack.catalog.services.ovn import SB_TLS_PORT
+from hotstack.core import sshtrust
 from hotstack.core.fsutil import write_if_changed
 from hotstack.core.noderegistry import Entry
 from hotstack.core.pki import Issued
@@ -46,7 +48,8 @@ def node_secrets(node: str) -> list[str]:
     return [rabbitmq_secret(node), "metadata_secret", *(f"keystone_{u}" for u in SERVICE_USERS)]
 
 
-def bundle_data(cat: Catalog, entry: Entry, secrets: dict[str, str], ca: str, issued: Issued) -> dict[str, Any]:
+def bundle_data(cat: Catalog, entry: Entry, secrets: dict[str, str], ca: str, issued: Issued,
+                ssh: sshtrust.Keys) -> dict[str, Any]:
     s, ctl = cat.settings, str(cat.control_address)
     identity = cat[cat.identity].endpoint
     assert identity is not None
@@ -68,7 +71,9 @@ def bundle_data(cat: Catalog, entry: Entry, secrets: dict[str, str], ca: str, is
             "keystone": {user: secrets[f"keystone_{user}"] for user in SERVICE_USERS},
             "metadata_secret": secrets["metadata_secret"],
         },
-        "trust": {"ca": ca, "certificate": issued.certificate, "key": issued.key, "serial": issued.serial},
+        "trust": {"ca": ca, "certificate": issued.certificate, "key": issued.key, "serial": issued.serial,
+                  # the deployment's SSH keys for cold migration (every node's, core/sshtrust.py)
+                  "ssh_host_key": ssh.host, "ssh_client_key": ssh.client},
         # the node renders its compute role from the same settings (they hold no secret)
         "settings": dump(s),
     }

@@ -45,7 +45,8 @@ def extra_hosts(cat: Catalog) -> list[str]:
 def published(cat: Catalog, svc: Service) -> list[str]:
     brex = cat.settings.network.brex_ip
     return ([f"{brex}:{host}:{inner}/{proto}" for host, inner, proto in cat.published(svc)]
-            + [f"{cat.control_address}:{port}:{port}/tcp" for port in svc.node_ports])
+            # a service on the host network listens on its node address itself
+            + [f"{cat.control_address}:{port}:{port}/tcp" for port in svc.node_ports if not svc.host_network])
 
 
 def service_definition(cat: Catalog, svc: Service, image: str, config_digest: str) -> dict[str, Any]:

@@ -16,11 +16,12 @@ from typing import Any
 import jinja2
 
 from hotstack.catalog import USERS, Catalog, ConfigFile, secret_names
-from hotstack.catalog.node import NODE_PKI
+from hotstack.catalog.node import NODE_PKI, first_listens_at
 from hotstack.catalog.services.cinder import nfs_mount_dir, nfs_share
-from hotstack.catalog.services.nova import NODE_ONE_TLS
+from hotstack.catalog.services.nova import NODE_ONE_TLS, SSH_DIR
 from hotstack.catalog.services.ovn import SB_TLS
 from hotstack.containers.labels import HASH_LABEL
+from hotstack.core import sshtrust
 from hotstack.core.errors import HotstackError
 from hotstack.core.fsutil import sha256, write_if_changed
 from hotstack.core.hostfacts import resolved
@@ -48,14 +49,12 @@ PINNED_MACHINE = "pc-i440fx-7.2"
 
 
 def migration_address(cat: Catalog) -> str | None:
-    """Where this node's qemu takes live migrations: a node's own address; node one's on the
-    pods' underlay (or the control address, with only other machines); None without nodes."""
+    """Where this node's qemu takes live migrations and its sshd cold ones: a node's own address;
+    node one's where other nodes reach it (catalog/node.py); None without nodes."""
     node = cat.this_node()
     if not node.is_first:
         return node.address
-    if not cat.nodes:
-        return None
-    return str(cat.underlay_host.ip if any(e.kind == "pod" for e in cat.nodes) else cat.control_address)
+    return first_listens_at(cat.settings, {e.kind for e in cat.nodes})
 
 
 def context(cat: Catalog, secrets: dict[str, str], transport_url: str | None = None) -> dict[str, Any]:
@@ -87,6 +86,11 @@ def context(cat: Catalog, secrets: dict[str, str], transport_url: str | None = N
         # what a node other than node one is given instead (nodes/render.py)
         "machine_nodes": any(e.kind == "machine" for e in cat.nodes),
         "migration_address": migration_address(cat), "pinned_machine": PINNED_MACHINE,
+        # node one's my_ip leads to where it takes migrations (nova copies a guest's disks to my_ip)
+        "first_peer": cat.this_node().first_at or migration_address(cat),
+        "ssh": {"dir": SSH_DIR, "alias": sshtrust.HOST_ALIAS, "host_key": sshtrust.HOST_KEY,
+                "client_key": sshtrust.CLIENT_KEY, "authorized_keys": sshtrust.AUTHORIZED_KEYS,
+                "known_hosts": sshtrust.KNOWN_HOSTS},
         # where this node's libvirtd finds its client certificate (a pod's in its container)
         "migration_pki": NODE_PKI if cat.this_node().pki else str(p.pki / "server" / NODE_ONE_TLS),
         "ovn_sb": f"tcp:{cat.address('ovn-sb-db')}", "metadata_host": str(brex), "node_pki": NODE_PKI,
@@ -116,10 +120,12 @@ def render(cat: Catalog, image_ref: Callable[[str], str]) -> RenderResult:
     """Every service's files and the compose file for this catalog; `image_ref` names each image."""
     paths = cat.paths
     secrets = Secrets(paths.secrets_file).ensure(secret_names(cat))
-    if cat.nodes:  # the southbound DB's TLS listener for nodes, node one's libvirt certificate
+    if cat.nodes:  # the southbound DB's TLS listener for nodes, node one's libvirt certificate and SSH trust
         authority = Authority(paths.pki, cat.settings.name)
         authority.ensure_server(SB_TLS, str(cat.control_address))
         authority.ensure_server(NODE_ONE_TLS, str(migration_address(cat)))
+        ssh_dir = Path(cat.this_node().ssh_dir(paths))
+        sshtrust.write_folder(ssh_dir, sshtrust.ensure(ssh_dir))
     env, ctx, out = environment(), context(cat, secrets), paths.rendered
     result = RenderResult()
     texts: dict[str, str] = {}

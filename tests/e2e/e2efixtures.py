@@ -20,7 +20,7 @@ E2E_SETTINGS = {
                 "int_bridge": "e2e-int", "ex_bridge": "e2e-ex", "podman_network": "hotstack-e2e",
                 "domain": "hotstack-e2e.local", "tenant_cidr": "192.168.108.0/24", "tun_bridge": "e2e-tun"},
     # the pods' underlay for tests/e2e/test_nodes.py
-    "nodes": {"underlay_cidr": "172.31.9.0/26"},
+    "nodes": {"underlay_cidr": "172.31.9.0/26", "ssh_port": 28022},
     # Every port 20000 up, but for the port-less name http://dashboard.hotstack-e2e.local/: port
     # 80 on its own brex_ip does not collide with another deployment's.
     "ports": {name: port + 20000 for name, port in PortSettings().model_dump().items()} | {"http": 80},

@@ -74,8 +74,9 @@ def test_dnf_families_name_their_own_packages(family: distro.Family, extra: set[
 
 
 def test_debian_keeps_the_list_install_deps_always_had() -> None:
+    # iptables since 2026-12-02: a fresh Debian 12 lacks it, and its netavark 1.4 runs it for every network
     assert Distro("debian").packages(PRODUCT) == [
-        "podman", "runc", "netavark", "aardvark-dns", "slirp4netns", "uidmap", "fuse-overlayfs",
+        "podman", "runc", "netavark", "aardvark-dns", "slirp4netns", "uidmap", "fuse-overlayfs", "iptables",
         "openvswitch-switch", "iproute2", "nftables", "libvirt-daemon-system", "qemu-system-x86", "qemu-utils",
         "ovmf", "libvirt-dev", "pkg-config", "debootstrap", "dosfstools", "syslinux", "syslinux-common", "mtools",
         "systemd-boot-efi"]

@@ -38,11 +38,16 @@ def test_a_registered_node_opens_the_control_plane_to_it_alone(settings: Setting
     script = cat["ovn-sb-db"].command[-1]
     assert "--remote=db:OVN_Southbound,SB_Global,connections" in script and "--ca-cert=/etc/ovn/pki/ca.crt" in script
     assert "set-connection role=ovn-controller pssl:6643:" in script
-    assert {svc.name: svc.node_ports for svc in cat if svc.node_ports} == {"rabbitmq": (5672,), "ovn-sb-db": (6643,)}
+    assert {svc.name: svc.node_ports for svc in cat if svc.node_ports} == {
+        "rabbitmq": (5672,), "ovn-sb-db": (6643,), "nova-ssh": (8022,)}
     ports = render_compose.published(cat, cat["rabbitmq"])
     assert ports == [f"{settings.network.brex_ip}:5672:5672/tcp"]
+    assert render_compose.published(cat, cat["nova-ssh"]) == [], "on the host network: it listens itself"
+    assert cat["nova-ssh"].probe.host == "172.31.1.1", "node one's sshd listens on the underlay alone"
+    targets = " ".join(sorted([str(settings.network.brex_ip), "172.31.1.1"]))
     assert node_guard.guard_rules(cat) == [
-        f"ip daddr {settings.network.brex_ip} tcp dport {{ 5672, 6643 }} ip saddr != 172.31.1.2 ct state new drop"]
+        f"ip daddr {{ {targets.replace(' ', ', ')} }} tcp dport {{ 5672, 6643, 8022 }} "
+        "ip saddr != 172.31.1.2 ct state new drop"]
     assert str(cat.encap_ip) == "172.31.1.1", "a pod node moves node one's tunnel endpoint onto the underlay"
 
 
@@ -68,7 +73,7 @@ def test_the_role_renders_from_the_bundle_with_the_node_s_own_credentials(settin
     role = render_role(bundle, node, node_paths, lambda image: f"localhost/hotstack/{image}:test")
 
     assert [svc.name for svc in role.role] == ["compute-2-ovn-controller", "compute-2-nova-compute",
-                                               "compute-2-neutron-ovn-metadata-agent"]
+                                               "compute-2-nova-ssh", "compute-2-neutron-ovn-metadata-agent"]
     user, password = bundle.rabbitmq
     nova = configparser.ConfigParser(interpolation=None, strict=False)
     nova.read(node_paths.rendered / "nova" / "nova.conf")
@@ -89,6 +94,11 @@ def test_the_role_renders_from_the_bundle_with_the_node_s_own_credentials(settin
     assert all(h.endswith(f":{settings.network.brex_ip}") for h in controller["extra_hosts"])
     rendered = "".join(p.read_text() for p in node_paths.rendered.rglob("*") if p.is_file())
     assert bundle.data["trust"]["key"] not in rendered, "the node's key is mounted, never rendered"
+    assert bundle.data["trust"]["ssh_client_key"] not in rendered
+    ssh_config = (node_paths.rendered / "nova" / "ssh_config").read_text()
+    assert f"Host {settings.network.brex_ip}\n    HostName 172.31.1.1\n" in ssh_config, "node one: on the underlay"
+    assert "Port 8022" in ssh_config and "StrictHostKeyChecking yes" in ssh_config
+    assert "ListenAddress 172.31.1.2:8022" in (node_paths.rendered / "nova" / "sshd_config").read_text()
 
 
 def test_another_machine_is_mapped_by_the_scheduler_and_admitted_by_address(settings: Settings,
@@ -116,7 +126,8 @@ def test_the_role_starts_in_waves_after_its_own_dependencies(settings: Settings)
     paths = Paths(settings.data_dir)
     node = pod_node(settings, paths, "compute-2", "172.31.1.2", "/run/netns/hotstack-compute-2")
     assert [[svc.name for svc in wave] for wave in waves(compute_role(settings, paths, node))] == [
-        ["compute-2-ovn-controller"], ["compute-2-nova-compute", "compute-2-neutron-ovn-metadata-agent"]]
+        ["compute-2-ovn-controller", "compute-2-nova-ssh"],
+        ["compute-2-nova-compute", "compute-2-neutron-ovn-metadata-agent"]]
 
 
 def test_with_a_pod_node_both_sides_migrate_over_tls_with_a_pinned_machine_type(settings: Settings,

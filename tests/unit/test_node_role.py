@@ -54,7 +54,7 @@ def test_a_pod_node_gets_its_own_names_paths_and_network(tmp_path: Path) -> None
     s, p = _settings(tmp_path)
     node = pod_node(s, p, "compute-2", "172.31.1.2", "/run/netns/hotstack-compute-2")
     role = {svc.name: svc for svc in compute_role(s, p, node)}
-    assert list(role) == [f"compute-2-{n}" for n in ROLE]
+    assert list(role) == [f"compute-2-{n}" for n in (*ROLE[:2], "nova-ssh", ROLE[2])], "sshd: other nodes exist"
     compute = role["compute-2-nova-compute"]
     assert compute.container == "hotstack-compute-2-nova-compute"
     # only its own controller: the control plane is reached, not started, on a node

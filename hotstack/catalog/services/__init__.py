@@ -44,8 +44,9 @@ def _finish(c: Ctx, svc: Service, project: str | None) -> Service:
 
 
 def _role(c: Ctx, mod: ModuleType, node: Node) -> list[Service]:
-    """A module's part of the compute role (`ROLE`: functions of a node), for `node`."""
-    return [make(c, node) for make in getattr(mod, "ROLE", ())]
+    """A module's part of the compute role (`ROLE`: functions of a node, None where a service
+    is not needed), for `node`."""
+    return [svc for make in getattr(mod, "ROLE", ()) if (svc := make(c, node)) is not None]
 
 
 def all_services(s: Settings, p: Paths, nodes: tuple[NodeEntry, ...] = ()) -> list[Service]:

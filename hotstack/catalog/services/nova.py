@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from hotstack.catalog.model import ConfigFile, HostPorts, Job, Probe, Service, Volume
-from hotstack.catalog.node import Node
+from hotstack.catalog.node import Node, first_listens_at
 from hotstack.catalog.services.common import Ctx, api_deps, conf, keystone, role_deps, run, sql, uwsgi, worker
 from hotstack.core.hostfacts import firmware_dirs, resolved
 
@@ -23,6 +23,9 @@ VNC_PORTS = (5900, 6923)  # qemu's VNC consoles on the host (displays 0-1023), f
 
 
 NODE_ONE_TLS = "node-one"  # node one's certificate for libvirt's TLS (the CA's server dir of that name)
+SSH_DIR = "/etc/hotstack/ssh"  # where nova-compute and nova-ssh see their node's SSH trust
+
+
 def compute(c: Ctx, node: Node) -> Service:
     """nova-compute on a node's libvirt (the compute role)."""
     s, p = c.s, c.p
@@ -38,6 +41,9 @@ def compute(c: Ctx, node: Node) -> Service:
     # nova picks a UEFI guest's loader and NVRAM template from the firmware descriptors it sees and
     # hands libvirt their paths: the host's, mounted over the image's own (host/firmware.py).
     vols += tuple(Volume(d, d, read_only=True) for d in firmware_dirs(p))
+    if migrates(c, node):  # cold migration: it copies a guest's disks to another node over SSH
+        vols += (Volume(node.ssh_dir(p), SSH_DIR, read_only=True),)
+        conf_files += (ConfigFile("nova/ssh_config", "/root/.ssh/config", "root", 0o644),)
     if resolved(s, p)["nfs_mode"] == "local":
         # nova mounts a volume's share on attach and unmounts it on detach; with no kernel NFS,
         # its `mount -t nfs` reaches a helper that bind-mounts the export directory instead.
@@ -56,7 +62,33 @@ def compute(c: Ctx, node: Node) -> Service:
     )
 
 
-ROLE = (compute,)
+def migrates(c: Ctx, node: Node) -> bool:
+    """Whether other nodes exist for it to migrate guests to (node one alone has none)."""
+    return not node.is_first or bool(c.nodes)
+
+
+def ssh(c: Ctx, node: Node) -> Service | None:
+    """sshd on a node, where the other nodes' nova-compute copies a cold-migrating guest's disks
+    into its instances path (core/sshtrust.py: the deployment's keys only, nothing else signs
+    in). It listens on the node's migration address alone; only with other nodes."""
+    if not migrates(c, node):
+        return None
+    listen = node.address if not node.is_first else first_listens_at(c.s, {e.kind for e in c.nodes})
+    assert listen is not None
+    return Service(
+        node.service("nova-ssh"), "nova-compute",
+        ("sh", "-c", "mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e -f /etc/ssh/hotstack-sshd.conf"),
+        Probe("tcp", host=listen, port=c.s.nodes.ssh_port, deadline_s=60),
+        network_mode=node.network,
+        volumes=(Volume(str(node.instances(c.p)), str(c.p.nova_instances)),
+                 Volume(node.ssh_dir(c.p), SSH_DIR, read_only=True)),
+        configs=(ConfigFile("nova/sshd_config", "/etc/ssh/hotstack-sshd.conf", "root", 0o644),),
+        # node one's: closed to all but the nodes (host/node_guard.py)
+        node_ports=(c.s.nodes.ssh_port,) if node.is_first else (),
+    )
+
+
+ROLE = (compute, ssh)
 
 
 def services(c: Ctx) -> list[Service]:
