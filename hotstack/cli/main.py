@@ -152,13 +152,16 @@ def node_list(obj: Ctx, as_json: bool) -> None:
 
 @node.command("remove")
 @click.argument("name")
+@click.option("--migrate", is_flag=True,
+              help="Move its servers to other nodes first (running ones live, stopped ones cold).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was removed as JSON.")
 @click.pass_obj
-def node_remove(obj: Ctx, name: str, as_json: bool) -> None:
-    """Remove node NAME: refused while servers live there; leaves no service, agent or chassis."""
+def node_remove(obj: Ctx, name: str, migrate: bool, as_json: bool) -> None:
+    """Remove node NAME: refused while servers live there (unless --migrate); leaves no service,
+    agent or chassis."""
     from hotstack.commands import node_cmd  # loaded per command: --help stays fast
 
-    run_with_views(lambda p: node_cmd.remove_command(obj.settings(), name, p),
+    run_with_views(lambda p: node_cmd.remove_command(obj.settings(), name, p, migrate),
                    lambda r: output.node_remove(r, as_json), to_stdout=False, verb="node remove")
 
 

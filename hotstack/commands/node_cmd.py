@@ -141,14 +141,14 @@ class RemoveReport:
         return {"ok": self.ok, "node": self.node, "done": self.done}
 
 
-def remove_command(settings: Settings, name: str, progress: Progress) -> RemoveReport:
+def remove_command(settings: Settings, name: str, progress: Progress, migrate: bool = False) -> RemoveReport:
     paths = Paths(settings.data_dir)
     cat = catalog.build(settings, paths)
     entry = next((e for e in cat.nodes if e.name == name), None)
     if entry is None:
         known = ", ".join(e.name for e in cat.nodes) or "none"
         raise BadInput(f"node {name!r}: is not registered (nodes: {known})")
-    done = removal.remove_node(cat, credentials.connect(settings, paths), entry, progress.line)
+    done = removal.remove_node(cat, credentials.connect(settings, paths), entry, progress.line, migrate)
     if not any(e.kind == "pod" for e in cat.nodes if e.name != name):
         # before `up` recreates nova-compute: a libvirtd restart under a running nova-compute
         # disables it for up to a minute ("AUTO: Connection to libvirt lost")

@@ -24,6 +24,11 @@ def host_facts(paths: Paths) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def kernel_modules(paths: Paths) -> str:
+    """The host's kernel modules directory, mounted into nova-compute; "" where the host has none."""
+    return str(host_facts(paths).get("kernel_modules", ""))
+
+
 def resolved(settings: Settings, paths: Paths) -> dict[str, str]:
     """Settings whose `auto` is decided by the host; before detection, this machine kind's safe choice."""
     facts = host_facts(paths)

@@ -1,7 +1,8 @@
 """What host preparation detected, for render to resolve the `auto` settings.
 
 Written to <state>/host-facts.json (hostfacts.FACTS_FILE): virt_type, nfs_mode, datapath_type,
-runtime, firmware_dirs (the UEFI firmware descriptor directories nova-compute gets mounted).
+runtime, firmware_dirs (the UEFI firmware descriptor directories nova-compute gets mounted),
+kernel_modules (/lib/modules for nova-compute, "" on hosts without it).
 Everything is re-detected on each run except the virt type, whose probe starts real guests
 (seconds): its result is kept while libvirt's version and /dev/kvm stay the same.
 """
@@ -40,7 +41,8 @@ def detect(s: Settings, paths: Paths, host: Host) -> dict[str, str]:
     runtime_name = runtime.require(runtime.detect(host.proc / "self" / "mountinfo"))
     return {**virt_facts(s, host, host_facts(paths)), "nfs_mode": mode, "nfs_note": why,
             "datapath_type": ovs.datapath_type(host), "runtime": runtime_name,
-            "firmware_dirs": " ".join(map(str, firmware.present_dirs(host.qemu_firmware)))}
+            "firmware_dirs": " ".join(map(str, firmware.present_dirs(host.qemu_firmware))),
+            "kernel_modules": str(host.kernel_modules) if host.kernel_modules.is_dir() else ""}
 
 
 class HostFacts(Step):
@@ -69,7 +71,8 @@ class HostFacts(Step):
             return []
         return [f"{key}: {wanted[key]}" + (f" ({wanted[note]})" if note in wanted else "")
                 for key, note in (("virt_type", "virt_note"), ("nfs_mode", "nfs_note"),
-                                  ("datapath_type", ""), ("runtime", ""), ("firmware_dirs", ""))
+                                  ("datapath_type", ""), ("runtime", ""), ("firmware_dirs", ""),
+                                  ("kernel_modules", ""))
                 if current.get(key) != wanted.get(key)] or ["record the host facts"]
 
     def apply(self) -> None:

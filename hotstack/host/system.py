@@ -26,6 +26,7 @@ class Host:
     mounts: bool = True  # bind mounts (local NFS, /run/netns); tests turn them off
     # QEMU's firmware descriptor directories (host/firmware.py), mounted into nova-compute
     qemu_firmware: tuple[Path, ...] = (Path("/usr/share/qemu/firmware"), Path("/etc/qemu/firmware"))
+    kernel_modules: Path = Path("/lib/modules")  # absent on some container-like hosts
 
     @property
     def systemd(self) -> bool:

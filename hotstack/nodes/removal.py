@@ -1,5 +1,6 @@
-"""`hotstack node remove`: a node leaves without a trace. Refused while servers live there. In
-order: its compute service disabled (nothing new lands there), its containers and (a pod node)
+"""`hotstack node remove`: a node leaves without a trace. Refused while servers live there,
+unless they are to move away first (`--migrate`: nodes/evacuate.py). In order: its compute
+service disabled (nothing new lands there), its servers moved, its containers and (a pod node)
 its pod and underlay link removed, its chassis deleted from the southbound DB, its compute service
 deleted (nova drops its compute node and resource provider with it), its neutron agents, its
 RabbitMQ user, its registry entry, bundle and state. The caller converges the control plane
@@ -16,7 +17,7 @@ from hotstack.catalog.services.ovn import SB_DB
 from hotstack.containers import control
 from hotstack.core.errors import HotstackError
 from hotstack.core.noderegistry import Entry, Registry
-from hotstack.nodes import admit, pod
+from hotstack.nodes import admit, evacuate, pod
 from hotstack.render.bundle import default_path
 
 Say = Callable[[str], None]
@@ -36,18 +37,25 @@ def take_down(cat: Catalog, entry: Entry) -> list[str]:
     return done
 
 
-def remove_node(cat: Catalog, conn: Any, entry: Entry, say: Say) -> list[str]:
+def remove_node(cat: Catalog, conn: Any, entry: Entry, say: Say, migrate: bool = False) -> list[str]:
     host, done = entry.name, []
     living = servers_on(conn, host)
-    if living:
+    if living and not migrate:
         names = ", ".join(sorted(srv.name for srv in living)[:5])
         raise HotstackError(f"node {host} still hosts {len(living)} server(s): {names}",
-                            hint="delete them, or move them (openstack server migrate), then remove the node")
+                            hint=f"delete them, or move them away: hotstack node remove {host} --migrate")
+    if living:
+        evacuate.check_movable(living, host)  # before the node is disabled: a refusal changes nothing
     services = [svc for svc in conn.compute.services(binary="nova-compute") if svc.host == host]
     for svc in services:
         if svc.status != "disabled":
             conn.compute.disable_service(svc, host, "nova-compute", disabled_reason="hotstack node remove")
             done.append(f"disabled nova-compute on {host}")
+    if living:
+        done += evacuate.move_all(conn, living, host, say)
+        if left := servers_on(conn, host):
+            raise HotstackError(f"node {host}: {len(left)} server(s) arrived while the others moved away",
+                                hint=f"hotstack node remove {host} --migrate again")
     if entry.kind == "pod":
         done += take_down(cat, entry)
     code, out = control.exec_in(cat[SB_DB].container, ["ovn-sbctl", "--db=unix:/run/ovn/ovnsb_db.sock",

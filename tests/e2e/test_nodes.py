@@ -7,8 +7,9 @@ admin's ports in the `hotstack` project's private network, with that project's d
 group (ICMP and TCP 22 open), so the host reaches them on floating IPs as a user's server. Times are printed
 (run with -s to see them).
 
-A running server live-migrates (block migration) to node one and back. Across nodes only ICMP
-is checked: Debian 12's Open vSwitch 3.1 on this host drops every packet
+A running server live-migrates (block migration) to node one and back, and both cold-migrate
+(disks copied over SSH) crossing; `node remove --migrate` moves the last one away. Across nodes
+only ICMP is checked: Debian 12's Open vSwitch 3.1 on this host drops every packet
 it should tunnel that carries checksum-offload flags ("Tunneling packets with HW offload flags is
 not supported"), which is every TCP segment from a virtio guest or the host's stack once
 userspace TSO is on — and without it TCP into node one's own guests breaks (host/ovs_offload.py).
@@ -202,17 +203,53 @@ def test_a_running_server_live_migrates_to_node_one_and_back(placed: dict[str, A
         net.delete_ip(fip)
 
 
-def test_node_remove_leaves_no_service_agent_chassis_or_pod(e2e: Deployment, second_node: dict[str, Any]) -> None:
+def _cold_migrate(admin: Any, server: Any, host: str) -> float:
+    """A cold migration of `server` to `host`, confirmed; its seconds until ACTIVE there."""
+    started = time.monotonic()
+    admin.compute.migrate_server(server, host=host)
+    resized = admin.compute.wait_for_server(server, status="VERIFY_RESIZE", failures=["ERROR"], wait=420, interval=2)
+    assert resized.compute_host == host
+    admin.compute.confirm_server_resize(resized)
+    moved = admin.compute.wait_for_server(resized, status="ACTIVE", failures=["ERROR"], wait=120, interval=2)
+    assert moved.compute_host == host
+    return time.monotonic() - started
+
+
+def test_running_servers_cold_migrate_both_ways_and_boot_again(placed: dict[str, Any]) -> None:
+    """nova stops each server, copies its disk over SSH to the other node's sshd (nova-ssh: the
+    deployment's keys only) and starts it there: node one's to compute-2, compute-2's to node one;
+    each guest boots again on its new host and prints its marker on the new console."""
+    admin, one, two = placed["admin"], placed["one"], placed[NODE]
+    home = one.compute_host
+    for server in (one, two):
+        console_until(admin, server, rf"^{MARKER}")
+    for server, host in ((one, NODE), (two, home)):
+        took = _cold_migrate(admin, server, host)
+        booted = time.monotonic()
+        console_until(admin, server, rf"^{MARKER}")
+        print(f"cold migration of {server.name} to {host}: {took:.1f} s, "
+              f"marker {time.monotonic() - booted:.1f} s later")
+
+
+def test_node_remove_migrates_its_server_away_and_leaves_no_service_agent_chassis_or_pod(
+        e2e: Deployment, second_node: dict[str, Any]) -> None:
+    """One server is left on compute-2 (node one's since the cold migration): `node remove
+    --migrate` live-migrates it to node one first, where it keeps running."""
     admin = connect(e2e.settings, e2e.paths)
     mine = [s for s in admin.compute.servers(all_projects=True) if s.name.startswith("e2e-node-")]
-    for server in mine:  # the module's servers (their fixture ends after this test)
+    staying = next((s for s in mine if s.compute_host == NODE), None)
+    assert staying is not None, f"no e2e server on {NODE} to move: {[(s.name, s.compute_host) for s in mine]}"
+    for server in (s for s in mine if s.id != staying.id):  # the module's others (its fixture ends after this)
         admin.compute.delete_server(server)
-    for server in mine:
         admin.compute.wait_for_delete(server, wait=120)
     started = time.monotonic()
-    removed = e2e.hotstack("node", "remove", NODE, "--json", artifact="node-remove")
+    removed = e2e.hotstack("node", "remove", NODE, "--migrate", "--json", artifact="node-remove")
     assert removed.returncode == 0, f"node remove failed:\n{removed.stderr[-3000:]}"
-    print(f"node remove {NODE} in {time.monotonic() - started:.1f} s")
+    print(f"node remove --migrate {NODE} in {time.monotonic() - started:.1f} s: {json.loads(removed.stdout)}")
+    moved = admin.compute.get_server(staying.id)
+    assert (moved.status, moved.compute_host) == ("ACTIVE", e2e.settings.nova.host)
+    admin.compute.delete_server(moved)
+    admin.compute.wait_for_delete(moved, wait=120)
     assert [s.host for s in admin.compute.services() if s.host == NODE] == []
     assert [h.name for h in admin.compute.hypervisors() if h.name.split(".")[0] == NODE] == []
     assert [a.agent_type for a in admin.network.agents() if a.host == NODE] == []

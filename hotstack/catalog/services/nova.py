@@ -8,7 +8,7 @@ import dataclasses
 from hotstack.catalog.model import ConfigFile, HostPorts, Job, Probe, Service, Volume
 from hotstack.catalog.node import Node, first_listens_at
 from hotstack.catalog.services.common import Ctx, api_deps, conf, keystone, role_deps, run, sql, uwsgi, worker
-from hotstack.core.hostfacts import firmware_dirs, resolved
+from hotstack.core.hostfacts import firmware_dirs, kernel_modules, resolved
 
 PROJECT = "nova"
 # A restart's critical path is nova-api (the others' probes ask it) → conductor → compute: on a
@@ -34,13 +34,14 @@ def compute(c: Ctx, node: Node) -> Service:
         Volume(node.run_dir("libvirt"), "/run/libvirt"), Volume(node.run_dir("openvswitch"), "/run/openvswitch"),
         # the consoles' ptys: the host's, or a pod node's own devpts (host/node_pod.py)
         Volume("/dev/pts" if node.network == "host" else node.run_dir("pts"), "/dev/pts"),
-        Volume("/lib/modules", "/lib/modules", read_only=True),
         Volume(str(node.instances(p)), str(p.nova_instances)),
         Volume(str(node.data(p, "nova")), "/var/lib/nova"),
     )
     # nova picks a UEFI guest's loader and NVRAM template from the firmware descriptors it sees and
     # hands libvirt their paths: the host's, mounted over the image's own (host/firmware.py).
     vols += tuple(Volume(d, d, read_only=True) for d in firmware_dirs(p))
+    if modules := kernel_modules(p):  # for modprobe by os-vif and privsep; some hosts have none
+        vols += (Volume(modules, "/lib/modules", read_only=True),)
     if migrates(c, node):  # cold migration: it copies a guest's disks to another node over SSH
         vols += (Volume(node.ssh_dir(p), SSH_DIR, read_only=True),)
         conf_files += (ConfigFile("nova/ssh_config", "/root/.ssh/config", "root", 0o644),)
