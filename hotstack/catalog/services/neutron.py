@@ -15,12 +15,14 @@ def services(c: Ctx) -> list[Service]:
     confs = (NEUTRON_CONF, conf("neutron", "ml2_conf.ini"))
     return [
         Service(
-            # Since 2025.1 the API is WSGI-only; uwsgi also supervises the periodic and OVN
-            # maintenance workers (attach-daemon in the ini) so they share one container.
+            # Since 2025.1 the API is WSGI-only; uwsgi also supervises the plugin's periodic and
+            # OVN maintenance workers (attach-daemon in the ini) so they share one container.
             "neutron-server", "neutron", uwsgi("neutron"),
             Probe("api", path="/v2.0/networks?limit=1", deadline_s=120),
             depends_on=api_deps("ovn-nb-db", "ovn-sb-db"), slot=28,
-            user="neutron", configs=(*confs, conf("neutron", "hotstack-uwsgi.ini")),
+            user="neutron", configs=(*confs, conf("neutron", "hotstack-uwsgi.ini"),
+                                     ConfigFile("neutron/hotstack-plugin-workers",
+                                                "/usr/local/bin/hotstack-neutron-workers", "root", 0o755)),
             env=(("OS_NEUTRON_CONFIG_DIR", "/etc/neutron"), ("OS_NEUTRON_CONFIG_FILES", "neutron.conf;ml2_conf.ini")),
             **c.api("network", "neutron", s.ports.neutron),
             database=("neutron",), keystone_user="neutron",
