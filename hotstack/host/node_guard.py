@@ -30,7 +30,8 @@ def guard_rules(cat: Catalog) -> list[str]:
         return []
     # the control address, and node one's migration address (its sshd; libvirtd checks certificates)
     targets = sorted({str(cat.control_address), str(first_listens_at(cat.settings, {e.kind for e in cat.nodes}))})
-    return [f"ip daddr {_nft_set(targets)} tcp dport {_nft_set(ports)} "
+    # the host's own connections to its addresses come in on lo (its probes, its tools)
+    return [f'iifname != "lo" ip daddr {_nft_set(targets)} tcp dport {_nft_set(ports)} '
             f"ip saddr != {_nft_set(cat.node_addresses())} ct state new drop"]
 
 

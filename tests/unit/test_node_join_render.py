@@ -46,7 +46,7 @@ def test_a_registered_node_opens_the_control_plane_to_it_alone(settings: Setting
     assert cat["nova-ssh"].probe.host == "172.31.1.1", "node one's sshd listens on the underlay alone"
     targets = " ".join(sorted([str(settings.network.brex_ip), "172.31.1.1"]))
     assert node_guard.guard_rules(cat) == [
-        f"ip daddr {{ {targets.replace(' ', ', ')} }} tcp dport {{ 5672, 6643, 8022 }} "
+        f'iifname != "lo" ip daddr {{ {targets.replace(" ", ", ")} }} tcp dport {{ 5672, 6643, 8022 }} '
         "ip saddr != 172.31.1.2 ct state new drop"]
     assert str(cat.encap_ip) == "172.31.1.1", "a pod node moves node one's tunnel endpoint onto the underlay"
 
