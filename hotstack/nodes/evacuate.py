@@ -17,6 +17,9 @@ from hotstack.core.errors import HotstackError
 Say = Callable[[str], None]
 MOVABLE = ("ACTIVE", "SHUTOFF")
 DEADLINE_S = 600  # one server's move: a block migration under TCG copies its whole disk
+DONE = ("completed", "confirmed", "done")  # a live migration's last word, a confirmed resize's
+FAILED = ("failed", "error", "cancelled")
+OVER = (*DONE, *FAILED, "reverted")  # what nova counts as no longer in progress
 
 
 def check_movable(servers: list[Any], host: str) -> None:
@@ -29,7 +32,11 @@ def check_movable(servers: list[Any], host: str) -> None:
 
 
 def _migrations(conn: Any, server: Any) -> dict[str, str]:
-    return {str(m.id): str(m.status) for m in conn.compute.migrations(instance_uuid=server.id)}
+    return {str(m.id): str(m.status) for m in conn.compute.migrations(server_id=server.id)}
+
+
+def _new_migrations(conn: Any, server: Any, before: set[str]) -> dict[str, str]:
+    return {mid: state for mid, state in _migrations(conn, server).items() if mid not in before}
 
 
 def _wait_moved(conn: Any, server: Any, host: str, status: str, before: set[str]) -> Any:
@@ -37,18 +44,19 @@ def _wait_moved(conn: Any, server: Any, host: str, status: str, before: set[str]
     `before`: its migrations' ids from before this move (an old failed one is no failure now)."""
     deadline, confirmed = time.monotonic() + DEADLINE_S, False
     while time.monotonic() < deadline:
-        found = conn.compute.get_server(server.id)
+        found, new = conn.compute.get_server(server.id), _new_migrations(conn, server, before)
         if found.status == "ERROR":
             raise HotstackError(f"server {server.name} went into ERROR while moving off {host}: "
                                 f"{(found.fault or {}).get('message', 'no fault recorded')}",
                                 hint=f"openstack server show {server.id}; openstack server migration list")
-        if found.compute_host != host and found.status == status and not found.task_state:
+        # nova refuses to delete a compute service while a migration from it is unfinished
+        settled = bool(new) and all(state in DONE for state in new.values())
+        if found.compute_host != host and found.status == status and not found.task_state and settled:
             return found
         if found.status == "VERIFY_RESIZE" and not confirmed:
             conn.compute.confirm_server_resize(found)
             confirmed = True
-        new = {mid: state for mid, state in _migrations(conn, server).items() if mid not in before}
-        if any(state in ("failed", "error", "cancelled") for state in new.values()):
+        if any(state in FAILED for state in new.values()):
             raise HotstackError(f"server {server.name}: its migration off {host} failed",
                                 hint=f"openstack server migration list --server {server.id}; the nova-compute logs")
         time.sleep(2)
@@ -73,3 +81,9 @@ def move_all(conn: Any, servers: list[Any], host: str, say: Say) -> list[str]:
         done.append(f"moved server {srv.name} to {moved.compute_host} ({how}, {time.monotonic() - started:.1f} s)")
         say(done[-1])
     return done
+
+
+def unfinished(conn: Any, host: str) -> list[str]:
+    """Migrations from or to `host` still in progress (nova keeps its compute service while any is)."""
+    return sorted(f"{m.migration_type or 'migration'} of {m.server_id} ({m.status})"
+                  for m in conn.compute.migrations(host=host) if m.status not in OVER)

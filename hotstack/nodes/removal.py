@@ -46,6 +46,9 @@ def remove_node(cat: Catalog, conn: Any, entry: Entry, say: Say, migrate: bool =
                             hint=f"delete them, or move them away: hotstack node remove {host} --migrate")
     if living:
         evacuate.check_movable(living, host)  # before the node is disabled: a refusal changes nothing
+    if busy := evacuate.unfinished(conn, host):
+        raise HotstackError(f"node {host}: migrations in progress: {', '.join(busy[:3])}",
+                            hint="let them finish (openstack server migration list), then remove the node")
     services = [svc for svc in conn.compute.services(binary="nova-compute") if svc.host == host]
     for svc in services:
         if svc.status != "disabled":
