@@ -143,9 +143,15 @@ def test_ovs_vswitchd_killed_during_up_fails_it_and_the_next_up_heals(e2e: Deplo
     podman.run(["kill", "--signal", "KILL", "e2e-nova-scheduler", "e2e-heat-engine"])  # work for `up`
     up = subprocess.Popen([sys.executable, "-m", "hotstack", "--config", str(e2e.config), "up", "--json"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+    assert up.stderr is not None
+    seen = []  # its progress, until the containers start (the host stage, which would start OVS, is past)
+    for line in up.stderr:
+        seen.append(line)
+        if "nova-scheduler: starting" in line:
+            break
     subprocess.run(["pkill", "-9", "-x", "ovs-vswitchd"], check=True)
     out, err = up.communicate(timeout=600)
+    err = "".join(seen) + err
     assert up.returncode == 1 and "ovs-vswitchd" in json.loads(out)["error"], out + err
     assert e2e.hotstack("status", "--json").returncode == 1
     healed = e2e.hotstack("up", "--json", artifact="up-after-vswitchd")
