@@ -42,7 +42,7 @@ def detect(s: Settings, paths: Paths, host: Host) -> dict[str, str]:
     return {**virt_facts(s, host, host_facts(paths)), "nfs_mode": mode, "nfs_note": why,
             "datapath_type": ovs.datapath_type(host), "runtime": runtime_name,
             "firmware_dirs": " ".join(map(str, firmware.present_dirs(host.qemu_firmware))),
-            "kernel_modules": str(host.kernel_modules) if host.kernel_modules.is_dir() else ""}
+            "kernel_modules": host.kernel_modules_dir()}
 
 
 class HostFacts(Step):

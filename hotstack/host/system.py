@@ -36,6 +36,10 @@ class Host:
         except OSError:
             return False
 
+    def kernel_modules_dir(self) -> str:
+        """Its kernel modules directory (mounted into nova-compute), "" where it has none."""
+        return str(self.kernel_modules) if self.kernel_modules.is_dir() else ""
+
     def kernel_has_filesystem(self, name: str) -> bool:
         try:
             text = (self.proc / "filesystems").read_text()

@@ -65,8 +65,8 @@ def _wait_moved(conn: Any, server: Any, host: str, status: str, before: set[str]
 
 
 def move_all(conn: Any, servers: list[Any], host: str, say: Say) -> list[str]:
-    """Each of `servers` (on `host`, whose compute service is disabled) onto another node."""
-    check_movable(servers, host)
+    """Each of `servers` (on `host`, whose compute service is disabled; `check_movable` passed
+    before it was) onto another node."""
     done = []
     for srv in servers:
         started, before = time.monotonic(), set(_migrations(conn, srv))

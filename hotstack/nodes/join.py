@@ -125,7 +125,7 @@ def join(bundle: Bundle, target: Target, say: Say, steps_progress: StepProgress 
     assert node.pki is not None
     write_trust(bundle, Path(node.pki))
     facts = {"virt_type": target.virt_type, "nfs_mode": target.nfs_mode, "datapath_type": target.datapath,
-             "kernel_modules": str(target.host.kernel_modules) if target.host.kernel_modules.is_dir() else ""}
+             "kernel_modules": target.host.kernel_modules_dir()}
     write_if_changed(paths.state / FACTS_FILE, json.dumps(facts, indent=2) + "\n", mode=0o644)
     run_plan(host_steps(bundle, target, paths), False, steps_progress)
     report.timings["host"] = round(time.monotonic() - started, 1)
