@@ -13,6 +13,11 @@ prints fixed `HOTSTACK-*` lines on its serial console (nova's console log reads 
                                     another serial shows here
   HOTSTACK-DISKS vda vdb            the block devices, at boot and again whenever the set changes
   HOTSTACK-GUEST-READY              booted, network tried (lease or not); printed once
+  HOTSTACK-ALIVE <boot id> <uptime s>
+                                    every 10 s: the kernel's boot id and seconds since boot, so a
+                                    console that starts afresh (nova keeps one log per host: a
+                                    live migration's destination) still shows it is the same,
+                                    unrebooted guest
   HOTSTACK-METADATA ok <uuid>       the metadata service answered (or `failed` after retries)
   HOTSTACK-USER-DATA <sha256> <first line>
                                     the server's user data as the guest read it, when it has any
@@ -141,12 +146,19 @@ say "__MARKER__"
 nc -ll -p __TCP_PORT__ -e __HELLO__ >/dev/null 2>&1 &
 metadata &
 power_button
+boot_id=$(cat /proc/sys/kernel/random/boot_id)
+tick=0
 while true; do
     sleep 2
     now=$(disks)
     if [ "$now" != "$seen" ]; then
         say "HOTSTACK-DISKS $now"
         seen=$now
+    fi
+    tick=$((tick + 1))
+    if [ $((tick % 5)) -eq 0 ]; then
+        read -r up _ < /proc/uptime
+        say "HOTSTACK-ALIVE $boot_id ${up%.*}"
     fi
 done
 """

@@ -46,14 +46,33 @@ def last(kind: str, text: str) -> str:
     return found[-1].strip() if found else ""
 
 
-def console_until(conn: Any, server: Any, wanted: str, timeout: float = 300) -> str:
+def pod_evidence(deployment: str) -> str:
+    """What compute-2's Open vSwitch and ovn-controller say, for a failure's message (CI keeps
+    nothing else of the pod): its bridges, the datapath flows its traffic made, the agent's log."""
+    pod, parts = f"{deployment}-{NODE}", []
+    for title, container, argv in (
+            ("ovs-vsctl show", f"{pod}-ovs", ["ovs-vsctl", "show"]),
+            ("datapath flows", f"{pod}-ovs", ["ovs-appctl", "dpctl/dump-flows"]),
+            ("br-int ports", f"{pod}-ovs", ["ovs-ofctl", "dump-ports", "br-int"])):
+        try:
+            parts.append(f"--- {title}\n{control.exec_in(container, argv, timeout=30, check=False)[1][-3000:]}")
+        except Exception as exc:  # evidence only: the assertion that called us is the failure
+            parts.append(f"--- {title}: {exc}")
+    parts.append(f"--- ovn-controller log\n{control.last_logs(f'{pod}-ovn-controller', 40)}")
+    return "\n".join(parts)
+
+
+def console_until(conn: Any, server: Any, wanted: str, timeout: float = 300, deployment: str = "") -> str:
+    """The server's console once `wanted` shows on it; on a timeout the failure carries the
+    console (and, given the deployment, the pod node's evidence)."""
     deadline, text = time.monotonic() + timeout, ""
     while time.monotonic() < deadline:
         text = str(conn.compute.get_server_console_output(server)["output"] or "")
         if re.search(wanted, text, re.M):
             return text
         time.sleep(3)
-    raise AssertionError(f"{wanted!r} not on {server.name}'s console within {timeout:g} s:\n{text[-2500:]}")
+    evidence = f"\n{pod_evidence(deployment)}" if deployment else ""
+    raise AssertionError(f"{wanted!r} not on {server.name}'s console within {timeout:g} s:\n{text[-2500:]}{evidence}")
 
 
 def answer_within(address: str, seconds: float) -> float | None:
@@ -129,10 +148,10 @@ def placed(e2e: Deployment, second_node: dict[str, Any]) -> Iterator[dict[str, A
 
 
 def test_a_server_on_each_node_pings_the_other_and_the_node_s_answers_on_a_floating_ip(
-        placed: dict[str, Any]) -> None:
+        e2e: Deployment, placed: dict[str, Any]) -> None:
     admin, one, two = placed["admin"], placed["one"], placed[NODE]
     assert (one.compute_host, two.compute_host) == (placed["one"].compute_host, NODE)
-    text = console_until(admin, two, r"^HOTSTACK-REACH ping")
+    text = console_until(admin, two, r"^HOTSTACK-REACH ping", deployment=e2e.settings.name)
     print(f"compute-2's guest reached node one's over geneve after {time.monotonic() - placed['started']:.1f} s")
     assert MARKER in text and last("METADATA", text).startswith("ok "), "DHCP and metadata on the node"
     assert last("REACH ping", text) == f"ok {placed['one_ip']}"
@@ -185,11 +204,20 @@ def _migrate(admin: Any, server: Any, host: str) -> float:
     return time.monotonic() - started
 
 
+def heartbeat(text: str) -> tuple[str, int] | None:
+    """The guest's last HOTSTACK-ALIVE line: (boot id, uptime s)."""
+    found = re.findall(r"^HOTSTACK-ALIVE ([0-9a-f-]{36}) (\d+)\s*$", text, re.M)
+    return (found[-1][0], int(found[-1][1])) if found else None
+
+
 def test_a_running_server_live_migrates_to_node_one_and_back(placed: dict[str, Any]) -> None:
-    """Block migration between the host's qemu 7.2 and the pod's 10.0 (machine type pinned); the
-    guest keeps answering on its floating IP on each side (its console log restarts per host)."""
+    """Block migration between the host's qemu 7.2 and the pod's 10.0 (machine type pinned). nova
+    keeps a console log per host, so the new host's log starts empty: the guest's heartbeat
+    (its boot id and uptime, every 10 s) on it shows the same guest running on, not rebooted; and
+    it keeps answering on its floating IP on each side."""
     admin, two = placed["admin"], placed[NODE]
-    console_until(admin, two, rf"^{MARKER}")
+    before = heartbeat(console_until(admin, two, r"^HOTSTACK-ALIVE "))
+    assert before is not None
     net = admin.network
     port = next(iter(net.ports(device_id=two.id)))
     fip = net.create_ip(floating_network_id=net.find_network(PUBLIC_NET).id, port_id=port.id)
@@ -198,7 +226,11 @@ def test_a_running_server_live_migrates_to_node_one_and_back(placed: dict[str, A
             took = _migrate(admin, two, host)
             waited = answer_within(fip.floating_ip_address, 60)
             assert waited is not None, f"no answer on {fip.floating_ip_address} after the move to {host}"
-            print(f"live migration to {host}: {took:.1f} s, answering {waited:.1f} s later")
+            after = heartbeat(console_until(admin, two, r"^HOTSTACK-ALIVE ", timeout=60))
+            assert after is not None and after[0] == before[0] and after[1] > before[1], (before, after)
+            print(f"live migration to {host}: {took:.1f} s, answering {waited:.1f} s later, "
+                  f"heartbeat of boot {after[0][:8]} at uptime {after[1]} s")
+            before = after
     finally:
         net.delete_ip(fip)
 
