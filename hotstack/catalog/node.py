@@ -39,6 +39,11 @@ class Node:
         return cls("", s.nova.host, str(s.network.brex_ip), None if scope.default else scope.chassis)
 
     @property
+    def in_netns(self) -> bool:
+        """A pod node: its containers join the pod's network namespace by path."""
+        return self.network.startswith("ns:")
+
+    @property
     def is_first(self) -> bool:
         """Node one runs beside the control plane and shares its config files."""
         return not self.name

@@ -67,6 +67,12 @@ def service_definition(cat: Catalog, svc: Service, image: str, config_digest: st
     }
     if svc.host_network:
         d["network_mode"] = svc.network_mode
+        node = cat.this_node()
+        if node.in_netns and svc.network_mode == node.network:
+            # A pod node's name, resolvable: sudo resolves the hostname for every privsep
+            # helper and waits 20 s on the pod's unreachable DNS for a container id.
+            d["hostname"] = node.name
+            d["extra_hosts"] = [*d["extra_hosts"], f"{node.name}:{node.address}"]
     else:
         ip = cat.ip(svc.name)
         d["networks"] = {cat.settings.network.podman_network: {"ipv4_address": str(ip), "mac_address": mac_for(ip)}}

@@ -91,7 +91,10 @@ def test_the_role_renders_from_the_bundle_with_the_node_s_own_credentials(settin
     controller = written["services"]["compute-2-ovn-controller"]
     assert controller["network_mode"] == "ns:/run/netns/hotstack-compute-2"
     assert "-C /etc/hotstack/node-pki/ca.crt" in controller["command"][-1]
-    assert all(h.endswith(f":{settings.network.brex_ip}") for h in controller["extra_hosts"])
+    *endpoints, own = controller["extra_hosts"]
+    assert all(h.endswith(f":{settings.network.brex_ip}") for h in endpoints)
+    # its hostname resolves in /etc/hosts (sudo asks the pod's DNS, and waits 20 s, otherwise)
+    assert (controller["hostname"], own) == ("compute-2", "compute-2:172.31.1.2")
     rendered = "".join(p.read_text() for p in node_paths.rendered.rglob("*") if p.is_file())
     assert bundle.data["trust"]["key"] not in rendered, "the node's key is mounted, never rendered"
     assert bundle.data["trust"]["ssh_client_key"] not in rendered
