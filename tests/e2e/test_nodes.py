@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from browser import chromium, distinct_share, wait_for
 from e2efixtures import Deployment
 
 from hotstack.cloud.icmp import ping
@@ -183,6 +184,26 @@ def test_a_volume_attaches_to_the_node_s_server(placed: dict[str, Any]) -> None:
         bs.wait_for_status(vol, "available", failures=["error", "error_detaching"], wait=120, interval=1)
     finally:
         bs.delete_volume(vol, ignore_missing=True)
+
+
+def test_the_node_s_guest_screen_shows_through_novnc(e2e: Deployment, placed: dict[str, Any], tmp_path: Any) -> None:
+    """The console URL nova gives for compute-2's server: nova-novncproxy (control plane)
+    reaches the guest's VNC on the node's address, and noVNC in chromium draws its screen."""
+    from selenium.webdriver.common.by import By
+
+    admin, two = placed["admin"], placed[NODE]
+    console_until(admin, two, rf"^{MARKER}")
+    url = admin.compute.create_console(two, console_type="novnc")["url"]
+    net = e2e.settings.network
+    with chromium(tmp_path / "chromium", {f"*.{net.domain}": str(net.brex_ip)}) as browser:
+        browser.get(url)
+        wait_for("noVNC connected", lambda: browser.find_element(By.ID, "status").get_attribute("textContent")
+                 .startswith("Connected"), 60)
+        canvas = browser.find_element(By.TAG_NAME, "canvas")
+        # a blank screen is one colour (share 0): the guest's boot text is more than 1 %
+        colours, share = wait_for("the guest on the canvas", lambda: (found := distinct_share(canvas.screenshot_as_png))
+                                  [1] > 0.01 and found, 60)
+    print(f"compute-2's guest on noVNC: {colours} colours, {share:.1%} not background")
 
 
 def _migrate(admin: Any, server: Any, host: str) -> float:
