@@ -166,9 +166,9 @@ def test_the_first_up_renders_what_prepare_detected(settings: Settings, paths: P
     monkeypatch.setattr(up_cmd.plan, "ensure", detect_kvm)
     cat = catalog.build(settings, paths)
     before = render_catalog(cat)
-    assert "virt_type = qemu" in (paths.rendered / "nova" / "nova.conf").read_text()  # nothing detected yet
+    assert "virt_type = qemu" in (paths.rendered / "nova" / "nova-compute.conf").read_text()  # nothing detected yet
     after_cat, after = up_cmd.prepared(cat, before, QUIET)
-    assert "virt_type = kvm" in (paths.rendered / "nova" / "nova.conf").read_text()
+    assert "virt_type = kvm" in (paths.rendered / "nova" / "nova-compute.conf").read_text()
     assert after.hashes["nova-compute"] != before.hashes["nova-compute"] and after_cat is not cat
     # facts unchanged on a later run: nothing derived again, so nothing would be recreated
     again_cat, again = up_cmd.prepared(after_cat, after, QUIET)

@@ -16,6 +16,7 @@ import yaml
 from hotstack import catalog
 from hotstack.catalog.node import pod_node
 from hotstack.commands.node_cmd import bundle_command
+from hotstack.core.datadir import ensure_data_dir
 from hotstack.core.errors import BadInput
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
@@ -145,7 +146,7 @@ def test_with_a_pod_node_both_sides_migrate_over_tls_with_a_pinned_machine_type(
     cat = catalog.build(settings, paths)
     render(cat, lambda image: f"{image}:test")
     nova = configparser.ConfigParser(interpolation=None, strict=False)
-    nova.read(paths.rendered / "nova" / "nova.conf")
+    nova.read(paths.rendered / "nova" / "nova-compute.conf")
     one_pki = paths.pki / "server" / "node-one"
     assert nova["libvirt"]["live_migration_uri"] == f"qemu+tls://%s/system?pkipath={one_pki}"
     assert nova["libvirt"]["live_migration_inbound_addr"] == "172.31.1.1"
@@ -156,7 +157,7 @@ def test_with_a_pod_node_both_sides_migrate_over_tls_with_a_pinned_machine_type(
     node = pod_node(settings, paths, "compute-2", "172.31.1.2", "/run/netns/hotstack-compute-2")
     render_role(nodebundle.load(made.path), node, node_paths, lambda image: f"{image}:test")
     node_nova = configparser.ConfigParser(interpolation=None, strict=False)
-    node_nova.read(node_paths.rendered / "nova" / "nova.conf")
+    node_nova.read(node_paths.rendered / "nova" / "nova-compute.conf")
     assert node_nova["libvirt"]["live_migration_uri"].endswith("?pkipath=/etc/hotstack/node-pki")
     assert node_nova["libvirt"]["live_migration_inbound_addr"] == "172.31.1.2"
 
@@ -164,3 +165,17 @@ def test_with_a_pod_node_both_sides_migrate_over_tls_with_a_pinned_machine_type(
     assert argv[-1].endswith("exec libvirtd --listen -f /etc/libvirt/hotstack-libvirtd.conf")
     conf = listen_conf("listen_tcp = 1\nlog_level = 3\n", "172.31.1.2", Path("/p"), "node.key", "node.crt")
     assert "log_level = 3" in conf and "listen_tcp = 1" not in conf and 'listen_addr = "172.31.1.2"' in conf
+
+
+def test_adding_a_pod_node_recreates_only_what_serves_nodes(settings: Settings) -> None:
+    """What `node add` restarts on the control plane: the listeners published to nodes and
+    node one's compute side — not nova's API, conductor, scheduler or proxies."""
+    from hotstack.render.configs import render
+
+    paths = Paths(settings.data_dir)
+    ensure_data_dir(paths, settings.name, set())
+    before = render(catalog.build(settings, paths), lambda image: f"{image}:test").hashes
+    bundle_command(settings, "compute-2", None, None)
+    after = render(catalog.build(settings, paths), lambda image: f"{image}:test").hashes
+    changed = {name for name in after if after[name] != before.get(name)}
+    assert changed == {"rabbitmq", "ovn-sb-db", "nova-compute", "nova-ssh"}

@@ -19,6 +19,7 @@ CRITICAL_SHARES = 2048
 PLACEMENT = ("placement",)
 METADATA_PORT = 8775  # nova's metadata API in its container; haproxy publishes it on ports.nova_metadata
 NOVA_CONF = conf("nova", "nova.conf")
+COMPUTE_CONF = conf("nova", "nova-compute.conf")  # nova-compute's own (libvirt, migration)
 VNC_PORTS = (5900, 6923)  # qemu's VNC consoles on the host (displays 0-1023), for nova-novncproxy
 
 
@@ -29,7 +30,7 @@ SSH_DIR = "/etc/hotstack/ssh"  # where nova-compute and nova-ssh see their node'
 def compute(c: Ctx, node: Node) -> Service:
     """nova-compute on a node's libvirt (the compute role)."""
     s, p = c.s, c.p
-    conf_files: tuple[ConfigFile, ...] = (NOVA_CONF,)
+    conf_files: tuple[ConfigFile, ...] = (NOVA_CONF, COMPUTE_CONF)
     vols: tuple[Volume, ...] = (
         Volume(node.run_dir("libvirt"), "/run/libvirt"), Volume(node.run_dir("openvswitch"), "/run/openvswitch"),
         # the consoles' ptys: the host's, or a pod node's own devpts (host/node_pod.py)
@@ -51,7 +52,8 @@ def compute(c: Ctx, node: Node) -> Service:
         vols += (Volume(str(p.cinder_nfs), str(p.cinder_nfs)),)
         conf_files += (ConfigFile("nova/mount.nfs", "/sbin/mount.nfs", "root", 0o755),)
     return Service(
-        node.service("nova-compute"), "nova-compute", ("nova-compute", "--config-file", "/etc/nova/nova.conf"),
+        node.service("nova-compute"), "nova-compute",
+        ("nova-compute", "--config-file", NOVA_CONF.target, "--config-file", COMPUTE_CONF.target),
         Probe("compute_service", binary="nova-compute", maps_cell=True, node_host=node.host, deadline_s=240),
         # placement: it registers its resource provider there as it starts; the conductor: it
         # waits for it. Neutron is only asked when a server is built.
