@@ -160,7 +160,7 @@ def _cgroup(root: Path, controller: str, parent: str, cid: str, files: dict[str,
 
 def test_the_exporter_reads_podmans_cgroup_v1_layout(tmp_path: Path) -> None:
     # The kernel's file names and formats, written under a temp root (the real tree is read by
-    # tests/integration/test_monitoring.py inside the real container).
+    # the exporter in the e2e cloud: tests/e2e/test_cloud_monitoring.py's memory series).
     exporter, cid = _exporter(), "ab" * 32
     _cgroup(tmp_path, "memory", "libpod_parent", cid, {"memory.usage_in_bytes": "2097152\n"})
     _cgroup(tmp_path, "pids", "libpod_parent", cid, {"pids.current": "3\n"})
