@@ -90,6 +90,12 @@ class Scope:
         """firewalld policy: the provider network to the uplink's zone, masqueraded."""
         return self._named("hotstack-masq", f"{self._short}-masq")
 
+    @property
+    def nodes_zone(self) -> str:
+        """firewalld zone of other machines' node addresses (what they reach on node one)."""
+        return self._named("hotstack-nodes", f"{self._short}-nd")
+
     def firewalld_objects(self) -> tuple[tuple[str, str], ...]:
         """Every firewalld object this deployment owns, as (kind, name), the policy first."""
-        return (("policy", self.masquerade_policy), ("zone", self.container_zone), ("zone", self.external_zone))
+        return (("policy", self.masquerade_policy), ("zone", self.container_zone), ("zone", self.external_zone),
+                ("zone", self.nodes_zone))

@@ -40,7 +40,8 @@ def accept_rule(cat: Catalog, o: Opening) -> str:
     ports = _nft_set([port_text(p) for p in o.ports])
     match = (f"{o.protos[0]} dport {ports}" if len(o.protos) == 1
              else f"meta l4proto {_nft_set(list(o.protos))} th dport {ports}")
-    source = f"ip saddr {cat.settings.network.container_cidr} " if o.from_containers else ""
+    source = (f"ip saddr {_nft_set(list(o.sources))} " if o.sources
+              else f"ip saddr {cat.settings.network.container_cidr} " if o.from_containers else "")
     return f"{source}{match} accept"
 
 

@@ -20,7 +20,7 @@ from hotstack.core.runner import Result
 from hotstack.core.scope import Scope
 from hotstack.host import uplink
 from hotstack.host.fwobjects import Observed, Wanted, edits, parse, wanted_objects
-from hotstack.host.fwpolicy import policy, port_text
+from hotstack.host.fwpolicy import Opening, machine_addresses, policy, port_text
 from hotstack.host.step import Step
 from hotstack.host.system import Host
 
@@ -40,12 +40,17 @@ def running(host: Host | None = None) -> bool:
     return runner.available(FC) and fc(host, "--state", check=False).returncode == 0
 
 
-def zones(cat: Catalog) -> dict[str, tuple[str, str]]:
-    """zone → (what binds traffic to it, value)."""
+def zones(cat: Catalog) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """zone → (what binds traffic to it, values); the nodes zone only while other machines'
+    nodes are registered."""
     net = cat.settings.network
     scope = Scope(cat.settings.name)
-    return {scope.container_zone: ("sources", str(net.container_cidr)),
-            scope.external_zone: ("interfaces", net.ex_bridge)}
+    found: dict[str, tuple[str, tuple[str, ...]]] = {
+        scope.container_zone: ("sources", (str(net.container_cidr),)),
+        scope.external_zone: ("interfaces", (net.ex_bridge,))}
+    if machines := machine_addresses(cat):
+        found[scope.nodes_zone] = ("sources", machines)
+    return found
 
 
 def wanted_ports(cat: Catalog, zone: str, nfs_server: bool = False) -> list[str]:
@@ -53,9 +58,14 @@ def wanted_ports(cat: Catalog, zone: str, nfs_server: bool = False) -> list[str]
 
     A port inside a range of the same protocol is left out: firewalld folds it into the range
     (noVNC's 6080 lies in qemu's VNC range), so listing it would never converge."""
-    containers = zone == Scope(cat.settings.name).container_zone
-    spans = {(span(p), proto) for o in policy(cat, nfs_server) if containers or not o.from_containers
-             for p in o.ports for proto in o.protos}
+    scope = Scope(cat.settings.name)
+
+    def opens(o: Opening) -> bool:
+        if zone == scope.nodes_zone or o.sources:
+            return zone == scope.nodes_zone and bool(o.sources)
+        return zone == scope.container_zone or not o.from_containers
+
+    spans = {(span(p), proto) for o in policy(cat, nfs_server) if opens(o) for p in o.ports for proto in o.protos}
     kept = [(s, proto) for s, proto in spans
             if not any(o != s and o[0] <= s[0] and s[1] <= o[1] for o, q in spans if q == proto)]
     return sorted(f"{port_text(s if s[0] != s[1] else s[0])}/{proto}" for s, proto in kept)

@@ -86,11 +86,11 @@ def edits(want: Wanted, seen: Observed) -> list[tuple[str, list[str]]]:
     return _list_edits(want, seen) + _setting_edits(want, seen)
 
 
-def wanted_objects(cat: Catalog, bindings: dict[str, tuple[str, str]], ports: dict[str, list[str]],
+def wanted_objects(cat: Catalog, bindings: dict[str, tuple[str, tuple[str, ...]]], ports: dict[str, list[str]],
                    uplink: str | None, uplink_zone: str | None) -> list[Wanted]:
     """hotstack's zones, and the masquerade policy when there is an uplink in another zone."""
-    wanted = [Wanted("zone", zone, {key: (value,), "ports": tuple(ports[zone])})
-              for zone, (key, value) in bindings.items()]
+    wanted = [Wanted("zone", zone, {key: values, "ports": tuple(ports[zone])})
+              for zone, (key, values) in bindings.items()]
     masq = masquerade(cat, uplink)
     if masq is None or uplink_zone is None or uplink_zone in bindings:
         return wanted

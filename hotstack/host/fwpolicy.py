@@ -19,6 +19,9 @@ from ipaddress import IPv4Network
 
 from hotstack.catalog import Catalog
 
+LIBVIRT_TLS_PORT = 16514  # libvirtd's TLS listener (host/libvirt_listen.py)
+QEMU_MIGRATION_PORTS = (49152, 49215)  # qemu's live migration stream: libvirt's default range
+
 PortSet = tuple[int | tuple[int, int], ...]
 
 
@@ -27,6 +30,7 @@ class Opening:
     ports: PortSet  # single ports or inclusive (first, last) ranges
     protos: tuple[str, ...]
     from_containers: bool = False  # only from the container network
+    sources: tuple[str, ...] = ()  # only from these addresses (other machines' nodes)
 
 
 def api_ports(cat: Catalog) -> list[int]:
@@ -47,7 +51,28 @@ def policy(cat: Catalog, nfs_server: bool = False) -> list[Opening]:
     opened = [Opening(tuple(_published(cat, proto)), (proto,)) for proto in ("tcp", "udp")]
     opened += [Opening(hp.ports, hp.protos, from_containers=True)
                for svc in cat for hp in svc.host_ports if nfs_server or not hp.nfs_only]
-    return [o for o in opened if o.ports]
+    return [o for o in opened if o.ports] + node_openings(cat, nfs_server)
+
+
+def machine_addresses(cat: Catalog) -> tuple[str, ...]:
+    """The addresses of nodes on other machines (a pod node comes in on the underlay, which no
+    hotstack rule filters)."""
+    return tuple(e.address for e in cat.nodes if e.kind == "machine")
+
+
+def node_openings(cat: Catalog, nfs_server: bool = False) -> list[Opening]:
+    """What other machines' nodes reach on this host itself, from their addresses alone: libvirtd's
+    TLS listener and qemu's migration stream (live migration), node one's sshd (cold migration)
+    and, in `nfs` mode, the kernel NFS server (their volumes)."""
+    sources = machine_addresses(cat)
+    if not sources:
+        return []
+    tcp: list[int | tuple[int, int]] = [LIBVIRT_TLS_PORT, QEMU_MIGRATION_PORTS]
+    tcp += [port for svc in cat for port in svc.node_ports]  # RabbitMQ, the southbound DB, sshd
+    opened = [Opening(tuple(tcp), ("tcp",), sources=sources)]
+    opened += [Opening(hp.ports, hp.protos, sources=sources) for svc in cat for hp in svc.host_ports
+               if hp.nfs_only and nfs_server]
+    return opened
 
 
 def port_text(port: int | tuple[int, int], sep: str = "-") -> str:

@@ -12,6 +12,7 @@ the cinder-volume and nova-compute containers by their own volume definitions. `
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from hotstack.catalog import USERS
@@ -36,9 +37,13 @@ def choose_mode(s: Settings, host: Host) -> tuple[str, str]:
     return "nfs", "the kernel has NFS and exportfs is installed"
 
 
-def exports_line(s: Settings, p: Paths) -> str:
+def exports_line(s: Settings, p: Paths, nodes: Sequence[str] = ()) -> str:
+    """The share to the container network and this host's own addresses (node one's nova-compute
+    mounts it), and to each other machine's node address alone."""
     opts = "rw,sync,no_subtree_check,no_root_squash"
-    return f"{p.cinder_nfs} {s.network.container_cidr}({opts}) {s.network.brex_ip}/32({opts})\n"
+    hosts = dict.fromkeys([str(s.network.brex_ip), str(s.nodes.control_address or s.network.brex_ip), *nodes])
+    return " ".join([str(p.cinder_nfs), f"{s.network.container_cidr}({opts})",
+                     *(f"{h}/32({opts})" for h in hosts)]) + "\n"
 
 
 def _share_dir(p: Paths) -> list[str]:
@@ -60,8 +65,8 @@ class NfsExports(Step):
     id = "nfs-exports"
     fix = "check `exportfs -v` and that nfs-kernel-server is running"
 
-    def __init__(self, s: Settings, p: Paths, host: Host) -> None:
-        self.s, self.p = s, p
+    def __init__(self, s: Settings, p: Paths, host: Host, nodes: Sequence[str] = ()) -> None:
+        self.s, self.p, self.line = s, p, exports_line(s, p, nodes)
         self.file = host.exports_dir / Scope(s.name).exports_file
 
     def describe(self) -> str:
@@ -73,13 +78,13 @@ class NfsExports(Step):
             current = self.file.read_text()
         except FileNotFoundError:
             current = None
-        if current != exports_line(self.s, self.p):
+        if current != self.line:
             diffs.append(f"write {self.file} and run exportfs -ra")
         return diffs
 
     def apply(self) -> None:
         _make_share_dir(self.p)
-        if fsutil.write_if_changed(self.file, exports_line(self.s, self.p)):
+        if fsutil.write_if_changed(self.file, self.line):
             runner.run(["exportfs", "-ra"])
 
     def remove(self) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hotstack.catalog import Catalog
+from hotstack.catalog.node import first_listens_at
 from hotstack.catalog.services.nova import NODE_ONE_TLS
 from hotstack.core.errors import HotstackError
 from hotstack.host import doctor, firewalld, ovs
@@ -10,6 +11,7 @@ from hotstack.host.daemons import Daemons, libvirt_daemons, ovs_daemons
 from hotstack.host.facts import HostFacts
 from hotstack.host.firewall import NftTable
 from hotstack.host.forwarding import IpForward
+from hotstack.host.fwpolicy import machine_addresses
 from hotstack.host.hosts import HostsBlock
 from hotstack.host.libvirt import KvmDevice, NovaPaths
 from hotstack.host.libvirt_listen import LibvirtListen
@@ -44,19 +46,18 @@ def steps(cat: Catalog, host: Host | None = None) -> list[Step]:
                                 owns=ovs.namespace_owner(host, s.network.int_bridge)))
     if host.libvirt_uri == "qemu:///system":
         plan += [KvmDevice(paths.state / "kvm-device"), Daemons("libvirt-daemons", libvirt_daemons(), host)]
-        if any(e.kind == "pod" for e in cat.nodes):
+        if cat.nodes:
             plan.append(libvirt_listener(cat, host))
     plan.append(NovaPaths(paths, host.libvirt_uri))
     mode, _ = choose_mode(s, host)
     if mode == "nfs":
-        plan.append(NfsExports(s, paths, host))
+        plan.append(nfs_exports(cat, host))
     elif host.mounts:
         plan.append(LocalShare(s, paths))
     nfs_server = mode == "nfs"
     if s.network.masquerade:
         plan.append(IpForward(host, paths.state / "ip-forward"))
-    plan.append(firewalld.FirewalldZones(cat, host, nfs_server) if firewalld.running(host)
-                else NftTable(cat, host, nfs_server))
+    plan.append(firewall(cat, host, nfs_server))
     if cat.nodes:
         plan.append(NodeGuard(cat, host))
     plan.append(HostFacts(s, paths, host))
@@ -65,17 +66,34 @@ def steps(cat: Catalog, host: Host | None = None) -> list[Step]:
 
 def node_steps(cat: Catalog, host: Host | None = None) -> list[Step]:
     """The host steps the registered nodes change (run again when one is added or removed, even
-    with every container current): the pods' underlay bridge, node one's encap IP, the guard."""
+    with every container current): the pods' underlay bridge, node one's encap IP, the guard,
+    the NFS exports and the firewall."""
     host = host or Host()
     found: list[Step] = [underlay_bridge(cat, host)] if any(e.kind == "pod" for e in cat.nodes) else []
     found += [OvsBridges(cat, host), NodeGuard(cat, host)]
-    if any(e.kind == "pod" for e in cat.nodes) and host.libvirt_uri == "qemu:///system":
+    if cat.nodes and host.libvirt_uri == "qemu:///system":
         found.append(libvirt_listener(cat, host))
-    return found
+    # other machines' nodes: what they reach on this host, opened to their addresses alone
+    nfs_server = choose_mode(cat.settings, host)[0] == "nfs"
+    return [*found, *([nfs_exports(cat, host)] if nfs_server else []), firewall(cat, host, nfs_server)]
+
+
+def firewall(cat: Catalog, host: Host, nfs_server: bool) -> Step:
+    if firewalld.running(host):
+        return firewalld.FirewalldZones(cat, host, nfs_server)
+    return NftTable(cat, host, nfs_server)
+
+
+def nfs_exports(cat: Catalog, host: Host) -> NfsExports:
+    return NfsExports(cat.settings, cat.paths, host, machine_addresses(cat))
 
 
 def libvirt_listener(cat: Catalog, host: Host) -> LibvirtListen:
-    return LibvirtListen(host, cat.paths.state / "libvirtd-listen.conf", str(cat.underlay_host.ip),
+    """Node one's libvirtd for live migrations, where the other nodes reach it (catalog/node.py:
+    the pods' underlay, else the control address for other machines)."""
+    address = first_listens_at(cat.settings, {e.kind for e in cat.nodes})
+    assert address is not None  # asked only while nodes are registered
+    return LibvirtListen(host, cat.paths.state / "libvirtd-listen.conf", address,
                          cat.paths.pki / "server" / NODE_ONE_TLS)
 
 

@@ -179,3 +179,44 @@ def test_adding_a_pod_node_recreates_only_what_serves_nodes(settings: Settings) 
     after = render(catalog.build(settings, paths), lambda image: f"{image}:test").hashes
     changed = {name for name in after if after[name] != before.get(name)}
     assert changed == {"rabbitmq", "ovn-sb-db", "nova-compute", "nova-ssh"}
+
+
+def test_another_machine_reaches_node_one_s_listeners_and_the_share_from_its_address_alone(
+        settings: Settings) -> None:
+    """libvirtd's TLS and qemu's migration stream, node one's sshd, RabbitMQ and the southbound
+    DB, and in `nfs` mode the NFS server and an export line: all for the machine's address only,
+    in both firewall backends; a pod node adds none of it (the underlay is not filtered)."""
+    from hotstack.catalog.services.cinder import nfs_share
+    from hotstack.core.scope import Scope
+    from hotstack.host import firewall, firewalld, nfs
+    from hotstack.host.fwpolicy import machine_addresses
+
+    paths = Paths(settings.data_dir)
+    bundle_command(settings, "compute-2", None, None)  # a pod: nothing of the kind
+    pods = catalog.build(settings, paths)
+    assert machine_addresses(pods) == () and not any(o.sources for o in firewall.policy(pods, True))
+    assert Scope(settings.name).nodes_zone not in firewalld.zones(pods)
+
+    lan = settings.model_copy(update={"nodes": settings.nodes.model_copy(update={"control_address": "192.0.2.10"})})
+    bundle_command(lan, "lab-b", "192.0.2.12", None)
+    cat = catalog.build(lan, paths)
+    rules = firewall.rules(cat, nfs_server=True)
+    assert "ip saddr 192.0.2.12 tcp dport { 16514, 49152-49215, 5672, 6643, 8022 } accept" in rules
+    assert "ip saddr 192.0.2.12 meta l4proto { tcp, udp } th dport { 111, 2049 } accept" in rules
+    assert rules.index("ip saddr 192.0.2.12 meta l4proto { tcp, udp } th dport { 111, 2049 } accept") < rules.index(
+        f"ip daddr {lan.network.brex_ip} ct state new drop")
+    assert not any("111" in r for r in firewall.rules(cat, nfs_server=False) if "192.0.2.12" in r)
+
+    zone = Scope(lan.name).nodes_zone
+    assert firewalld.zones(cat)[zone] == ("sources", ("192.0.2.12",))
+    assert firewalld.wanted_ports(cat, zone, nfs_server=True) == [
+        "111/tcp", "111/udp", "16514/tcp", "2049/tcp", "2049/udp", "49152-49215/tcp", "5672/tcp", "6643/tcp",
+        "8022/tcp"]
+    assert "16514/tcp" not in firewalld.wanted_ports(cat, Scope(lan.name).external_zone, nfs_server=True)
+
+    share = nfs_share(lan, paths)
+    assert share == f"192.0.2.10:{paths.cinder_nfs}", "mounted at the control address by every node"
+    line = nfs.exports_line(lan, paths, machine_addresses(cat))
+    assert line.split()[1:] == [f"{lan.network.container_cidr}(rw,sync,no_subtree_check,no_root_squash)",
+                                *(f"{h}/32(rw,sync,no_subtree_check,no_root_squash)"
+                                  for h in (lan.network.brex_ip, "192.0.2.10", "192.0.2.12"))]

@@ -17,8 +17,10 @@ NFS_SERVER_PORTS = (111, 2049)  # rpcbind and nfsd on the host, in `nfs` mode
 
 
 def nfs_share(s: Settings, p: Paths) -> str:
-    """The share string cinder's NFS driver is given (in local mode it is never really mounted)."""
-    return f"{s.network.brex_ip}:{p.cinder_nfs}"
+    """The share string cinder's NFS driver is given (in local mode it is never really mounted):
+    at the control address, where other machines' nodes mount it too (default: brex_ip). Set
+    `nodes.control_address` before volumes exist: an attached volume keeps the share it had."""
+    return f"{s.nodes.control_address or s.network.brex_ip}:{p.cinder_nfs}"
 
 
 def nfs_mount_dir(s: Settings, p: Paths) -> str:
