@@ -109,3 +109,28 @@ def test_masquerade_off_drops_the_policy(settings: Settings, paths: Paths, host:
     step.apply()
     assert step.check() == []
     assert MASQ not in fc(host, "--get-policies").split()
+
+
+def test_another_machine_s_node_gets_a_zone_of_its_own_address(settings: Settings, paths: Paths, host: Host) -> None:
+    """A node registered on another machine: the zone hotstack-nodes binds its address and opens
+    what it reaches on node one's host (migration, sshd, the NFS server); unregistered, it goes."""
+    from hotstack.commands.node_cmd import bundle_command
+    from hotstack.core.noderegistry import Registry
+
+    fwd.FirewalldZones(catalog.build(settings, paths), host, nfs_server=True).apply()
+    bundle_command(settings, "lab-b", "10.99.0.12", None)
+    step = fwd.FirewalldZones(catalog.build(settings, paths), host, nfs_server=True)
+    assert step.check() == [
+        "create zone hotstack-nodes: sources 10.99.0.12; ports 111/tcp, 111/udp, 16514/tcp, 2049/tcp, 2049/udp, "
+        "49152-49215/tcp, 5672/tcp, 6643/tcp, 8022/tcp"]
+    step.apply()
+    assert step.check() == []
+    assert fc(host, "--zone=hotstack-nodes", "--list-sources").split() == ["10.99.0.12"]
+    assert fc(host, "--get-zone-of-source=10.99.0.12").strip() == "hotstack-nodes"
+    assert "16514/tcp" not in fc(host, "--zone=hotstack-external", "--list-ports").split()
+
+    Registry(paths.state).drop("lab-b")
+    gone = fwd.FirewalldZones(catalog.build(settings, paths), host, nfs_server=True)
+    assert gone.check() == ["delete zone hotstack-nodes"]
+    gone.apply()
+    assert "hotstack-nodes" not in fc(host, "--get-zones").split()
