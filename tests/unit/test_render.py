@@ -289,6 +289,8 @@ def test_nova_conf(rendered: tuple[Settings, Paths, render.RenderResult]) -> Non
     cinder = parse_ini(read(paths, "cinder/cinder.conf"))
     assert nova["service_user"]["send_service_user_token"] == "true"
     assert "libvirt" not in nova and set(compute) == {"DEFAULT", "libvirt", "os_vif_ovs"}
+    # the conductor reads it before a live migration (in nova-compute.conf it was never seen)
+    assert nova["workarounds"]["skip_hypervisor_version_check_on_lm"] == "true"
     assert compute["libvirt"]["virt_type"] == "qemu" and compute["libvirt"]["cpu_mode"] == "none"
     assert nova["DEFAULT"]["instances_path"] == str(paths.nova_instances)
     assert nova["DEFAULT"]["host"] == settings.nova.host
