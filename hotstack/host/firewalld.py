@@ -83,8 +83,7 @@ class FirewalldZones(Step):
         self.cat, self.host, self.nfs_server = cat, host or Host(), nfs_server
 
     def describe(self) -> str:
-        scope = Scope(self.cat.settings.name)
-        return f"firewalld zones {scope.container_zone} and {scope.external_zone} with the API ports"
+        return f"firewalld zones {', '.join(zones(self.cat))} with the ports hotstack opens"
 
     def wanted(self) -> list[Wanted]:
         ports = {zone: wanted_ports(self.cat, zone, self.nfs_server) for zone in zones(self.cat)}
