@@ -120,7 +120,9 @@ def up(settings: Settings, progress: Progress = QUIET, *, only: tuple[str, ...] 
         rendered = render_catalog(cat)
         found = control.snapshot()
         host_view = Host()
-        if host and (not all_current(cat, names, rendered.hashes, found) or daemons.not_running(host_view)):
+        stale = not all_current(cat, names, rendered.hashes, found)
+        host_stage = host and (stale or bool(daemons.not_running(host_view)))
+        if host_stage:
             cat, rendered = prepared(cat, rendered, progress)
         stage.ensure(cat, names, progress.image)
         if not only:
@@ -135,7 +137,8 @@ def up(settings: Settings, progress: Progress = QUIET, *, only: tuple[str, ...] 
                                            hint="run `hotstack up` again: it starts them (see `hotstack status`)")
         if host and report.ok and not only and cat.nodes:
             try:
-                run_plan(plan.node_steps(cat), False, progress.step)
+                if not host_stage:  # the host stage's plan holds the node steps already
+                    run_plan(plan.node_steps(cat), False, progress.step)
                 report.nodes = converge.bring_up(cat, progress)
             except HotstackError as exc:
                 report.failure = exc
