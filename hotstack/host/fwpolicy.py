@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 
 from hotstack.catalog import Catalog
-
-LIBVIRT_TLS_PORT = 16514  # libvirtd's TLS listener (host/libvirt_listen.py)
-QEMU_MIGRATION_PORTS = (49152, 49215)  # qemu's live migration stream: libvirt's default range
+from hotstack.host.libvirt_listen import QEMU_MIGRATION_PORTS, TLS_PORT
 
 PortSet = tuple[int | tuple[int, int], ...]
 
@@ -67,7 +65,7 @@ def node_openings(cat: Catalog, nfs_server: bool = False) -> list[Opening]:
     sources = machine_addresses(cat)
     if not sources:
         return []
-    tcp: list[int | tuple[int, int]] = [LIBVIRT_TLS_PORT, QEMU_MIGRATION_PORTS]
+    tcp: list[int | tuple[int, int]] = [TLS_PORT, QEMU_MIGRATION_PORTS]
     tcp += [port for svc in cat for port in svc.node_ports]  # RabbitMQ, the southbound DB, sshd
     opened = [Opening(tuple(tcp), ("tcp",), sources=sources)]
     opened += [Opening(hp.ports, hp.protos, sources=sources) for svc in cat for hp in svc.host_ports

@@ -21,11 +21,11 @@ from hotstack.core import runner
 from hotstack.core.errors import HotstackError
 from hotstack.core.fsutil import write_if_changed
 from hotstack.host.daemons import socket_answers
-from hotstack.host.fwpolicy import LIBVIRT_TLS_PORT
 from hotstack.host.step import Step
 from hotstack.host.system import Host
 
-TLS_PORT = LIBVIRT_TLS_PORT
+TLS_PORT = 16514
+QEMU_MIGRATION_PORTS = (49152, 49215)  # qemu's live migration stream: libvirt's default range
 KEYS = ("listen_tls", "listen_tcp", "listen_addr", "key_file", "cert_file", "ca_file")
 HOST_CONF = Path("/etc/libvirt/libvirtd.conf")
 PIDFILE = Path("/run/libvirtd.pid")
