@@ -33,11 +33,13 @@ floating IP (no sshd: the line is all a client gets).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from hotstack.core.fsutil import sha256
 
 MARKER = "HOTSTACK-GUEST-READY"
+HEARTBEAT = "HOTSTACK-ALIVE"
 UDHCPC_SCRIPT = "/etc/udhcpc.script"
 MODULE_DIR = "/lib/modules"
 METADATA_URL = "http://169.254.169.254/openstack/latest/meta_data.json"
@@ -158,7 +160,7 @@ while true; do
     tick=$((tick + 1))
     if [ $((tick % 5)) -eq 0 ]; then
         read -r up _ < /proc/uptime
-        say "HOTSTACK-ALIVE $boot_id ${up%.*}"
+        say "__HEARTBEAT__ $boot_id ${up%.*}"
     fi
 done
 """
@@ -227,6 +229,7 @@ def init_script(modules: Sequence[str]) -> str:
     forever."""
     net = _INIT_NET.replace("__SCRIPT__", UDHCPC_SCRIPT)
     tail = (_INIT_TAIL.replace("__METADATA__", METADATA_URL).replace("__MARKER__", MARKER)
+            .replace("__HEARTBEAT__", HEARTBEAT)
             .replace("__USER_DATA__", USER_DATA_URL).replace("__REACH__", REACH)
             .replace("__TCP_PORT__", str(TCP_PORT)).replace("__HELLO__", TCP_HELLO))
     return _INIT_HEAD + module_lines(modules) + net + tail
@@ -276,3 +279,8 @@ def recipe_digest() -> str:
     """What the guest's own files say (not the kernel's modules): changes when hotstack's guest does."""
     return sha256("\n".join((init_script(()), hello_script(), udhcpc_script(), syslinux_cfg("k", "i"), loader_conf(),
                              boot_entry("k", "i", "0000-0000"))))
+
+
+def heartbeats(console: str) -> list[tuple[str, int]]:
+    """The heartbeat lines on a console, in order: (boot id, uptime s)."""
+    return [(boot, int(up)) for boot, up in re.findall(rf"^{HEARTBEAT} ([0-9a-f-]{{36}}) (\d+)\s*$", console, re.M)]

@@ -35,7 +35,7 @@ from hotstack.containers import control, podman
 from hotstack.core.credentials import USER_PROJECT, connect
 from hotstack.core.noderegistry import Registry
 from hotstack.core.settings_cloud import GUEST_IMAGE, SMOKE_FLAVOR
-from hotstack.guest.init import MARKER, REACH
+from hotstack.guest.init import HEARTBEAT, MARKER, REACH, heartbeats
 
 pytestmark = [pytest.mark.e2e, pytest.mark.host]
 
@@ -226,9 +226,9 @@ def _migrate(admin: Any, server: Any, host: str) -> float:
 
 
 def heartbeat(text: str) -> tuple[str, int] | None:
-    """The guest's last HOTSTACK-ALIVE line: (boot id, uptime s)."""
-    found = re.findall(r"^HOTSTACK-ALIVE ([0-9a-f-]{36}) (\d+)\s*$", text, re.M)
-    return (found[-1][0], int(found[-1][1])) if found else None
+    """The guest's last heartbeat: (boot id, uptime s)."""
+    beats = heartbeats(text)
+    return beats[-1] if beats else None
 
 
 def test_a_running_server_live_migrates_to_node_one_and_back(placed: dict[str, Any]) -> None:
@@ -237,7 +237,7 @@ def test_a_running_server_live_migrates_to_node_one_and_back(placed: dict[str, A
     (its boot id and uptime, every 10 s) on it shows the same guest running on, not rebooted; and
     it keeps answering on its floating IP on each side."""
     admin, two = placed["admin"], placed[NODE]
-    before = heartbeat(console_until(admin, two, r"^HOTSTACK-ALIVE "))
+    before = heartbeat(console_until(admin, two, rf"^{HEARTBEAT} "))
     assert before is not None
     net = admin.network
     port = next(iter(net.ports(device_id=two.id)))
@@ -247,7 +247,7 @@ def test_a_running_server_live_migrates_to_node_one_and_back(placed: dict[str, A
             took = _migrate(admin, two, host)
             waited = answer_within(fip.floating_ip_address, 60)
             assert waited is not None, f"no answer on {fip.floating_ip_address} after the move to {host}"
-            after = heartbeat(console_until(admin, two, r"^HOTSTACK-ALIVE ", timeout=60))
+            after = heartbeat(console_until(admin, two, rf"^{HEARTBEAT} ", timeout=60))
             assert after is not None and after[0] == before[0] and after[1] > before[1], (before, after)
             print(f"live migration to {host}: {took:.1f} s, answering {waited:.1f} s later, "
                   f"heartbeat of boot {after[0][:8]} at uptime {after[1]} s")

@@ -29,7 +29,7 @@ from hotstack.cloud.smoke import greeting
 from hotstack.core import distro
 from hotstack.core.settings_cloud import DEFAULT_FLAVORS, SMOKE_FLAVOR
 from hotstack.guest.image import SERIAL, GuestImage, build_guest_image, volume_id, with_serial
-from hotstack.guest.init import MARKER, TCP_GREETING, TCP_PORT
+from hotstack.guest.init import MARKER, TCP_GREETING, TCP_PORT, heartbeats
 from hotstack.host import firmware
 
 QEMU = distro.current().qemu  # /usr/libexec/qemu-kvm on EL
@@ -175,11 +175,6 @@ def marker_seen(text: str) -> bool:
     return re.search(rf"^{MARKER}\s*$", text, re.M) is not None
 
 
-def alive(text: str) -> list[tuple[str, int]]:
-    """The heartbeats so far: (boot id, uptime s)."""
-    return [(b, int(u)) for b, u in re.findall(r"^HOTSTACK-ALIVE ([0-9a-f-]{36}) (\d+)\s*$", text, re.M)]
-
-
 def boot_line(text: str) -> str:
     found = re.findall(r"^HOTSTACK-BOOT (.*)$", text, re.M)
     return found[-1].strip() if found else ""
@@ -212,7 +207,7 @@ def test_guest_boots_takes_dhcp_sees_disks_and_powers_off(image: GuestImage,
         wait_for(log, lambda t: disks(t) == "vda vdb", 20)
 
         # Two heartbeats of one boot, uptime going on (what a live migration's new console shows)
-        beats = alive(wait_for(log, lambda t: len(alive(t)) >= 2, 30))
+        beats = heartbeats(wait_for(log, lambda t: len(heartbeats(t)) >= 2, 30))
         assert len({boot for boot, _ in beats}) == 1 and beats[-1][1] > beats[0][1], beats
 
         qmp.execute("system_powerdown")  # ACPI power button, as `virsh shutdown` sends

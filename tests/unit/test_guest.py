@@ -406,3 +406,11 @@ def test_the_guest_reaches_an_address_only_when_its_user_data_asks() -> None:
     assert USER_DATA_URL in script and f'[ "$1" = "{REACH}" ]' in script
     assert "HOTSTACK-REACH ping ok" in script and "HOTSTACK-REACH tcp ok" in script
     assert script.index("reach\n") > script.index("HOTSTACK-METADATA ok")  # after the metadata answered
+
+
+def test_heartbeats_are_read_in_order_and_other_lines_ignored() -> None:
+    boot = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    console = (f"HOTSTACK-GUEST-READY\r\nHOTSTACK-ALIVE {boot} 10\r\nnoise HOTSTACK-ALIVE x 1\n"
+               f"HOTSTACK-ALIVE {boot} 20\n")
+    assert guest_init.heartbeats(console) == [(boot, 10), (boot, 20)]
+    assert f'say "{guest_init.HEARTBEAT} $boot_id' in guest_init.init_script([])
