@@ -23,7 +23,8 @@ prints fixed `HOTSTACK-*` lines on its serial console (nova's console log reads 
                                     the server's user data as the guest read it, when it has any
   HOTSTACK-REACH ping|tcp ok|failed <addr> ...
                                     only when the server's user data is `#hotstack-reach ADDR PORT`:
-                                    whether the guest reached ADDR by ping and TCP PORT (the line
+                                    whether the guest reached ADDR by ping (up to 30 tries over a minute or
+                                    so: the peer may still boot; `try N` says which answered) and TCP PORT (the line
                                     that answered), to prove guests get beyond the host
 
 It also answers TCP on port 22 (the port the default security group opens) with one line,
@@ -107,11 +108,14 @@ reach() {
     say "HOTSTACK-USER-DATA $(sha256sum /tmp/user-data | cut -d ' ' -f 1) $(head -n 1 /tmp/user-data)"
     set -- $(head -n 1 /tmp/user-data)
     [ "$1" = "__REACH__" ] && [ -n "$2" ] && [ -n "$3" ] || return 0
-    if ping -c 3 -W 2 "$2" >/dev/null 2>&1; then
-        say "HOTSTACK-REACH ping ok $2"
-    else
-        say "HOTSTACK-REACH ping failed $2"
-    fi
+    # The peer may still be booting: one ping every 2-3 s for up to 30 tries.
+    n=0 got=failed
+    while [ $n -lt 30 ]; do
+        n=$((n + 1))
+        if ping -c 1 -W 2 "$2" >/dev/null 2>&1; then got=ok; break; fi
+        sleep 1
+    done
+    say "HOTSTACK-REACH ping $got $2 try $n"
     if line=$(echo hotstack | timeout 10 nc "$2" "$3" 2>/dev/null | head -n 1) && [ -n "$line" ]; then
         say "HOTSTACK-REACH tcp ok $2:$3 $line"
     else

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -48,17 +49,23 @@ def last(kind: str, text: str) -> str:
 
 
 def pod_evidence(deployment: str) -> str:
-    """What compute-2's Open vSwitch and ovn-controller say, for a failure's message (CI keeps
-    nothing else of the pod): its bridges, the datapath flows its traffic made, the agent's log."""
+    """What compute-2's and the host's Open vSwitch and compute-2's ovn-controller say, for a
+    failure's message (CI keeps nothing else of the pod): bridges, geneve ports, the tunnel
+    neighbours and routes the userspace datapath holds, the datapath flows, the agent's log."""
     pod, parts = f"{deployment}-{NODE}", []
-    for title, container, argv in (
-            ("ovs-vsctl show", f"{pod}-ovs", ["ovs-vsctl", "show"]),
-            ("datapath flows", f"{pod}-ovs", ["ovs-appctl", "dpctl/dump-flows"]),
-            ("br-int ports", f"{pod}-ovs", ["ovs-ofctl", "dump-ports", "br-int"])):
+    geneve = ["ovs-vsctl", "--columns=name,options,status", "find", "Interface", "type=geneve"]
+    tunnels = [["ovs-appctl", "tnl/neigh/show"], ["ovs-appctl", "ovs/route/show"]]
+    for title, argv in (("ovs-vsctl show", ["ovs-vsctl", "show"]), ("geneve ports", geneve),
+                        *((" ".join(a[1:]), a) for a in tunnels),
+                        ("datapath flows", ["ovs-appctl", "dpctl/dump-flows"]),
+                        ("br-int ports", ["ovs-ofctl", "dump-ports", "br-int"])):
         try:
-            parts.append(f"--- {title}\n{control.exec_in(container, argv, timeout=30, check=False)[1][-3000:]}")
+            parts.append(f"--- pod: {title}\n{control.exec_in(f'{pod}-ovs', argv, timeout=30, check=False)[1][-3000:]}")
         except Exception as exc:  # evidence only: the assertion that called us is the failure
-            parts.append(f"--- {title}: {exc}")
+            parts.append(f"--- pod: {title}: {exc}")
+    for argv in (geneve, *tunnels):
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+        parts.append(f"--- host: {' '.join(argv[1:])}\n{(done.stdout + done.stderr)[-3000:]}")
     parts.append(f"--- ovn-controller log\n{control.last_logs(f'{pod}-ovn-controller', 40)}")
     return "\n".join(parts)
 
@@ -155,7 +162,9 @@ def test_a_server_on_each_node_pings_the_other_and_the_node_s_answers_on_a_float
     text = console_until(admin, two, r"^HOTSTACK-REACH ping", deployment=e2e.settings.name)
     print(f"compute-2's guest reached node one's over geneve after {time.monotonic() - placed['started']:.1f} s")
     assert MARKER in text and last("METADATA", text).startswith("ok "), "DHCP and metadata on the node"
-    assert last("REACH ping", text) == f"ok {placed['one_ip']}"
+    reached = last("REACH ping", text)
+    assert reached.startswith(f"ok {placed['one_ip']} "), f"{reached}\n{pod_evidence(e2e.settings.name)}"
+    print(f"compute-2's guest: {reached}")
     net = admin.network
     public = net.find_network(PUBLIC_NET)
     port = next(iter(net.ports(device_id=two.id)))
@@ -231,7 +240,7 @@ def heartbeat(text: str) -> tuple[str, int] | None:
     return beats[-1] if beats else None
 
 
-def test_a_running_server_live_migrates_to_node_one_and_back(placed: dict[str, Any]) -> None:
+def test_a_running_server_live_migrates_to_node_one_and_back(e2e: Deployment, placed: dict[str, Any]) -> None:
     """Block migration between the host's qemu 7.2 and the pod's 10.0 (machine type pinned). nova
     keeps a console log per host, so the new host's log starts empty: the guest's heartbeat
     (its boot id and uptime, every 10 s) on it shows the same guest running on, not rebooted; and
@@ -246,7 +255,8 @@ def test_a_running_server_live_migrates_to_node_one_and_back(placed: dict[str, A
         for host in (placed["one"].compute_host, NODE):
             took = _migrate(admin, two, host)
             waited = answer_within(fip.floating_ip_address, 60)
-            assert waited is not None, f"no answer on {fip.floating_ip_address} after the move to {host}"
+            assert waited is not None, \
+                f"no answer on {fip.floating_ip_address} after the move to {host}\n{pod_evidence(e2e.settings.name)}"
             after = heartbeat(console_until(admin, two, rf"^{HEARTBEAT} ", timeout=60))
             assert after is not None and after[0] == before[0] and after[1] > before[1], (before, after)
             print(f"live migration to {host}: {took:.1f} s, answering {waited:.1f} s later, "

@@ -404,7 +404,7 @@ def test_the_guest_reaches_an_address_only_when_its_user_data_asks() -> None:
 
     script = init_script(["virtio_net"])
     assert USER_DATA_URL in script and f'[ "$1" = "{REACH}" ]' in script
-    assert "HOTSTACK-REACH ping ok" in script and "HOTSTACK-REACH tcp ok" in script
+    assert "HOTSTACK-REACH ping $got $2 try $n" in script and "HOTSTACK-REACH tcp ok" in script
     assert script.index("reach\n") > script.index("HOTSTACK-METADATA ok")  # after the metadata answered
 
 
