@@ -165,7 +165,8 @@ def up(r: UpReport, as_json: bool) -> int:
     """The report first (JSON or summary), then the failure it carries, if any."""
     if not json_or(r, as_json) and r.ok:
         click.echo(f"{len(r.services)} services healthy in {r.elapsed_s:.1f} s "
-                   f"({r.count('created')} created, {r.count('recreated')} recreated, {r.count('kept')} kept)")
+                   f"({r.count('created')} created, {r.count('recreated')} recreated, "
+                   f"{r.count('started')} started, {r.count('kept')} kept)")
         if r.credentials is not None:
             admin, user = r.clouds
             click.echo(f"credentials: openstack --os-cloud {admin} (or {user}), from {r.credentials}")

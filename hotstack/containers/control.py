@@ -173,6 +173,11 @@ def remove(*containers: str, timeout: int = STOP_TIMEOUT_S, stale: bool = False)
         podman.run(argv, timeout=timeout + 60)
 
 
+def start_stopped(container: str, timeout: float = 120) -> None:
+    """`podman start` of an existing, stopped container."""
+    podman.run(["start", container], timeout=timeout)
+
+
 def network_exists(name: str) -> bool:
     return podman.run(["network", "exists", name], check=False, timeout=30).returncode == 0
 

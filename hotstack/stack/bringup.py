@@ -33,7 +33,7 @@ from hotstack.probes.basic import ProbeResult
 from hotstack.probes.deep import Admin
 from hotstack.stack import jobs, neighbours
 
-Action = Literal["created", "recreated", "kept"]
+Action = Literal["created", "recreated", "started", "kept"]
 Notify = Callable[[str, str, str], None]  # (service, state, note)
 KEPT_GRACE_S = 15.0
 QUICK_STOP_S = 5
@@ -56,13 +56,20 @@ class ProbeFailed(HotstackError):
         self.service = svc.name
 
 
+RESTARTABLE = ("exited", "stopped", "created")  # podman states a plain `podman start` resumes
+
+
 def decide(current: Container | None, wanted_hash: str) -> Action | None:
-    """What to do with a service's container; None = keep it if it answers."""
-    if current is None or not current.running:
+    """What to do with a service's container; None = keep it if it answers. A stopped one of the
+    current definition (a reboot, a kill, `podman stop`) is started again: podman's create (the
+    image's config, the storage layer, the network's setup) is skipped; a stale one is replaced."""
+    if current is None:
         return "created"
     if current.config_hash != wanted_hash:
         return "recreated"
-    return None
+    if current.running:
+        return None
+    return "started" if current.state in RESTARTABLE else "recreated"
 
 
 def stop_timeout(svc: Service) -> int:
@@ -128,7 +135,10 @@ class Stack:
             if kept is not None:
                 return kept
             action = "recreated"
-        created_at = self._create(svc, action)
+        created_at = self._start(svc) if action == "started" else None
+        if created_at is None:  # not a stopped one, or podman could not start it
+            action = "recreated" if action == "started" else action
+            created_at = self._create(svc, action)
         result = self._probe(svc, svc.probe.deadline_s, since=created_at)
         if not result.ok:
             self.notify(name, "failed", result.detail)
@@ -153,6 +163,21 @@ class Stack:
         self._jobs(svc, after_start=True)
         self.notify(svc.name, "healthy", "kept")
         return Outcome("kept", None, result)
+
+    def _start(self, svc: Service) -> float | None:
+        """Start its stopped container again; the unix time just before, or None when podman
+        could not (then it is recreated)."""
+        self.notify(svc.name, "starting", "started")
+        ensure_data_dirs(self.cat, svc)
+        self._jobs(svc, after_start=False)
+        started_at = time.time()
+        try:
+            control.start_stopped(svc.container)
+        except CommandError:
+            return None
+        if not svc.host_network:
+            neighbours.forget(str(self.cat.ip(svc.name)))
+        return started_at
 
     def _create(self, svc: Service, action: Action) -> float:
         """Replace the container; returns the unix time just before the new one was created."""

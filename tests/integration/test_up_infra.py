@@ -74,10 +74,13 @@ def test_infra_comes_up_is_kept_and_heals(infra: tuple[Catalog, dict[str, str]])
     assert {n: o.action for n, o in second.items()} == dict.fromkeys(INFRA, "kept")
     assert noop < 3.0, f"a no-op run took {noop:.1f} s"
 
+    killed = control.snapshot()[cat["rabbitmq"].container].id
     podman.run(["kill", cat["rabbitmq"].container])
     third = start_all(cat, hashes, notify, names=INFRA)  # type: ignore[arg-type]
-    assert {n: o.action for n, o in third.items()} == {"mariadb": "kept", "rabbitmq": "created",
+    assert {n: o.action for n, o in third.items()} == {"mariadb": "kept", "rabbitmq": "started",
                                                        "memcached": "kept"}
+    again = control.snapshot()[cat["rabbitmq"].container]
+    assert again.running and again.id == killed, "the same container started again, not a new one"
     print(f"no-op run: {noop:.2f} s; rabbitmq healed in {third['rabbitmq'].healthy_after_s} s")
 
 
@@ -103,7 +106,7 @@ def test_a_container_killed_behind_podmans_back_is_recreated(infra: tuple[Catalo
     start = time.monotonic()
     healed = start_all(cat, hashes, notify, names=["memcached"])  # type: ignore[arg-type]
     took = time.monotonic() - start
-    assert healed["memcached"].action == "created" and control.snapshot()[container].running
+    assert healed["memcached"].action == "recreated" and control.snapshot()[container].running
     print(f"\nstale memcached recreated and healthy in {took:.1f} s")
 
 

@@ -70,7 +70,7 @@ def test_keystone_token_keep_heal_and_a_broken_config(stack: tuple[Catalog, dict
 
     podman.run(["kill", "--signal", "KILL", cat["keystone"].container])
     third = start_all(cat, hashes, _quiet, names=NAMES)
-    assert third["keystone"].action == "created" and third["mariadb"].action == "kept"
+    assert third["keystone"].action == "started" and third["mariadb"].action == "kept"
 
     # A broken config: keystone's rendered file replaced, its hash changed so it is recreated.
     conf = cat.paths.rendered / "keystone" / "keystone.conf"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from hotstack import catalog
-from hotstack.containers.control import Container
+from hotstack.containers.control import STALE, Container
 from hotstack.core.graph import closure, critical_path, reverse, run_graph
 from hotstack.core.paths import Paths
 from hotstack.core.settings import Settings
@@ -101,9 +101,11 @@ def _container(state: str, config_hash: str) -> Container:
 
 def test_decide_from_observed_state() -> None:
     assert decide(None, "abc") == "created"
-    assert decide(_container("exited", "abc"), "abc") == "created"
+    assert decide(_container("exited", "abc"), "abc") == "started"  # current, only stopped
+    assert decide(_container("created", "abc"), "abc") == "started"
+    assert decide(_container(STALE, "abc"), "abc") == "recreated"  # podman would not start it
     assert decide(_container("running", "old"), "abc") == "recreated"
-    assert decide(_container("exited", "old"), "abc") == "created"
+    assert decide(_container("exited", "old"), "abc") == "recreated"
     assert decide(_container("running", "abc"), "abc") is None  # keep it if it answers
 
 
