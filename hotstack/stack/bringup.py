@@ -61,8 +61,8 @@ RESTARTABLE = ("exited", "stopped", "created")  # podman states a plain `podman 
 
 def decide(current: Container | None, wanted_hash: str) -> Action | None:
     """What to do with a service's container; None = keep it if it answers. A stopped one of the
-    current definition (a reboot, a kill, `podman stop`) is started again: podman's create (the
-    image's config, the storage layer, the network's setup) is skipped; a stale one is replaced."""
+    current definition (a reboot, a kill, `podman stop`) is started again, its log kept (why it
+    died stays readable); a stale one is replaced."""
     if current is None:
         return "created"
     if current.config_hash != wanted_hash:
