@@ -255,7 +255,7 @@ def test_a_running_server_live_migrates_to_node_one_and_back(e2e: Deployment, pl
         for host in (placed["one"].compute_host, NODE):
             took = _migrate(admin, two, host)
             # nova's "completed" comes before the port's binding has moved in OVN: seconds here
-            # (0–6 s), over a minute once on CI; bounded at two, with the tunnels' evidence on a miss
+            # (0 to 6 s), over a minute once on CI; bounded at two, with the tunnels' evidence on a miss
             waited = answer_within(fip.floating_ip_address, 120)
             assert waited is not None, \
                 f"no answer on {fip.floating_ip_address} after the move to {host}\n{pod_evidence(e2e.settings.name)}"
