@@ -53,19 +53,21 @@ def pod_evidence(deployment: str) -> str:
     failure's message (CI keeps nothing else of the pod): bridges, geneve ports, the tunnel
     neighbours and routes the userspace datapath holds, the datapath flows, the agent's log."""
     pod, parts = f"{deployment}-{NODE}", []
-    geneve = ["ovs-vsctl", "--columns=name,options,status", "find", "Interface", "type=geneve"]
-    tunnels = [["ovs-appctl", "tnl/neigh/show"], ["ovs-appctl", "ovs/route/show"]]
-    for title, argv in (("ovs-vsctl show", ["ovs-vsctl", "show"]), ("geneve ports", geneve),
-                        *((" ".join(a[1:]), a) for a in tunnels),
+    tunnels = (("geneve ports", ["ovs-vsctl", "--columns=name,options,status", "find", "Interface", "type=geneve"]),
+               ("tunnel neighbours", ["ovs-appctl", "tnl/neigh/show"]), ("routes", ["ovs-appctl", "ovs/route/show"]))
+    for title, argv in (("ovs-vsctl show", ["ovs-vsctl", "show"]), *tunnels,
                         ("datapath flows", ["ovs-appctl", "dpctl/dump-flows"]),
                         ("br-int ports", ["ovs-ofctl", "dump-ports", "br-int"])):
         try:
             parts.append(f"--- pod: {title}\n{control.exec_in(f'{pod}-ovs', argv, timeout=30, check=False)[1][-3000:]}")
         except Exception as exc:  # evidence only: the assertion that called us is the failure
             parts.append(f"--- pod: {title}: {exc}")
-    for argv in (geneve, *tunnels):
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
-        parts.append(f"--- host: {' '.join(argv[1:])}\n{(done.stdout + done.stderr)[-3000:]}")
+    for title, argv in tunnels:
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+            parts.append(f"--- host: {title}\n{(done.stdout + done.stderr)[-3000:]}")
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            parts.append(f"--- host: {title}: {exc}")
     parts.append(f"--- ovn-controller log\n{control.last_logs(f'{pod}-ovn-controller', 40)}")
     return "\n".join(parts)
 
