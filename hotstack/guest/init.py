@@ -23,9 +23,10 @@ prints fixed `HOTSTACK-*` lines on its serial console (nova's console log reads 
                                     the server's user data as the guest read it, when it has any
   HOTSTACK-REACH ping|tcp ok|failed <addr> ...
                                     only when the server's user data is `#hotstack-reach ADDR PORT`:
-                                    whether the guest reached ADDR by ping (up to 30 tries over a minute or
-                                    so: the peer may still boot; `try N` says which answered) and TCP PORT (the line
-                                    that answered), to prove guests get beyond the host
+                                    whether the guest reached ADDR by ping (up to 30 tries, about
+                                    a minute: the peer may still boot; `try N` says which answered)
+                                    and TCP PORT (the line that answered), to prove guests get
+                                    beyond the host
 
 It also answers TCP on port 22 (the port the default security group opens) with one line,
 `HOTSTACK-TCP hotstack-guest`, so the host can prove TCP reaches the guest through its
