@@ -135,10 +135,7 @@ class Stack:
             if kept is not None:
                 return kept
             action = "recreated"
-        created_at = self._start(svc) if action == "started" else None
-        if created_at is None:  # not a stopped one, or podman could not start it
-            action = "recreated" if action == "started" else action
-            created_at = self._create(svc, action)
+        action, created_at = self._start(svc) if action == "started" else (action, self._create(svc, action))
         result = self._probe(svc, svc.probe.deadline_s, since=created_at)
         if not result.ok:
             self.notify(name, "failed", result.detail)
@@ -164,9 +161,9 @@ class Stack:
         self.notify(svc.name, "healthy", "kept")
         return Outcome("kept", None, result)
 
-    def _start(self, svc: Service) -> float | None:
-        """Start its stopped container again; the unix time just before, or None when podman
-        could not (then it is recreated)."""
+    def _start(self, svc: Service) -> tuple[Action, float]:
+        """Start its stopped container again, or recreate it when podman cannot; what was done
+        and the unix time just before."""
         self.notify(svc.name, "starting", "started")
         ensure_data_dirs(self.cat, svc)
         self._jobs(svc, after_start=False)
@@ -174,10 +171,10 @@ class Stack:
         try:
             control.start_stopped(svc.container)
         except CommandError:
-            return None
+            return "recreated", self._create(svc, "recreated")
         if not svc.host_network:
             neighbours.forget(str(self.cat.ip(svc.name)))
-        return started_at
+        return "started", started_at
 
     def _create(self, svc: Service, action: Action) -> float:
         """Replace the container; returns the unix time just before the new one was created."""

@@ -55,8 +55,9 @@ def test_glance_offers_the_standard_metadata_definitions(e2e: Deployment) -> Non
 
 
 def test_a_killed_container_is_healed_and_the_users_token_survives(e2e: Deployment) -> None:
-    """kill -9 of one container; the next `up` starts it again alone (podman saw it exit), runs post-setup again, and
-    the user's token from before stays valid (post-setup once reset the password each run)."""
+    """kill -9 of one container; the next `up` starts it again alone (podman saw it exit), runs
+    post-setup again, and the user's token from before stays valid (post-setup once reset the
+    password each run)."""
     user = connect(e2e.settings, e2e.paths, as_user=True)
     token = user.auth_token
     podman.run(["kill", "--signal", "KILL", "e2e-nova-scheduler"])
